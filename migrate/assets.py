@@ -1,0 +1,143 @@
+"""Local copies of remote images: downloaded once per run, concurrently, stored by content hash.
+
+A stored file is named by the SHA-256 of its bytes plus the extension of what those bytes really
+are, so the same image reached from two URLs is stored once, two different images never share a
+name, and a re-run produces the same names.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+from bs4 import BeautifulSoup
+
+from .files import atomic_write
+from .http import FetchError, HttpClient
+
+HASH_CHARS = 32  # 128 bits of SHA-256: no collision in any archive, and short enough to read
+
+_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"\x00\x00\x01\x00", "ico"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+]
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The extension for what these bytes are, or None when they are not an image we keep."""
+    for magic, ext in _SIGNATURES:
+        if data.startswith(magic):
+            return ext
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
+        return "avif"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
+        return "svg"
+    return None
+
+
+_SVG_FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object"}
+
+
+def svg_problem(data: bytes) -> str | None:
+    """Why an SVG is unsafe to publish (scripts, event handlers, javascript: links), or None."""
+    try:
+        doc = BeautifulSoup(data, "lxml-xml")
+    except Exception:
+        return "the SVG could not be parsed"
+    for el in doc.find_all(True):
+        if el.name.lower().split(":")[-1] in _SVG_FORBIDDEN_TAGS:
+            return f"the SVG contains a <{el.name}> element"
+        for attr, value in el.attrs.items():
+            name = attr.lower().split(":")[-1]
+            if name.startswith("on"):
+                return f"the SVG has an event handler ({attr})"
+            if name == "href" and str(value).strip().lower().startswith(("javascript:", "data:text")):
+                return "the SVG links to a script"
+    return None
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    file: str        # path relative to the site folder
+    url: str         # URL the site serves it at
+    sha256: str
+    size: int
+    written: bool    # False when an identical file was already there
+
+
+class ImageStore:
+    """Downloads each image URL once per run and stores it under the site folder."""
+
+    def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
+                 url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024):
+        self.site = Path(site)
+        self.client = client
+        self.folder = folder.strip("/")
+        self.url_prefix = "/" + url_prefix.strip("/")
+        self.max_bytes = max_bytes
+        self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self.downloaded = 0
+        self.reused = 0
+
+    def fetch(self, url: str) -> Future:
+        """A future of StoredImage for `url`; a URL asked for twice is fetched once."""
+        with self._lock:
+            future = self._futures.get(url)
+            if future is None:
+                future = self._pool.submit(self._download, url)
+                self._futures[url] = future
+            else:
+                self.reused += 1
+            return future
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _download(self, url: str) -> StoredImage:
+        if url.startswith("data:"):
+            data = _decode_data_url(url)
+        else:
+            data = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5"}, max_bytes=self.max_bytes).body
+        if not data:
+            raise FetchError("the server returned an empty body")
+        ext = sniff_image(data)
+        if ext is None:
+            kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
+            raise FetchError(f"what came back is {kind}, not an image")
+        if ext == "svg":
+            problem = svg_problem(data)
+            if problem:
+                raise FetchError(f"refused: {problem}")
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{digest[:HASH_CHARS]}.{ext}"
+        path = self.site / self.folder / name
+        written = atomic_write(path, data)
+        with self._lock:
+            self.downloaded += 1
+        return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
+                           sha256=digest, size=len(data), written=written)
+
+
+def _decode_data_url(url: str) -> bytes:
+    header, _, payload = url[5:].partition(",")
+    if header.endswith(";base64"):
+        try:
+            return base64.b64decode(payload, validate=False)
+        except ValueError:
+            raise FetchError("the data: URL is not valid base64") from None
+    return unquote_to_bytes(payload)

@@ -1,0 +1,231 @@
+"""`newsletter-migrate check`: lint a migrated site the way a careful author would before publishing.
+
+The Markdown is read with a CommonMark parser (markdown-it-py), so links, images and raw HTML are
+found as the site generator will find them, not by pattern-matching the text.
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from bs4 import BeautifulSoup
+from markdown_it import MarkdownIt
+
+from .assets import sniff_image
+from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES
+from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
+from .mappings import Mappings, load_mappings, parse_date
+
+LAYOUT_TAGS = (LAYOUT_BLOCKS - {"body", "caption", "colgroup", "col"}) | {"span", "font", "center", "table"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    rule: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.file}: {self.rule}: {self.message}"
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """The YAML between the first two `---` lines, and the body after them."""
+    if not text.startswith("---\n") and not text.startswith("---\r\n"):
+        return None, text
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1:])
+    return None, text
+
+
+class SiteChecker:
+    def __init__(self, site: Path, mappings: Mappings):
+        self.site = Path(site)
+        self.mappings = mappings
+        self.findings: list[Finding] = []
+        self.aliases: dict[str, list[str]] = defaultdict(list)
+        self.parser = MarkdownIt("commonmark")
+        platforms = list(mappings.platforms.values())
+        self.title_suffixes = [s.strip() for p in platforms for s in p.title_suffixes if s.strip()]
+        self.leftover_links = [s.lower() for p in platforms for s in p.leftover_links]
+        self.leftover_text = [s.lower() for p in platforms for s in p.leftover_text]
+        self.pixels = [s.lower() for p in platforms for s in p.pixels]
+
+    def add(self, file: str, rule: str, message: str) -> None:
+        self.findings.append(Finding(file, rule, message))
+
+    # ------------------------------------------------------------------ the site
+    def run(self) -> list[Finding]:
+        content = self.site / "content"
+        if not content.is_dir():
+            self.add(str(self.site), "site", "has no content/ folder; is it a migrated site?")
+            return self.findings
+        files = sorted(content.rglob("*.md"))
+        if not files:
+            self.add("content", "site", "holds no Markdown files")
+        for path in files:
+            self.check_file(path)
+        for alias, owners in sorted(self.aliases.items()):
+            if len(owners) > 1:
+                self.add(owners[1], "aliases", f"alias {alias} is also claimed by {', '.join(o for o in owners if o != owners[1])}")
+        return self.findings
+
+    def check_file(self, path: Path) -> None:
+        name = str(path.relative_to(self.site))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.add(name, "encoding", "is not UTF-8")
+            return
+        head, body = split_front_matter(text)
+        if head is None:
+            self.add(name, "front-matter", "has no YAML front matter between --- lines")
+        else:
+            self.check_front_matter(name, head)
+        self.check_body(name, path, body)
+
+    # ------------------------------------------------------------------ front matter
+    def check_front_matter(self, name: str, head: str) -> None:
+        try:
+            data = yaml.safe_load(head)
+        except yaml.YAMLError as exc:
+            self.add(name, "front-matter", f"is not valid YAML ({getattr(exc, 'problem', exc)})")
+            return
+        if not isinstance(data, dict):
+            self.add(name, "front-matter", "is not a mapping of fields")
+            return
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip():
+            self.add(name, "title", "is missing or empty")
+        else:
+            if html.unescape(title) != title:
+                self.add(name, "title", f"holds HTML entities: {title!r}")
+            if title != title.strip() or "\n" in title:
+                self.add(name, "title", f"has stray whitespace: {title!r}")
+            for suffix in self.title_suffixes:
+                if title.rstrip().endswith(suffix):
+                    self.add(name, "title", f"ends with the platform suffix {suffix!r}")
+        if "date" not in data and not data.get("draft"):
+            self.add(name, "date", "has no date; give it one with an override")
+        if "date" in data:
+            try:
+                if parse_date(data["date"]) is None:
+                    raise ValueError
+            except ValueError:
+                self.add(name, "front-matter", f"date {data['date']!r} is not a date")
+        if "number" in data and (isinstance(data["number"], bool) or not isinstance(data["number"], int)):
+            self.add(name, "front-matter", f"number {data['number']!r} is not a whole number")
+        if "draft" in data and not isinstance(data["draft"], bool):
+            self.add(name, "front-matter", "draft must be true or false")
+        aliases = data.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.startswith("/") for a in aliases):
+            self.add(name, "aliases", "must be a list of paths starting with /")
+        else:
+            for alias in aliases:
+                self.aliases[alias.rstrip("/") or "/"].append(name)
+
+    # ------------------------------------------------------------------ body
+    def check_body(self, name: str, path: Path, body: str) -> None:
+        tokens = self.parser.parse(body)
+        texts: list[str] = []
+        for token in tokens:
+            if token.type in ("html_block",):
+                self.check_raw_html(name, path, token.content)
+            for child in token.children or []:
+                if child.type == "link_open":
+                    self.check_url(name, child.attrGet("href") or "", "link")
+                elif child.type == "image":
+                    self.check_image(name, path, child.attrGet("src") or "")
+                elif child.type == "html_inline":
+                    self.check_raw_html(name, path, child.content)
+                elif child.type in ("text", "code_inline"):
+                    texts.append(child.content)
+            if token.type in ("fence", "code_block"):
+                texts.append(token.content)
+        lowered = " ".join(texts).lower()
+        for leftover in self.leftover_text:
+            if leftover in lowered:
+                self.add(name, "chrome", f"still holds the platform's text {leftover.strip()!r}")
+        if "*|" in lowered and "|*" in lowered:
+            self.add(name, "chrome", "still holds a merge tag (*|...|*)")
+
+    def check_raw_html(self, name: str, path: Path, fragment: str) -> None:
+        soup = BeautifulSoup(fragment, "lxml")
+        for el in soup.find_all(True):
+            if el.name in ("html", "body", "head"):
+                continue
+            if el.name in ACTIVE_ELEMENTS:
+                self.add(name, "unsafe", f"raw <{el.name}> element")
+            elif el.name in LAYOUT_TAGS or el.name in LAYOUT_INLINE:
+                self.add(name, "layout-html", f"raw <{el.name}> element in the Markdown")
+            for attr in el.attrs:
+                if attr.lower().startswith("on"):
+                    self.add(name, "unsafe", f"event handler {attr} on <{el.name}>")
+            if el.name == "a" and el.get("href"):
+                self.check_url(name, el["href"], "link")
+            if el.name == "img":
+                self.check_image(name, path, el.get("src") or "")
+
+    def check_url(self, name: str, url: str, kind: str) -> None:
+        scheme = "".join(ch for ch in url.strip().lower() if ch > " ")
+        if scheme.startswith(SCRIPT_SCHEMES):
+            self.add(name, "unsafe", f"{kind} to a {scheme.split(':', 1)[0]}: URL")
+            return
+        lowered = url.lower()
+        for leftover in self.leftover_links:
+            if leftover in lowered:
+                self.add(name, "chrome", f"{kind} to platform chrome: {url}")
+                break
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            self.add(name, "links", f"{kind} URL is malformed: {url[:80]}")
+            return
+        for pair in parts.query.split("&") if parts.query else []:
+            param = unquote(pair.split("=", 1)[0])
+            if self.mappings.tracking.is_tracking(param, parts.hostname):
+                self.add(name, "tracking", f"{kind} still carries {param}: {url}")
+                break
+
+    def check_image(self, name: str, path: Path, src: str) -> None:
+        self.check_url(name, src, "image")
+        lowered = src.lower()
+        if any(p in lowered for p in self.pixels):
+            self.add(name, "chrome", f"tracking pixel: {src}")
+        if lowered.startswith(("http://", "https://", "//")):
+            self.add(name, "remote-image", f"image is still remote: {src}")
+            return
+        if lowered.startswith("data:"):
+            return  # reported as unsafe by check_url
+        local_path = unquote(urlsplit(src).path)
+        candidates = [self.site / "static" / local_path.lstrip("/"), self.site / local_path.lstrip("/")] if local_path.startswith("/") \
+            else [path.parent / local_path]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            self.add(name, "broken-image", f"image {src} is not in the site")
+        elif sniff_image(found.read_bytes()[:4096]) is None:
+            self.add(name, "broken-image", f"image {src} is not an image file")
+
+
+def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:
+    """Every finding in a migrated site; an empty list means it is ready to publish."""
+    return SiteChecker(Path(site), load_mappings(mappings_dir)).run()
+
+
+def format_findings(findings: list[Finding], as_json: bool = False, site: Path | None = None) -> str:
+    if as_json:
+        return json.dumps([asdict(f) for f in findings], indent=2, ensure_ascii=False)
+    if not findings:
+        return f"{site or 'The site'}: no findings."
+    rules = defaultdict(int)
+    for finding in findings:
+        rules[finding.rule] += 1
+    summary = ", ".join(f"{count} {rule}" for rule, count in sorted(rules.items()))
+    return "\n".join([f.line() for f in findings] + [f"{len(findings)} finding(s): {summary}."])

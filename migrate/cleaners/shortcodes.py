@@ -1,0 +1,190 @@
+"""Platform text shortcodes and embedded players become links, Hugo shortcodes, or figures.
+
+- `[tweet URL]` and `[embed URL]` (Revue) become a link, or with `embeds: shortcode` a Hugo
+  shortcode (`youtube`, `vimeo`, `x`) when the URL is one Hugo has a shortcode for.
+- `[caption ...]<img ...>text[/caption]` becomes a figure: the image and its caption.
+- iframes of known players (the platform's `embed_hosts`) become the same links or shortcodes;
+  any other iframe is left for the unsafe cleaner to remove.
+
+The shortcodes are found in text nodes and replaced through the parse tree.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+
+from ..dom import attr_text, has_content
+from ..record import Issue
+from ..urls import absolute, host_matches
+from .base import Cleaner, register
+
+_EMBED = re.compile(r"\[(tweet|embed)\s+([^\]\s]+)\s*\]", re.IGNORECASE)
+_CAPTION_OPEN = re.compile(r"\[caption\b([^\]]*)\]", re.IGNORECASE)
+_CAPTION_CLOSE = re.compile(r"\[/caption\]", re.IGNORECASE)
+_CAPTION_ATTR = re.compile(r"caption\s*=\s*\"([^\"]*)\"|caption\s*=\s*'([^']*)'", re.IGNORECASE)
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Embed:
+    url: str
+    shortcode: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def classify(url: str) -> Embed:
+    """Which Hugo shortcode can show this URL, if any."""
+    url = absolute(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return Embed(url)
+    host, path = (parts.hostname or "").lower(), parts.path
+    segments = [s for s in path.split("/") if s]
+    if host_matches(host, ["youtube.com", "youtube-nocookie.com"]):
+        video = parse_qs(parts.query).get("v", [None])[0]
+        if not video and len(segments) >= 2 and segments[0] in ("embed", "shorts", "live", "v"):
+            video = segments[1]
+        if video and _ID.match(video):
+            return Embed(url, "youtube", (("id", video),))
+    if host == "youtu.be" and segments and _ID.match(segments[0]):
+        return Embed(url, "youtube", (("id", segments[0]),))
+    if host_matches(host, ["vimeo.com"]):
+        numeric = next((s for s in segments if s.isdigit()), None)
+        if numeric:
+            return Embed(url, "vimeo", (("id", numeric),))
+    if host_matches(host, ["twitter.com", "x.com"]) and len(segments) >= 3 and segments[1] == "status":
+        user, status = segments[0], segments[2]
+        if _ID.match(user) and status.isdigit():
+            return Embed(url, "x", (("user", user), ("id", status)))
+    return Embed(url)
+
+
+def embed_element(doc: BeautifulSoup, url: str, mode: str, block: bool) -> Tag:
+    """The element that stands for an embedded URL: a Hugo shortcode block or a link."""
+    embed = classify(url)
+    if mode == "shortcode" and embed.shortcode and block:
+        el = doc.new_tag("nm-shortcode", attrs={"data-name": embed.shortcode})
+        for key, value in embed.params:
+            el[f"data-{key}"] = value
+        return el
+    link = doc.new_tag("a", href=embed.url)
+    link.string = embed.url
+    if not block:
+        return link
+    paragraph = doc.new_tag("p")
+    paragraph.append(link)
+    return paragraph
+
+
+@register
+class Shortcodes(Cleaner):
+    name = "shortcodes"
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        self._captions(doc)
+        self._embeds(doc)
+        self._iframes(doc)
+
+    # ------------------------------------------------------------------ [tweet] / [embed]
+    def _embeds(self, doc: BeautifulSoup) -> None:
+        mode = self.context.embeds
+        for text in list(doc.find_all(string=_EMBED)):
+            if not isinstance(text, NavigableString) or text.parent is None:
+                continue
+            parent = text.parent
+            value = str(text)
+            alone = _EMBED.fullmatch(value.strip()) is not None
+            sole_child = alone and not any(has_content(s) for s in parent.contents if s is not text)
+            if alone and (parent.name in ("body", "div", "td", "blockquote", "li") or (parent.name == "p" and sole_child)):
+                match = _EMBED.search(value)
+                element = embed_element(doc, match.group(2), mode, block=True)
+                if parent.name == "p" and sole_child:
+                    parent.replace_with(element)
+                else:
+                    text.replace_with(element)
+                continue
+            # Inside running text: each shortcode becomes a link in place.
+            pieces: list = []
+            last = 0
+            for match in _EMBED.finditer(value):
+                if match.start() > last:
+                    pieces.append(NavigableString(value[last:match.start()]))
+                pieces.append(embed_element(doc, match.group(2), mode, block=False))
+                last = match.end()
+            if last < len(value):
+                pieces.append(NavigableString(value[last:]))
+            for piece in pieces:
+                text.insert_before(piece)
+            text.extract()
+
+    # ------------------------------------------------------------------ [caption]
+    def _captions(self, doc: BeautifulSoup) -> None:
+        for opening in list(doc.find_all(string=_CAPTION_OPEN)):
+            if opening.parent is None:
+                continue
+            match = _CAPTION_OPEN.search(str(opening))
+            attr_match = _CAPTION_ATTR.search(match.group(1))
+            attribute_caption = (attr_match.group(1) or attr_match.group(2)) if attr_match else None
+            before, after = str(opening)[:match.start()], str(opening)[match.end():]
+            figure = doc.new_tag("figure")
+            caption = doc.new_tag("figcaption")
+            # The rest of the opening text node, then following siblings, up to [/caption].
+            members: list = []
+            closed = False
+            close_in_opening = _CAPTION_CLOSE.search(after)
+            if close_in_opening:
+                members.append(NavigableString(after[:close_in_opening.start()]))
+                trailing = after[close_in_opening.end():]
+                closed = True
+            else:
+                members.append(NavigableString(after))
+                trailing = ""
+                sibling = opening.next_sibling
+                while sibling is not None and not closed:
+                    following = sibling.next_sibling
+                    if isinstance(sibling, NavigableString) and _CAPTION_CLOSE.search(str(sibling)):
+                        close = _CAPTION_CLOSE.search(str(sibling))
+                        members.append(NavigableString(str(sibling)[:close.start()]))
+                        trailing = str(sibling)[close.end():]
+                        sibling.extract()
+                        closed = True
+                        break
+                    members.append(sibling.extract())
+                    sibling = following
+            if not closed:
+                # An unclosed shortcode: drop the marker, leave everything else where it was.
+                for member in reversed(members[1:]):
+                    opening.insert_after(member)
+                opening.replace_with(NavigableString(before + after))
+                continue
+            for member in members:
+                image = member if isinstance(member, Tag) and member.name == "img" else (
+                    member.find("img") if isinstance(member, Tag) and member.name == "a" else None)
+                if image is not None and not figure.find("img"):
+                    figure.append(member)
+                elif isinstance(member, NavigableString):
+                    if member.strip():
+                        caption.append(NavigableString(" ".join(str(member).split())))
+                else:
+                    caption.append(member)
+            if not caption.get_text(strip=True) and attribute_caption:
+                caption.string = attribute_caption
+            if caption.get_text(strip=True):
+                figure.append(caption)
+            if before.strip():
+                opening.insert_before(NavigableString(before))
+            if trailing.strip():
+                opening.insert_after(NavigableString(trailing))
+            opening.replace_with(figure)
+
+    # ------------------------------------------------------------------ iframes
+    def _iframes(self, doc: BeautifulSoup) -> None:
+        hosts = self.context.platform.embed_hosts
+        for frame in list(doc.find_all("iframe")):
+            src = absolute(attr_text(frame, "src"))
+            if host_matches(urlsplit(src).hostname or "", hosts):
+                frame.replace_with(embed_element(doc, src, self.context.embeds, block=True))

@@ -1,0 +1,216 @@
+"""Layout goes, structure stays: the email's tables, divs and spans are unwrapped into paragraphs,
+broken nesting (`<h3><h2>`, `<p><p>`) is repaired, captioned images become figures, and only the
+attributes the Markdown needs survive. All of it through the parse tree.
+"""
+from __future__ import annotations
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, has_content, is_block, style_of
+from ..record import Issue
+from ..urls import absolute
+from .base import Cleaner, register
+
+INLINE_FORMATTING = {"a", "strong", "b", "em", "i", "code", "s", "del", "strike", "sub", "sup", "q", "mark", "ins"}
+KEEP_ATTRS = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "nm-shortcode": None,  # keeps its data-* attributes
+}
+MARK = "data-nm-block"
+SMALL_IMAGE = 100  # pixels; narrower images are inline icons, not pictures of their own
+
+
+def _marked(node) -> bool:
+    return isinstance(node, Tag) and node.has_attr(MARK)
+
+
+def _wrap_runs(doc: BeautifulSoup, parent: Tag) -> None:
+    """Put each run of inline content between blocks into a paragraph of its own."""
+    run: list = []
+
+    def flush() -> None:
+        if any(has_content(node) for node in run):
+            paragraph = doc.new_tag("p")
+            run[0].insert_before(paragraph)
+            for node in run:
+                paragraph.append(node.extract())
+        run.clear()
+
+    for child in list(parent.children):
+        if is_block(child):
+            flush()
+        elif _marked(child):
+            flush()
+            child.wrap(doc.new_tag("p"))
+        else:
+            run.append(child)
+    flush()
+
+
+def _inside_inline(el: Tag) -> bool:
+    return any(isinstance(p, Tag) and p.name in INLINE_FORMATTING for p in el.parents)
+
+
+def _image_width(img: Tag) -> int | None:
+    value = attr_text(img, "width").lower().removesuffix("px")
+    return int(value) if value.isdigit() else None
+
+
+def _is_picture(node) -> bool:
+    """An image (or a linked image) big enough to stand on its own."""
+    img = node if isinstance(node, Tag) and node.name == "img" else (
+        node.find("img") if isinstance(node, Tag) and node.name == "a" and not node.get_text(strip=True) else None)
+    if img is None:
+        return False
+    width = _image_width(img)
+    return width is None or width >= SMALL_IMAGE
+
+
+def _split_paragraph(doc: BeautifulSoup, paragraph: Tag) -> None:
+    """Split a paragraph at marked blocks, at blank lines made of <br><br>, and after a leading picture."""
+    segments: list[list] = [[]]
+    children = list(paragraph.children)
+    i = 0
+    while i < len(children):
+        child = children[i]
+        current = segments[-1]
+        if _marked(child) or (_is_picture(child) and not any(has_content(n) for n in current)
+                              and any(has_content(n) for n in children[i + 1:])):
+            segments.append([child])
+            segments.append([])
+        elif isinstance(child, Tag) and child.name == "br":
+            j = i + 1
+            while j < len(children) and isinstance(children[j], NavigableString) and not children[j].strip():
+                j += 1
+            if j < len(children) and isinstance(children[j], Tag) and children[j].name == "br":
+                while j < len(children) and (isinstance(children[j], Tag) and children[j].name == "br"
+                                             or isinstance(children[j], NavigableString) and not children[j].strip()):
+                    j += 1
+                segments.append([])
+                i = j
+                continue
+            current.append(child)
+        else:
+            current.append(child)
+        i += 1
+    segments = [s for s in segments if any(has_content(n) for n in s)]
+    if len(segments) <= 1:
+        return
+    for segment in segments:
+        new = doc.new_tag("p")
+        paragraph.insert_before(new)
+        for node in segment:
+            new.append(node.extract())
+    paragraph.decompose()
+
+
+def _content_sibling(node, forward: bool):
+    sibling = node.next_sibling if forward else node.previous_sibling
+    while isinstance(sibling, NavigableString) and not sibling.strip():
+        sibling = sibling.next_sibling if forward else sibling.previous_sibling
+    return sibling
+
+
+def _drop_idle_breaks(doc: BeautifulSoup) -> None:
+    """A line break shows nothing at the start or end of a block, next to another block, or
+    between blocks; drop those, keep the ones inside running text."""
+    for br in doc.find_all("br"):
+        parent = br.parent
+        before, after = _content_sibling(br, False), _content_sibling(br, True)
+        if (parent is None or parent.name in ("body", "html", "[document]", "ul", "ol")
+                or before is None or after is None or is_block(before) or is_block(after)
+                or (isinstance(after, Tag) and after.name == "br")):
+            br.decompose()
+
+
+def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
+    """A paragraph holding only a titled image becomes a figure with that title as its caption."""
+    contents = [n for n in paragraph.contents if has_content(n) or (isinstance(n, Tag) and n.name == "img")]
+    if len(contents) != 1:
+        return
+    node = contents[0]
+    img = node if isinstance(node, Tag) and node.name == "img" else (
+        node.find("img") if isinstance(node, Tag) and node.name == "a" and not node.get_text(strip=True) else None)
+    if img is None:
+        return
+    title = attr_text(img, "title")
+    if not title:
+        return
+    figure = doc.new_tag("figure")
+    figure.append(node.extract())
+    caption = doc.new_tag("figcaption")
+    caption.string = title
+    figure.append(caption)
+    if attr_text(img, "alt") in ("", title):
+        del img["title"]
+    paragraph.replace_with(figure)
+
+
+@register
+class Structure(Cleaner):
+    name = "structure"
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        for node in doc.find_all(string=lambda s: isinstance(s, (Comment, Declaration, Doctype, ProcessingInstruction))):
+            node.extract()
+
+        # Inline elements the email styled as blocks stand on their own line.
+        for el in doc.find_all(INLINE_FORMATTING | {"span"}):
+            if "display:block" in style_of(el) and not _inside_inline(el):
+                el[MARK] = "1"
+
+        # Broken nesting: a heading or paragraph holding blocks is a container, not a block.
+        for el in doc.find_all(HEADINGS | {"p"}):
+            if any(is_block(child) for child in el.children):
+                el.name = "div"
+
+        # Layout, deepest first: inline wrappers vanish, block wrappers leave paragraphs behind.
+        for el in reversed(doc.find_all(LAYOUT_BLOCKS | LAYOUT_INLINE)):
+            if el.name == "body":
+                continue
+            if el.name in LAYOUT_INLINE or _inside_inline(el):
+                if el.name in LAYOUT_BLOCKS and el.previous_sibling is not None and has_content(el):
+                    el.insert_before(doc.new_tag("br"))
+                el.unwrap()
+                continue
+            _wrap_runs(doc, el)
+            el.unwrap()
+        # Blocks inside inline elements (a <p> inside a link) cannot be; keep their words.
+        for el in reversed(doc.find_all(BLOCKS - {"nm-shortcode"})):
+            if _inside_inline(el):
+                el.unwrap()
+        body = doc.body if doc.body is not None else doc
+        _wrap_runs(doc, body)
+        for node in list(body.children):
+            if isinstance(node, NavigableString) and not node.strip():
+                node.extract()
+
+        for paragraph in doc.find_all("p"):
+            _split_paragraph(doc, paragraph)
+        for marked in doc.find_all(attrs={MARK: True}):
+            del marked[MARK]
+        _drop_idle_breaks(doc)
+        for paragraph in doc.find_all("p"):
+            _to_figure(doc, paragraph)
+
+        # Elements left with nothing to show.
+        for el in reversed(doc.find_all(True)):
+            if el.name in ("html", "body", "img", "br", "hr", "nm-shortcode"):
+                continue
+            if not has_content(el):
+                el.decompose()
+
+        base = issue.old_urls[0] if issue.old_urls else None
+        for el in doc.find_all(True):
+            allowed = KEEP_ATTRS.get(el.name, set())
+            if allowed is None:
+                continue
+            for attr in list(el.attrs):
+                if attr not in allowed:
+                    del el[attr]
+            if el.name == "a" and el.get("href"):
+                href = attr_text(el, "href")
+                if href and not href.startswith(("#", "mailto:", "tel:")):
+                    el["href"] = absolute(href, base) if base or href.startswith("//") else href

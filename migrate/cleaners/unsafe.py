@@ -1,0 +1,49 @@
+"""Unsafe markup never reaches the output: active content, event handlers, script URLs."""
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+
+from ..dom import attr_text
+from ..record import Issue
+from .base import Cleaner, register
+
+ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed",
+                   "applet", "form", "input", "button", "select", "textarea", "meta", "link", "base",
+                   "template", "svg", "math", "canvas", "portal", "title", "head"]
+SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:", "livescript:")
+URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xlink:href", "srcset", "lowsrc", "dynsrc")
+
+
+def _scheme_of(value: str) -> str:
+    # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
+    return "".join(ch for ch in value.strip().lower() if ch > " ")
+
+
+@register
+class Unsafe(Cleaner):
+    name = "unsafe"
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        for el in doc.find_all(ACTIVE_ELEMENTS):
+            if not el.decomposed:
+                el.decompose()
+        for el in doc.find_all(True):
+            if el.decomposed:
+                continue
+            for attr in list(el.attrs):
+                if attr.lower().startswith("on"):
+                    del el[attr]
+            for attr in URL_ATTRS:
+                if attr not in el.attrs:
+                    continue
+                value = _scheme_of(attr_text(el, attr))
+                if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
+                    continue  # an inline picture: the images cleaner stores it as a file
+                if value.startswith(SCRIPT_SCHEMES):
+                    if el.name == "a":
+                        el.unwrap() if el.get_text(strip=True) or el.find("img") else el.decompose()
+                        break
+                    if el.name == "img":
+                        el.decompose()
+                        break
+                    del el[attr]

@@ -1,0 +1,122 @@
+"""Run options: the command line over an optional `--config migrate.yaml`, validated up front."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .converters.paths import DEFAULT_TEMPLATE, check_template
+from .errors import ConfigError, UserError
+from .mappings import Overrides, Problems, load_overrides_data, load_yaml
+from .urls import Remap
+
+
+@dataclass
+class RunOptions:
+    platform: str = ""
+    source: str = ""
+    site: Path = Path("output")
+    remaps: list[Remap] = field(default_factory=list)
+    allow_hosts: list[str] = field(default_factory=list)
+    mappings_dir: Path | None = None
+    dry_run: bool = False
+    section: str = "issues"
+    path_template: str = DEFAULT_TEMPLATE
+    number_width: int = 3
+    sentence_per_line: bool = False
+    date_format: str = "date"
+    embeds: str = "link"
+    download_images: bool = True
+    images_dir: str = "static/images"
+    images_url: str = "/images"
+    concurrency: int = 8
+    timeout: float = 30.0
+    attempts: int = 4
+    profile: str | None = None
+    overrides: Overrides = field(default_factory=Overrides)
+    progress: bool = True
+
+
+# key in migrate.yaml -> (attribute, expected type(s), allowed values or None)
+_SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
+    "platform": ("platform", (str,), None),
+    "source": ("source", (str,), None),
+    "site": ("site", (str,), None),
+    "mappings": ("mappings_dir", (str,), None),
+    "section": ("section", (str,), None),
+    "path": ("path_template", (str,), None),
+    "number_width": ("number_width", (int,), None),
+    "sentence_per_line": ("sentence_per_line", (bool,), None),
+    "date_format": ("date_format", (str,), ("date", "datetime")),
+    "embeds": ("embeds", (str,), ("link", "shortcode")),
+    "images": ("download_images", (bool,), None),
+    "images_dir": ("images_dir", (str,), None),
+    "images_url": ("images_url", (str,), None),
+    "concurrency": ("concurrency", (int,), None),
+    "timeout": ("timeout", (int, float), None),
+    "retries": ("attempts", (int,), None),
+    "profile": ("profile", (str,), None),
+}
+_LISTS = {"remap", "allow_hosts", "overrides"}
+
+
+def load_config(path: Path, options: RunOptions) -> set[str]:
+    """Apply a migrate.yaml to `options`; return the keys it set. Every problem is reported at once."""
+    if not path.is_file():
+        raise UserError(f"The config file {path} does not exist; check the --config path.")
+    problems = Problems()
+    data = load_yaml(path, problems)
+    problems.raise_if_any(str(path))
+    if data is None:
+        return set()
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), ["the file must be a mapping of option names to values"])
+    given: set[str] = set()
+    for key, value in data.items():
+        if key in _SCALARS:
+            attr, types, allowed = _SCALARS[key]
+            if isinstance(value, bool) and bool not in types:
+                problems.add(key, f"must be {' or '.join(t.__name__ for t in types)}, not true/false")
+            elif not isinstance(value, types):
+                problems.add(key, f"must be {' or '.join(t.__name__ for t in types)}")
+            elif allowed and value not in allowed:
+                problems.add(key, f"must be one of {', '.join(allowed)}, not {value!r}")
+            else:
+                setattr(options, attr, Path(value) if attr in ("site", "mappings_dir") else value)
+                given.add(attr)
+        elif key == "remap":
+            items = value.items() if isinstance(value, dict) else [(None, v) for v in (value or [])] if isinstance(value, list) else None
+            if items is None:
+                problems.add(key, "must map FROM URLs to TO URLs, or list FROM=TO strings")
+                continue
+            for source, target in items:
+                spec = f"{source}={target}" if source is not None else str(target)
+                try:
+                    options.remaps.append(Remap.parse(spec))
+                except UserError as exc:
+                    problems.add(key, str(exc))
+        elif key == "allow_hosts":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.add(key, "must be a list of host names")
+            else:
+                options.allow_hosts.extend(value)
+        elif key == "overrides":
+            if isinstance(value, str):
+                override_path = (path.parent / value)
+                if not override_path.is_file():
+                    problems.add(key, f"names {override_path}, which does not exist")
+                    continue
+                value = load_yaml(override_path, problems)
+            options.overrides.merge(load_overrides_data(value, f"{path.name} overrides", problems))
+        else:
+            problems.add(key, f"is not an option (known: {', '.join(sorted(set(_SCALARS) | _LISTS))})")
+    if options.concurrency < 1 or options.concurrency > 64:
+        problems.add("concurrency", "must be between 1 and 64")
+    if options.number_width < 0 or options.number_width > 9:
+        problems.add("number_width", "must be between 0 and 9")
+    try:
+        check_template(options.path_template)
+    except UserError as exc:
+        problems.add("path", str(exc))
+    problems.raise_if_any(str(path))
+    return given
+

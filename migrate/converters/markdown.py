@@ -1,0 +1,206 @@
+"""HTML to Markdown: markdownify, adapted by one subclass per concern.
+
+Each mixin overrides the conversion of the tags it owns; `IssueConverter` puts them together.
+Nothing here edits the Markdown after it is produced: every decision is made on the tree or on
+one text node at a time.
+"""
+from __future__ import annotations
+
+import re
+
+from bs4 import NavigableString, Tag
+from markdownify import (ATX, BACKSLASH, MarkdownConverter, chomp, should_remove_whitespace_inside,
+                         should_remove_whitespace_outside)
+
+from ..dom import BLOCKS, LAYOUT_BLOCKS
+from .sentences import SentenceBreak
+
+_WHITESPACE = re.compile(r"\s+")
+# Text that would start Markdown block syntax when it begins a line.
+_LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}(?=[.)](?:\s|$))|=+\s*$|-+\s*$)")
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_ASCII_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
+
+
+def _neighbour_char(node, forward: bool) -> str:
+    """The character next to an element in its running text ('' at a block edge)."""
+    sibling = node.next_sibling if forward else node.previous_sibling
+    while sibling is not None:
+        if isinstance(sibling, NavigableString):
+            value = str(sibling)
+            if value:
+                return value[0] if forward else value[-1]
+        elif isinstance(sibling, Tag):
+            if sibling.name in _BLOCKISH:
+                return ""
+            text = sibling.get_text()
+            if text:
+                return text[0] if forward else text[-1]
+        sibling = sibling.next_sibling if forward else sibling.previous_sibling
+    return ""
+
+
+def _safe_destination(url: str) -> str:
+    """A link destination Markdown reads back unchanged."""
+    if any(ch in url for ch in " ()<>") or not url:
+        return "<" + url.replace("<", "%3C").replace(">", "%3E") + ">"
+    return url
+
+
+def _safe_title(title: str) -> str:
+    return ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"' if title else ""
+
+
+class EscapingMixin(MarkdownConverter):
+    """Text nodes: HTML whitespace collapsed, Markdown syntax escaped only where it would act."""
+
+    def process_text(self, el, parent_tags=None):
+        parent_tags = parent_tags or set()
+        if isinstance(el, SentenceBreak):
+            return "\n"
+        text = str(el)
+        if "pre" in parent_tags:
+            return text
+        text = _WHITESPACE.sub(" ", text)
+        previous = el.previous_sibling
+        at_line_start = isinstance(previous, SentenceBreak) or (isinstance(previous, Tag) and previous.name == "br") or (
+            previous is None and isinstance(el.parent, Tag) and el.parent.name in _BLOCKISH)
+        if at_line_start:
+            text = text.lstrip()
+        if isinstance(el.next_sibling, SentenceBreak):
+            text = text.rstrip()
+        if "_noformat" not in parent_tags:
+            text = self.escape_text(text, at_line_start)
+        # Whitespace next to a block boundary shows nothing.
+        if should_remove_whitespace_outside(el.previous_sibling) or (
+                should_remove_whitespace_inside(el.parent) and not el.previous_sibling):
+            text = text.lstrip(" ")
+        if should_remove_whitespace_outside(el.next_sibling) or (
+                should_remove_whitespace_inside(el.parent) and not el.next_sibling):
+            text = text.rstrip(" ")
+        return text
+
+    def escape_text(self, text: str, at_line_start: bool) -> str:
+        out: list[str] = []
+        n = len(text)
+        for i, ch in enumerate(text):
+            before = text[i - 1] if i else ""
+            after = text[i + 1] if i + 1 < n else ""
+            if ch == "\\" and after in _ASCII_PUNCTUATION:
+                out.append("\\\\")
+            elif ch == "*" and not (before == " " and after == " "):
+                out.append("\\*")
+            elif ch == "_" and not (before.isalnum() and after.isalnum()):
+                out.append("\\_")
+            elif ch == "`":
+                out.append("\\`")
+            elif ch == "<" and (after.isalpha() or after in "/!?"):
+                out.append("\\<")
+            elif ch == "]" and after in "([:":
+                out.append("\\]")
+            elif ch == "~" and (after == "~" or before == "~"):
+                out.append("\\~")
+            else:
+                out.append(ch)
+        escaped = _ENTITY_LIKE.sub(r"\\&", "".join(out))
+        # Hugo would run "{{<" and "{{%" as shortcodes; an entity keeps them text.
+        escaped = escaped.replace("{{<", "{{&lt;").replace("{{%", "{{&#37;")
+        if at_line_start:
+            match = _LINE_START.match(escaped)
+            if match:
+                if match.group(0)[:1].isdigit():
+                    end = match.end()
+                    escaped = escaped[:end] + "\\" + escaped[end:]
+                else:
+                    escaped = "\\" + escaped
+        return escaped
+
+
+class EmphasisMixin(MarkdownConverter):
+    """`**strong**` and `_em_`, falling back to `*em*` inside words, where `_` does not work."""
+
+    def convert_em(self, el, text, parent_tags):
+        if "_noformat" in parent_tags:
+            return text
+        prefix, suffix, text = chomp(text)
+        if not text:
+            return ""
+        touching_word = _neighbour_char(el, False).isalnum() or _neighbour_char(el, True).isalnum()
+        symbol = "*" if touching_word or "_" in text.replace("\\_", "") else "_"
+        return f"{prefix}{symbol}{text}{symbol}{suffix}"
+
+    convert_i = convert_em
+
+
+class LinksMixin(MarkdownConverter):
+    """Links and images whose destinations and titles survive any characters."""
+
+    def convert_a(self, el, text, parent_tags):
+        if "_noformat" in parent_tags:
+            return text
+        prefix, suffix, text = chomp(text)
+        href = el.get("href") or ""
+        if not text:
+            return ""
+        if not href:
+            return f"{prefix}{text}{suffix}"
+        title = el.get("title") or ""
+        if text.replace("\\_", "_").replace("\\*", "*") == href and not title and " " not in href:
+            return f"{prefix}<{href}>{suffix}"
+        return f"{prefix}[{text}]({_safe_destination(href)}{_safe_title(title)}){suffix}"
+
+    def convert_img(self, el, text, parent_tags):
+        alt = (el.get("alt") or "").replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        alt = " ".join(alt.split())
+        src = el.get("src") or ""
+        title = el.get("title") or ""
+        return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"
+
+
+class CaptionedImagesMixin(MarkdownConverter):
+    """A figure is its image, a blank line, and its caption in italics, as the reference site has it."""
+
+    def convert_figure(self, el, text, parent_tags):
+        text = text.strip()
+        return f"\n\n{text}\n\n" if text else ""
+
+    def convert_figcaption(self, el, text, parent_tags):
+        text = " ".join(text.split())
+        if not text:
+            return ""
+        symbol = "*" if "_" in text.replace("\\_", "") else "_"
+        return f"\n\n{symbol}{text}{symbol}\n\n"
+
+
+class EmbedsMixin(MarkdownConverter):
+    """Hugo shortcodes for players Hugo can show (youtube, vimeo, x)."""
+
+    def convert_nm_shortcode(self, el, text, parent_tags):
+        name = el.get("data-name")
+        params = [(k[5:], v) for k, v in el.attrs.items() if k.startswith("data-") and k != "data-name"]
+        if name in ("youtube", "vimeo"):
+            args = " ".join(v for _, v in params)
+        else:
+            args = " ".join(f'{k}="{v}"' for k, v in params)
+        return f"\n\n{{{{< {name} {args} >}}}}\n\n"
+
+
+class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CaptionedImagesMixin, EmbedsMixin, MarkdownConverter):
+    """The converter for an issue body; its options match the reference site's Markdown."""
+
+    class Options(MarkdownConverter.DefaultOptions):
+        heading_style = ATX
+        bullets = "*"
+        newline_style = BACKSLASH
+        strong_em_symbol = "*"
+        escape_misc = False
+
+    def convert_body(self, el, text, parent_tags):
+        return text
+
+
+def to_markdown(doc) -> str:
+    """The Markdown of a cleaned issue body, ending in exactly one newline (or empty)."""
+    text = IssueConverter().convert_soup(doc).strip()
+    return text + "\n" if text else ""

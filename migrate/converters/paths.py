@@ -1,0 +1,64 @@
+"""Where each issue's file goes: `content/<section>/<NNN>.md` unless configured otherwise."""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from slugify import slugify
+
+from ..errors import UserError
+from ..files import safe_component
+from ..record import Issue
+
+TEMPLATE_FIELDS = {"section", "name", "number", "slug", "id", "year", "month"}
+DEFAULT_TEMPLATE = "content/{section}/{name}.md"
+
+
+def check_template(template: str) -> None:
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    except ValueError as exc:
+        raise UserError(f"The path template {template!r} is malformed ({exc}); use fields like {{section}}/{{name}}.md.") from None
+    unknown = names - TEMPLATE_FIELDS
+    if unknown:
+        raise UserError(f"The path template uses unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(TEMPLATE_FIELDS))}.")
+    if not template.endswith(".md"):
+        raise UserError(f"The path template {template!r} must end in .md so Hugo reads the files.")
+
+
+@dataclass
+class PathLayout:
+    section: str = "issues"
+    template: str = DEFAULT_TEMPLATE
+    number_width: int = 3
+
+    def __post_init__(self) -> None:
+        check_template(self.template)
+        self._claimed: dict[str, str] = {}
+
+    def name_of(self, issue: Issue) -> str:
+        if issue.number is not None:
+            return f"{issue.number:0{self.number_width}d}"
+        return slugify(issue.slug or "") or slugify(issue.title or "") or f"issue-{issue.source_id}"
+
+    def path_for(self, issue: Issue) -> str:
+        """The site-relative path for an issue; a path another issue already took gets the id added."""
+        date = issue.date
+        values = {
+            "section": self.section,
+            "name": self.name_of(issue),
+            "number": f"{issue.number:0{self.number_width}d}" if issue.number is not None else "",
+            "slug": slugify(issue.slug or issue.title or "") or issue.source_id,
+            "id": issue.source_id,
+            "year": f"{date.year:04d}" if date else "undated",
+            "month": f"{date.month:02d}" if date else "undated",
+        }
+        safe = {key: safe_component(value, fallback=issue.source_id or "issue") for key, value in values.items()}
+        path = "/".join(part for part in self.template.format(**safe).split("/") if part)
+        owner = self._claimed.get(path)
+        if owner is not None and owner != issue.source_id:
+            stem = path[:-3]
+            path = f"{stem}-{safe_component(issue.source_id)}.md"
+            issue.warnings.append(f"its file name was taken by issue {owner}, so it is written to {path}")
+        self._claimed[path] = issue.source_id
+        return path

@@ -1,0 +1,54 @@
+"""Facts about HTML elements that cleaners and the converter share."""
+from __future__ import annotations
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Elements that make their own block in the Markdown.
+BLOCKS = HEADINGS | {"p", "ul", "ol", "li", "blockquote", "pre", "hr", "figure", "figcaption",
+                     "dl", "dt", "dd", "nm-shortcode"}
+# Layout elements: never carried into the Markdown, their content is kept.
+LAYOUT_BLOCKS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "div", "center", "section",
+                 "article", "header", "main", "aside", "caption", "colgroup", "col", "body"}
+LAYOUT_INLINE = {"span", "font", "small", "big", "o:p", "u", "label", "abbr", "cite", "time"}
+# Elements that hold visible content of their own even when they hold no text.
+SELF_CONTENT = {"img", "br", "hr", "nm-shortcode"}
+
+
+def is_block(node) -> bool:
+    return isinstance(node, Tag) and (node.name in BLOCKS or node.name in LAYOUT_BLOCKS)
+
+
+def has_content(node) -> bool:
+    """Whether a node shows anything: text that is not whitespace, an image, a rule, an embed."""
+    if isinstance(node, Comment):
+        return False
+    if isinstance(node, NavigableString):
+        return bool(node.strip())
+    if not isinstance(node, Tag):
+        return False
+    if node.name in SELF_CONTENT:
+        return node.name != "br"
+    if node.get_text(strip=True):
+        return True
+    return node.find(["img", "hr", "nm-shortcode"]) is not None
+
+
+def new_document() -> BeautifulSoup:
+    return BeautifulSoup("<html><body></body></html>", "lxml")
+
+
+def body_of(doc: BeautifulSoup) -> Tag:
+    return doc.body if doc.body is not None else doc
+
+
+def style_of(el: Tag) -> str:
+    style = el.get("style") or ""
+    return "".join(str(style).lower().split())
+
+
+def attr_text(el: Tag, name: str) -> str:
+    value = el.get(name)
+    if isinstance(value, list):
+        value = " ".join(value)
+    return (value or "").strip()

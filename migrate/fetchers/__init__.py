@@ -1,0 +1,39 @@
+"""Fetchers: each platform form is a module that registers itself under its `--platform` name.
+
+Every module in this package is imported on first use, so adding a platform means adding a
+module with a `@register`-ed Fetcher subclass; nothing else changes.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import FETCHERS, FetchContext, Fetcher, register
+
+__all__ = ["FETCHERS", "FetchContext", "Fetcher", "register", "get_fetcher", "platform_names"]
+
+_loaded = False
+
+
+def _load_all() -> None:
+    global _loaded
+    if not _loaded:
+        for module in pkgutil.iter_modules(__path__):
+            if not module.name.startswith("_") and module.name != "base":
+                importlib.import_module(f"{__name__}.{module.name}")
+        _loaded = True
+
+
+def platform_names() -> list[str]:
+    _load_all()
+    return sorted(FETCHERS)
+
+
+def get_fetcher(name: str) -> type[Fetcher]:
+    from ..errors import UserError
+
+    _load_all()
+    try:
+        return FETCHERS[name]
+    except KeyError:
+        raise UserError(f"Unknown platform {name!r}; use one of: {', '.join(sorted(FETCHERS))}.") from None

@@ -1,0 +1,94 @@
+"""`revue-api`: Revue's `GET /api/v2/issues`, live from a server or as a saved response body."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+from urllib.parse import urljoin
+
+import ijson
+from bs4 import BeautifulSoup
+
+from ..errors import UserError
+from ..mappings import parse_date
+from ..record import Issue, SourceProblem
+from .base import Fetcher, register
+from .revue import add_paths_from_url, clean_title, number_from_text
+
+TOKEN_ENV = "REVUE_API_TOKEN"
+DEFAULT_BASE = "https://www.getrevue.co"
+
+
+@register
+class RevueApiFetcher(Fetcher):
+    name = "revue-api"
+    platform = "revue"
+    help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"
+
+    def entries(self) -> Iterator[Issue | SourceProblem]:
+        if self.source.startswith(("http://", "https://")):
+            yield from self._from_server(self.source)
+        else:
+            path = Path(self.source)
+            if not path.is_file():
+                raise UserError(f"{path} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
+            with open(path, "rb") as handle:
+                yield from self._parse(handle, str(path))
+
+    def _from_server(self, base: str) -> Iterator[Issue | SourceProblem]:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            raise UserError(f"Set {TOKEN_ENV} to your Revue API token (Revue: Integrations > API) to fetch from {base}.")
+        url = base if base.rstrip("/").endswith("/api/v2/issues") else urljoin(base.rstrip("/") + "/", "api/v2/issues")
+        client = self.context.client
+        client.allow(url)  # the user named this server
+        # The body is spooled to disk and parsed from there: retries stay possible, memory stays flat.
+        with tempfile.TemporaryFile() as spool:
+            client.get(url, headers={"Authorization": f"Token {token}", "Accept": "application/json"}, sink=spool)
+            spool.seek(0)
+            yield from self._parse(spool, url)
+
+    def _parse(self, stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
+        first = stream.read(1)
+        while first and first.isspace():
+            first = stream.read(1)
+        if first != b"[":
+            raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
+        stream.seek(stream.tell() - 1)
+        order = 0
+        try:
+            for order, raw in enumerate(ijson.items(stream, "item", use_float=True)):
+                yield self._issue(raw, order, ref)
+        except ijson.JSONError as exc:
+            yield SourceProblem(f"{ref} after entry {order}", f"the JSON is broken ({exc}); the entries after this point could not be read", order + 1)
+
+    def _issue(self, raw, order: int, ref: str) -> Issue | SourceProblem:
+        where = f"{ref}[{order}]"
+        if not isinstance(raw, dict):
+            return SourceProblem(where, "the entry is not a JSON object", order)
+        issue_id = raw.get("id")
+        if issue_id is None or isinstance(issue_id, bool):
+            return SourceProblem(where, "the entry has no `id`", order)
+        issue_id = str(int(issue_id)) if isinstance(issue_id, float) else str(issue_id)
+        body = raw.get("html")
+        if not isinstance(body, str):
+            return SourceProblem(f"{where} (id {issue_id})", "the entry has no `html` body", order)
+        issue = Issue(platform=self.platform, source_id=issue_id, html=body, source_ref=where, order=order)
+        issue.title = clean_title(raw.get("title") if isinstance(raw.get("title"), str) else None, self.mapping, decode_entities=True)
+        issue.number = number_from_text(issue.title)
+        description = raw.get("description")
+        if isinstance(description, str) and description.strip():
+            issue.description = " ".join(BeautifulSoup(description, "lxml").get_text(" ").split()) or None
+        try:
+            issue.date = parse_date(raw.get("sent_at"))
+        except ValueError:
+            issue.warnings.append(f"sent_at {raw.get('sent_at')!r} is not a date; the issue has no date")
+        issue.draft = issue.date is None
+        url = raw.get("url")
+        if isinstance(url, str) and url:
+            issue.old_urls.append(url)
+            parsed = add_paths_from_url(issue, url)
+            if parsed and parsed.slug:
+                issue.slug = parsed.slug
+        return issue

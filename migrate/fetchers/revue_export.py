@@ -1,0 +1,247 @@
+"""`revue-export`: Revue's account export, a folder or a zip.
+
+The export holds an issues CSV (`id,description,sent_at,subject,preheader`; file name starting
+`issues`) and an items JSON (file name starting `items`: every block of every issue, with
+`issue_id`, `item_type` and `order`). An issue's body is its description followed by its items in
+order, rendered as Revue rendered them: headers, text, captioned images, link cards (thumbnail,
+title, description, source domain), tweets as quotes with their author and link, and videos.
+
+The export carries no URLs, so old paths are rebuilt from the subject and id (marked inferred);
+set `profile:` in the config to add the getrevue.co profile form too.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections import defaultdict
+from pathlib import Path, PurePosixPath
+from typing import IO, Iterator
+
+import ijson
+from bs4 import BeautifulSoup, Tag
+
+from ..errors import UserError
+from ..mappings import parse_date
+from ..record import Issue, SourceProblem
+from ..urls import host_of
+from .base import Fetcher, register
+from .revue import clean_title, infer_issue_path, number_from_text
+
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 200  # an entry that inflates more than this is a zip bomb, not an export
+
+
+class ExportFiles:
+    """The export's files, from a folder or read straight out of a zip (nothing is extracted)."""
+
+    def __init__(self, source: Path):
+        self.source = source
+        self._zip: zipfile.ZipFile | None = None
+        if source.is_file():
+            try:
+                self._zip = zipfile.ZipFile(source)
+            except zipfile.BadZipFile:
+                raise UserError(f"{source} is not a zip file; give --source the Revue export zip or the folder it unpacks to.") from None
+            self.names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
+        elif source.is_dir():
+            self.names = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+        else:
+            raise UserError(f"{source} does not exist; give --source the Revue export zip or its folder.")
+
+    def find(self, prefix: str, suffix: str) -> str | None:
+        matches = sorted(n for n in self.names
+                         if PurePosixPath(n).name.lower().startswith(prefix) and n.lower().endswith(suffix)
+                         and not PurePosixPath(n).name.startswith("."))
+        return matches[0] if matches else None
+
+    def open(self, name: str) -> IO[bytes]:
+        if self._zip is None:
+            return open(self.source / name, "rb")
+        info = self._zip.getinfo(name)
+        if info.file_size > MAX_MEMBER_BYTES or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 10 * 1024 * 1024):
+            raise UserError(f"{self.source}: {name} would inflate to {info.file_size} bytes, which no Revue export does; check the zip.")
+        return self._zip.open(info)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+@register
+class RevueExportFetcher(Fetcher):
+    name = "revue-export"
+    platform = "revue"
+    help = "Revue account export: the zip, or the folder with issues*.csv and items*.json"
+
+    def entries(self) -> Iterator[Issue | SourceProblem]:
+        files = ExportFiles(Path(self.source))
+        try:
+            issues_csv = files.find("issues", ".csv")
+            items_json = files.find("items", ".json")
+            if issues_csv is None:
+                raise UserError(f"{self.source} has no issues CSV (a file named issues*.csv); is it a Revue export?")
+            items_by_issue: dict[str, list[dict]] = defaultdict(list)
+            problems: list[SourceProblem] = []
+            if items_json is None:
+                problems.append(SourceProblem(str(self.source), "has no items JSON (items*.json); issues keep only their description"))
+            else:
+                with files.open(items_json) as handle:
+                    self._read_items(handle, items_json, items_by_issue, problems)
+            yield from problems
+            with files.open(issues_csv) as handle:
+                yield from self._read_issues(handle, issues_csv, items_by_issue)
+        finally:
+            files.close()
+
+    # ------------------------------------------------------------------ reading
+    @staticmethod
+    def _read_items(handle: IO[bytes], name: str, out: dict[str, list[dict]], problems: list[SourceProblem]) -> None:
+        try:
+            for i, item in enumerate(ijson.items(handle, "item", use_float=True)):
+                if isinstance(item, dict) and item.get("issue_id") is not None:
+                    issue_id = item["issue_id"]
+                    out[str(int(issue_id)) if isinstance(issue_id, float) else str(issue_id)].append(item)
+                else:
+                    problems.append(SourceProblem(f"{name}[{i}]", "the item has no issue_id and belongs to no issue"))
+        except ijson.JSONError as exc:
+            problems.append(SourceProblem(name, f"the JSON is broken ({exc}); items after the break are missing"))
+
+    def _read_issues(self, handle: IO[bytes], name: str, items: dict[str, list[dict]]) -> Iterator[Issue | SourceProblem]:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.DictReader(text)
+        order = -1
+        missing = {"id", "subject"} - set(reader.fieldnames or [])
+        if missing:
+            raise UserError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; it is not a Revue issues CSV.")
+        for order, row in enumerate(reader):
+            ref = f"{name} row {order + 2}"
+            issue_id = (row.get("id") or "").strip()
+            if not issue_id:
+                yield SourceProblem(ref, "the row has no id", order)
+                continue
+            yield self._issue(row, issue_id, items.pop(issue_id, []), f"{ref} (id {issue_id})", order)
+        for orphan_id in sorted(items):
+            yield SourceProblem(f"{name}", f"{len(items[orphan_id])} item(s) belong to issue {orphan_id}, which the CSV does not list", order + 1)
+
+    def _issue(self, row: dict, issue_id: str, items: list[dict], ref: str, order: int) -> Issue:
+        doc = BeautifulSoup("<html><body></body></html>", "lxml")
+        body = doc.body
+        _append_html(doc, body, row.get("description"))
+        for item in sorted(items, key=_item_order):
+            render_item(doc, body, item)
+        digest = hashlib.sha256(repr((sorted(row.items()), [sorted(i.items()) for i in items])).encode()).hexdigest()
+        issue = Issue(platform=self.platform, source_id=issue_id, html="", source_ref=ref, order=order, source_hash=digest)
+        issue.document = doc
+        issue.title = clean_title(row.get("subject"), self.mapping, decode_entities=True)
+        issue.number = number_from_text(issue.title)
+        preheader = (row.get("preheader") or "").strip()
+        if preheader:
+            issue.description = " ".join(BeautifulSoup(preheader, "lxml").get_text(" ").split())
+        try:
+            issue.date = parse_date((row.get("sent_at") or "").strip())
+        except ValueError:
+            issue.warnings.append(f"sent_at {row.get('sent_at')!r} is not a date; the issue has no date")
+        issue.draft = issue.date is None
+        if not issue.draft:
+            # The export has no URLs: rebuild the paths Revue gave sent issues.
+            infer_issue_path(issue)
+            profile = self.context.options.get("profile")
+            if profile:
+                infer_issue_path(issue, profile)
+        return issue
+
+
+def _item_order(item: dict):
+    value = item.get("order")
+    return (value is None, value if isinstance(value, (int, float)) else 0)
+
+
+# ---------------------------------------------------------------------- rendering items
+
+def _append_html(doc: BeautifulSoup, parent: Tag, fragment: str | None) -> None:
+    """Parse an HTML fragment and move its nodes under `parent` (through the tree, not text)."""
+    if not fragment or not str(fragment).strip():
+        return
+    parsed = BeautifulSoup(str(fragment), "lxml")
+    source = parsed.body or parsed
+    for node in list(source.contents):
+        parent.append(node.extract())
+
+
+def _tag(doc: BeautifulSoup, name: str, text: str | None = None, **attrs) -> Tag:
+    el = doc.new_tag(name, attrs={k: v for k, v in attrs.items() if v})
+    if text:
+        el.string = text
+    return el
+
+
+def _str(item: dict, key: str) -> str:
+    value = item.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def render_item(doc: BeautifulSoup, body: Tag, item: dict) -> None:
+    kind = _str(item, "item_type").lower()
+    title, url, description = _str(item, "title"), _str(item, "url"), item.get("description")
+    image = _str(item, "original_image_url") or _str(item, "image")
+    if kind == "header":
+        if title:
+            body.append(_tag(doc, "h2", title))
+        _append_html(doc, body, description)
+    elif kind == "image":
+        figure = _tag(doc, "figure")
+        if image:
+            figure.append(_tag(doc, "img", src=image, alt=title or None))
+        caption = _tag(doc, "figcaption")
+        _append_html(doc, caption, description if description else title)
+        if caption.get_text(strip=True):
+            figure.append(caption)
+        if url and image:
+            # An image item may link somewhere; keep the link under the picture.
+            link_line = _tag(doc, "p")
+            link_line.append(_tag(doc, "a", url, href=url))
+            body.append(figure)
+            body.append(link_line)
+        else:
+            body.append(figure)
+    elif kind == "link":
+        if image:
+            thumb = _tag(doc, "p")
+            thumb.append(_tag(doc, "img", src=image, alt=title or None))
+            body.append(thumb)
+        line = _tag(doc, "p")
+        strong = _tag(doc, "strong")
+        strong.append(_tag(doc, "a", title or url, href=url or None) if url else doc.new_string(title))
+        line.append(strong)
+        domain = host_of(url)
+        if domain:
+            line.append(doc.new_string(f" — {domain}"))
+        body.append(line)
+        _append_html(doc, body, description)
+    elif kind == "tweet":
+        quote = _tag(doc, "blockquote")
+        _append_html(doc, quote, _str(item, "tweet_description") or description)
+        handle = _str(item, "tweet_handle")
+        author = title or (f"@{handle}" if handle else "")
+        attribution = _tag(doc, "p")
+        attribution.append(doc.new_string("— "))
+        label = f"{author} (@{handle})" if handle and author and not author.startswith("@") else (author or url)
+        attribution.append(_tag(doc, "a", label, href=url) if url else doc.new_string(label))
+        quote.append(attribution)
+        body.append(quote)
+    elif kind == "video":
+        if image:
+            thumb = _tag(doc, "p")
+            thumb.append(_tag(doc, "img", src=image, alt=title or None))
+            body.append(thumb)
+        line = _tag(doc, "p")
+        line.append(_tag(doc, "a", title or url, href=url) if url else doc.new_string(title))
+        body.append(line)
+        _append_html(doc, body, description)
+    else:
+        # An item type this tool does not know: keep its words rather than lose them.
+        if title:
+            body.append(_tag(doc, "p", title))
+        _append_html(doc, body, description)

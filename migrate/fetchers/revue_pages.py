@@ -1,0 +1,238 @@
+"""`revue-pages`: Revue's public issue pages, saved to disk or fetched live.
+
+A source is one saved page, a folder of them, one issue URL, or a profile archive URL whose
+issue links are followed (and its next pages, when it has them). Two eras of page are read with
+the same selectors from mappings/platforms/revue.yaml:
+
+- 2019-22: a canonical link, `<time datetime>`, the email inside `#issue-frame`;
+- 2016-17: a whole MJML email nested in the page, no date, no canonical link, the archive id only
+  in the share links. The old `/issues/<slug>-<id>` path is then rebuilt from the title and
+  marked as inferred; a missing date stays missing (an override can supply it).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from ..errors import UserError
+from ..http import FetchError
+from ..mappings import parse_date
+from ..record import Issue, SourceProblem
+from ..urls import absolute
+from .base import Fetcher, prefetch_in_order, register
+from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path
+
+PAGE_SUFFIXES = (".html", ".htm")
+MAX_ARCHIVE_PAGES = 500
+
+
+def _path_rank(path: str) -> int:
+    """Aliases read best issue form first, then the profile form, then the archive form."""
+    if "/archive/" in path:
+        return 2
+    return 1 if path.startswith("/profile/") else 0
+
+
+@register
+class RevuePagesFetcher(Fetcher):
+    name = "revue-pages"
+    platform = "revue"
+    help = "Revue public pages: a saved page, a folder of them, an issue URL or a profile archive URL"
+
+    # ------------------------------------------------------------------ sources
+    def entries(self) -> Iterator[Issue | SourceProblem]:
+        if self.source.startswith(("http://", "https://")):
+            yield from self._from_url(self.source)
+            return
+        path = Path(self.source)
+        if path.is_file():
+            files = [path]
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES)
+            if not files:
+                raise UserError(f"{path} holds no .html pages; give --source a saved Revue issue page or a folder of them.")
+        else:
+            raise UserError(f"{path} does not exist; give --source a saved Revue page, a folder of pages, or a URL.")
+        for order, file in enumerate(files):
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                yield SourceProblem(str(file), f"could not be read ({exc.strerror})", order)
+                continue
+            yield self.parse_page(data, str(file), order, page_url=None)
+
+    def _from_url(self, url: str) -> Iterator[Issue | SourceProblem]:
+        client = self.context.client
+        client.allow(url)  # the user named this host
+        first = client.get(url, headers={"Accept": "text/html"})
+        soup = BeautifulSoup(first.body, "lxml")
+        if self._is_issue_page(soup):
+            yield self._parse_soup(soup, first.body, url, 0, page_url=url)
+            return
+        links = self._issue_links(soup, url)
+        seen_pages = {url}
+        next_url = self._next_page(soup, url)
+        while next_url and next_url not in seen_pages and len(seen_pages) < MAX_ARCHIVE_PAGES:
+            seen_pages.add(next_url)
+            page = client.get(next_url, headers={"Accept": "text/html"})
+            page_soup = BeautifulSoup(page.body, "lxml")
+            links.extend(link for link in self._issue_links(page_soup, next_url) if link not in links)
+            next_url = self._next_page(page_soup, next_url)
+        if not links:
+            raise UserError(f"{url} is neither a Revue issue page nor a profile archive with issue links; check the URL.")
+
+        def fetch(link: str) -> bytes:
+            return client.get(link, headers={"Accept": "text/html"}).body
+
+        for order, (link, result) in enumerate(prefetch_in_order(links, fetch, self.context.concurrency)):
+            if isinstance(result, FetchError):
+                yield SourceProblem(link, str(result), order)
+            elif isinstance(result, Exception):
+                yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order)
+            else:
+                yield self.parse_page(result, link, order, page_url=link)
+
+    def _is_issue_page(self, soup: BeautifulSoup) -> bool:
+        return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
+
+    def _issue_links(self, soup: BeautifulSoup, page_url: str) -> list[str]:
+        host = urlsplit(page_url).hostname
+        links: list[str] = []
+        seen_ids: set[str] = set()
+        for sel in self.mapping.pages["issue_links"]:
+            for a in soup.select(sel):
+                href = absolute(a.get("href", ""), page_url)
+                parsed = parse_revue_path(href)
+                if parsed and parsed.kind == "issue" and urlsplit(href).hostname == host and parsed.issue_id not in seen_ids:
+                    seen_ids.add(parsed.issue_id)
+                    links.append(href.split("#", 1)[0])
+        return links
+
+    def _next_page(self, soup: BeautifulSoup, page_url: str) -> str | None:
+        for sel in self.mapping.pages["next_page"]:
+            a = soup.select_one(sel)
+            if a and a.get("href"):
+                return absolute(a["href"], page_url)
+        return None
+
+    # ------------------------------------------------------------------ one page
+    def parse_page(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+        try:
+            soup = BeautifulSoup(data, "lxml")
+        except Exception as exc:  # lxml refuses only truly broken input
+            return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
+        return self._parse_soup(soup, data, ref, order, page_url)
+
+    def _parse_soup(self, soup: BeautifulSoup, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+        pages = self.mapping.pages
+        content = next((el for sel in pages["content"] for el in [soup.select_one(sel)] if el is not None), None)
+        if content is None or not content.get_text(strip=True):
+            return SourceProblem(ref, "has no issue content (no #issue-frame and an empty body); is it a Revue issue page?", order)
+
+        title = None
+        for selector in self.mapping.field_selectors("title"):
+            title = clean_title(self._read(soup, selector), self.mapping, decode_entities=False)
+            if title:
+                break
+
+        canonical = next((v for s in self.mapping.field_selectors("canonical") for v in [self._read(soup, s)] if v), None)
+        issue_url = absolute(canonical, page_url) if canonical else None
+        parsed = parse_revue_path(issue_url) if issue_url else None
+        share_urls = self._urls_in_links(soup, pages["id_links"], page_url)
+        if parsed is None:
+            # No canonical link: the issue's own URL is in its share links.
+            for url in share_urls:
+                parsed = parse_revue_path(url)
+                if parsed:
+                    issue_url = url
+                    break
+        if parsed is None and page_url:
+            parsed = parse_revue_path(page_url)
+            issue_url = page_url if parsed else None
+        if parsed is None:
+            return SourceProblem(ref, "names no Revue issue id (no canonical link, no share or archive link); add the page's URL as an override key or save the page with its links", order)
+
+        issue = Issue(platform=self.platform, source_id=parsed.issue_id, html="", title=title,
+                      source_ref=ref, order=order, source_hash=hashlib.sha256(data).hexdigest())
+        issue.old_urls.append(issue_url)
+        issue.add_old_path(parsed.path)
+        if parsed.slug:
+            issue.slug = parsed.slug
+        # The same issue's other forms, as its share links state them.
+        for url in share_urls:
+            other = parse_revue_path(url)
+            if other and other.issue_id == parsed.issue_id:
+                issue.add_old_path(other.path)
+                if url not in issue.old_urls:
+                    issue.old_urls.append(url)
+        if not any(parse_revue_path(p.path).kind == "issue" for p in issue.old_paths):
+            infer_issue_path(issue, parsed.profile)
+            if issue.title and issue_url:
+                inferred = issue.old_paths[-1].path if issue.old_paths[-1].inferred else None
+                if inferred:
+                    issue.old_urls.append(absolute(inferred, issue_url))
+                    issue.slug = issue.slug or inferred.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+        issue.old_paths.sort(key=lambda p: _path_rank(p.path))
+
+        for selector in self.mapping.field_selectors("date"):
+            raw = self._read(soup, selector)
+            if raw:
+                try:
+                    issue.date = parse_date(raw)
+                    break
+                except ValueError:
+                    issue.warnings.append(f"the page's date {raw!r} could not be read")
+        for selector in self.mapping.field_selectors("number"):
+            issue.number = number_from_text(self._read(soup, selector))
+            if issue.number is not None:
+                break
+        if issue.number is None:
+            issue.number = number_from_text(issue.title)
+
+        issue.document = _document_of(soup, content)
+        return issue
+
+    @staticmethod
+    def _read(soup: BeautifulSoup, selector) -> str | None:
+        el = soup.select_one(selector.select)
+        if el is None:
+            return None
+        value = el.get(selector.attr) if selector.attr else el.get_text(" ")
+        if isinstance(value, list):
+            value = " ".join(value)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    @staticmethod
+    def _urls_in_links(soup: BeautifulSoup, selectors: list[str], page_url: str | None) -> list[str]:
+        """Absolute URLs of the selected links, and of URLs passed inside their query strings."""
+        urls: list[str] = []
+        for sel in selectors:
+            for a in soup.select(sel):
+                href = absolute(a.get("href", ""), page_url)
+                candidates = [href]
+                try:
+                    candidates += [v for _, v in parse_qsl(urlsplit(href).query) if v.startswith(("http://", "https://"))]
+                except ValueError:
+                    continue
+                for url in candidates:
+                    if url not in urls:
+                        urls.append(url)
+        return urls
+
+
+def _document_of(soup: BeautifulSoup, content: Tag) -> BeautifulSoup:
+    """Reduce the page to its content element, reusing the parse instead of serialising it."""
+    if soup.head is not None:
+        soup.head.decompose()
+    body = soup.body
+    if body is None:
+        return soup
+    if content is not body:
+        content.extract()
+        body.clear()
+        body.append(content)
+    return soup

@@ -1,0 +1,278 @@
+"""The one HTTP client of a run: remaps, an address guard, bounded retries and timeouts.
+
+Every request the tool makes goes through `HttpClient.get`, so each rule holds everywhere:
+- only http and https are fetched;
+- private, loopback, link-local and metadata addresses are refused unless the user allowed the
+  host (by naming it as a source or as a remap target);
+- transient failures (connection errors, truncated bodies, 429, 5xx) are retried with
+  exponential backoff and jitter, honouring Retry-After, for a bounded number of attempts;
+- bodies are read with a size cap, and headers that carry secrets are never logged.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .urls import Remap, apply_remaps
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+USER_AGENT = f"newsletter-migrate/{__version__} (+archive migration)"
+
+
+class FetchError(Exception):
+    """A request that failed for good; the message is one line fit for the run report."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class BlockedAddress(FetchError):
+    """The URL's scheme or address is not one the tool may fetch."""
+
+
+class TooLarge(FetchError):
+    """The body exceeded the size cap."""
+
+
+class _RetryableStatus(FetchError):
+    def __init__(self, status: int, retry_after: float | None, url: str):
+        super().__init__(f"HTTP {status} from {_display(url)}", status)
+        self.retry_after = retry_after
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _display(url: str) -> str:
+    """A URL as messages may show it: no user info, no query (queries can carry tokens)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header, given in seconds or as an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, when.timestamp() - now())
+
+
+@dataclass
+class HttpSettings:
+    timeout_connect: float = 10.0
+    timeout_read: float = 30.0
+    attempts: int = 4
+    backoff_initial: float = 0.5
+    backoff_max: float = 20.0
+    retry_after_max: float = 60.0
+    deadline: float = 180.0          # per request, across its retries
+    max_bytes: int = 50 * 1024 * 1024
+    pool_size: int = 16
+
+
+@dataclass
+class HttpClient:
+    remaps: list[Remap] = field(default_factory=list)
+    allowed_hosts: set[str] = field(default_factory=set)
+    settings: HttpSettings = field(default_factory=HttpSettings)
+    resolver: Callable = socket.getaddrinfo
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.allowed_hosts = {h.lower() for h in self.allowed_hosts} | {r.target_host for r in self.remaps}
+        self._local = threading.local()
+        self._guard_cache: dict[tuple[str, int], str | None] = {}
+        self._guard_lock = threading.Lock()
+        self.requests_made = 0
+
+    # ------------------------------------------------------------------ session per thread
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = USER_AGENT
+            session.trust_env = False  # proxies from the environment could route around the guard
+            self._local.session = session
+        return session
+
+    # ------------------------------------------------------------------ address guard
+    def allow(self, url: str) -> None:
+        host = (urlsplit(url).hostname or "").lower()
+        if host:
+            self.allowed_hosts.add(host)
+
+    def check_address(self, url: str) -> None:
+        """Refuse schemes other than http(s), and private addresses of hosts not allowed."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise BlockedAddress(f"{url[:80]!r} is not a valid URL") from None
+        if parts.scheme not in ("http", "https"):
+            raise BlockedAddress(f"only http and https URLs are fetched, not {parts.scheme or 'a relative URL'}")
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise BlockedAddress(f"{_display(url)} has no host")
+        if host in self.allowed_hosts:
+            return
+        key = (host, port)
+        with self._guard_lock:
+            cached = self._guard_cache.get(key, False)
+        if cached is False:
+            cached = self._refusal(host, port)
+            with self._guard_lock:
+                self._guard_cache[key] = cached
+        if cached:
+            raise BlockedAddress(cached)
+
+    def _refusal(self, host: str, port: int) -> str | None:
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                infos = self.resolver(host, port, type=socket.SOCK_STREAM)
+            except OSError as exc:
+                return f"cannot resolve {host} ({exc.strerror or exc})"
+            addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        for address in addresses:
+            if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
+                    or address.is_reserved or address.is_unspecified
+                    or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped
+                        and not address.ipv4_mapped.is_global)):
+                return (f"{host} resolves to the non-public address {address}; "
+                        f"allow it with --remap or --allow-host {host} if you trust it")
+        return None
+
+    # ------------------------------------------------------------------ requests
+    def target(self, url: str) -> str:
+        return apply_remaps(url, self.remaps)
+
+    def get(self, url: str, headers: dict[str, str] | None = None, max_bytes: int | None = None,
+            sink=None) -> Response:
+        """GET with remap, guard and retries; raises FetchError when it fails for good.
+
+        With `sink` (a binary file), the body is written there instead of held in memory, and each
+        retry starts the file over.
+        """
+        target = self.target(url)
+        self.check_address(target)
+        started = time.monotonic()
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+                return min(exc.retry_after, self.settings.retry_after_max)
+            return tenacity.wait_random_exponential(multiplier=self.settings.backoff_initial,
+                                                    max=self.settings.backoff_max)(state)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.attempts) | tenacity.stop_after_delay(self.settings.deadline),
+            wait=wait,
+            retry=tenacity.retry_if_exception(_is_transient),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink)
+        except FetchError:
+            raise
+        except requests.exceptions.Timeout:
+            raise FetchError(f"timed out fetching {_display(target)} after {time.monotonic() - started:.0f}s") from None
+        except requests.exceptions.TooManyRedirects:
+            raise FetchError(f"too many redirects from {_display(target)}") from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise FetchError(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
+        raise FetchError(f"could not fetch {_display(target)}")  # pragma: no cover - tenacity always returns or raises
+
+    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None) -> Response:
+        self.requests_made += 1
+        log.debug("GET %s", _display(url))
+        session = self._session()
+        current = url
+        for _hop in range(6):
+            resp = session.get(current, headers=headers, stream=True, allow_redirects=False,
+                               timeout=(self.settings.timeout_connect, self.settings.timeout_read))
+            if resp.is_redirect and resp.headers.get("Location"):
+                nxt = requests.compat.urljoin(current, resp.headers["Location"])
+                resp.close()
+                self.check_address(nxt)  # a redirect must not lead around the guard
+                current = nxt
+                continue
+            break
+        else:
+            resp.close()
+            raise FetchError(f"too many redirects from {_display(url)}")
+        with resp:
+            if resp.status_code in RETRY_STATUSES:
+                raise _RetryableStatus(resp.status_code, parse_retry_after(resp.headers.get("Retry-After")), current)
+            if resp.status_code == 304:
+                return Response(current, 304, dict(resp.headers), b"")
+            if resp.status_code >= 400:
+                raise FetchError(f"HTTP {resp.status_code} from {_display(current)}", resp.status_code)
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise TooLarge(f"{_display(current)} is {int(declared)} bytes, over the {max_bytes}-byte cap")
+            if sink is not None:
+                sink.seek(0)
+                sink.truncate()
+            chunks, size = [], 0
+            for chunk in resp.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"{_display(current)} is over the {max_bytes}-byte cap")
+                if sink is not None:
+                    sink.write(chunk)
+                else:
+                    chunks.append(chunk)
+            return Response(current, resp.status_code, dict(resp.headers), b"".join(chunks))
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _RetryableStatus):
+        return True
+    if isinstance(exc, FetchError):
+        return False
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                            requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError))

@@ -1,0 +1,87 @@
+"""The one record every stage passes on: an issue, from what a fetcher read to what the writer wrote."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OldPath:
+    """A path the issue was reachable at on the old platform.
+
+    `inferred` marks a path rebuilt from the title and id because the source did not state it;
+    the report shows those so the author can confirm them.
+    """
+
+    path: str
+    inferred: bool = False
+
+
+@dataclass
+class ImageResult:
+    """What became of one image of an issue."""
+
+    url: str                     # as it appeared in the issue
+    local: str | None = None     # site-relative URL of the local copy, when it was stored
+    file: str | None = None      # path of the stored file, relative to the site folder
+    error: str | None = None     # why it stayed remote
+
+
+@dataclass
+class Issue:
+    """One newsletter issue.
+
+    Fetchers fill the source fields; overrides may correct them; cleaners work on `document`
+    (the parsed body) and record images and counts; the converter fills `markdown`; the
+    writer fills `output_path`.
+    """
+
+    platform: str
+    source_id: str
+    html: str
+    title: str | None = None
+    date: dt.datetime | dt.date | None = None
+    number: int | None = None
+    description: str | None = None
+    draft: bool = False
+    slug: str | None = None
+    old_urls: list[str] = field(default_factory=list)
+    old_paths: list[OldPath] = field(default_factory=list)
+    source_ref: str = ""
+    source_hash: str | None = None   # SHA-256 of what the source held for this issue
+    order: int = 0
+    skip_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    # Filled while the issue moves through the stages.
+    document: Any = None
+    images: list[ImageResult] = field(default_factory=list)
+    tracking_removed: int = 0
+    markdown: str | None = None
+    output_path: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name this issue: its number or id, and its title."""
+        ident = f"#{self.number}" if self.number is not None else f"id {self.source_id}"
+        return f"{ident} ({self.title})" if self.title else ident
+
+    def add_old_path(self, path: str, inferred: bool = False) -> None:
+        """Record an old path once; a stated path replaces an inferred copy of itself."""
+        for i, known in enumerate(self.old_paths):
+            if known.path == path:
+                if known.inferred and not inferred:
+                    self.old_paths[i] = OldPath(path, False)
+                return
+        self.old_paths.append(OldPath(path, inferred))
+
+
+@dataclass
+class SourceProblem:
+    """An entry of the source that could not become an issue, and why."""
+
+    source_ref: str
+    reason: str
+    order: int = 0

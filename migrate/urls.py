@@ -1,0 +1,110 @@
+"""URL work, always through urllib: tracking removal, remapping, resolving."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import SplitResult, unquote_plus, urljoin, urlsplit, urlunsplit
+
+from .errors import UserError
+from .mappings import TrackingRules
+
+
+def absolute(url: str, base: str | None = None) -> str:
+    """Resolve protocol-relative and relative URLs; protocol-relative ones default to https."""
+    url = (url or "").strip()
+    if url.startswith("//"):
+        return urljoin((base or "https://") if (base or "").startswith("http") else "https:", url)
+    if base:
+        return urljoin(base, url)
+    return url
+
+
+def strip_tracking(url: str, rules: TrackingRules) -> tuple[str, int]:
+    """Remove tracking parameters from a URL.
+
+    Every other parameter keeps its order and its exact encoding, and the fragment is kept.
+    Returns the new URL and how many parameters went; an untouched URL comes back unchanged.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, 0
+    if not parts.query:
+        return url, 0
+    kept, removed = [], 0
+    for pair in parts.query.split("&"):
+        name = unquote_plus(pair.split("=", 1)[0])
+        if pair and rules.is_tracking(name, parts.hostname):
+            removed += 1
+        else:
+            kept.append(pair)
+    if not removed:
+        return url, 0
+    return urlunsplit(parts._replace(query="&".join(p for p in kept if p))), removed
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def host_matches(host: str, suffixes) -> bool:
+    host = (host or "").lower()
+    return any(host == s or host.endswith("." + s) for s in suffixes)
+
+
+def path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path or "/"
+    except ValueError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Remap:
+    """Send requests for URLs under `source` to `target` instead: `FROM=TO` on the command line."""
+
+    source: SplitResult
+    target: SplitResult
+    text: str
+
+    @classmethod
+    def parse(cls, spec: str) -> "Remap":
+        if "=" not in spec:
+            raise UserError(f"--remap {spec!r} needs the form FROM=TO, for example https://s3.amazonaws.com=http://127.0.0.1:8765/s3.amazonaws.com.")
+        source_text, target_text = (s.strip() for s in spec.split("=", 1))
+        source, target = urlsplit(absolute(source_text)), urlsplit(target_text)
+        for label, part in (("FROM", source), ("TO", target)):
+            if part.scheme not in ("http", "https") or not part.hostname:
+                raise UserError(f"--remap {spec!r}: {label} must be an http(s) URL with a host, such as https://s3.amazonaws.com.")
+        return cls(source, target, spec)
+
+    @property
+    def target_host(self) -> str:
+        return (self.target.hostname or "").lower()
+
+    def apply(self, url: str) -> str | None:
+        """The remapped URL, or None when `url` is not under this rule's FROM."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        if parts.scheme != self.source.scheme or (parts.hostname or "").lower() != (self.source.hostname or "").lower():
+            return None
+        if parts.port != self.source.port:
+            return None
+        prefix = self.source.path.rstrip("/")
+        if prefix and not (parts.path == prefix or parts.path.startswith(prefix + "/")):
+            return None
+        rest = parts.path[len(prefix):]
+        path = self.target.path.rstrip("/") + rest
+        return urlunsplit((self.target.scheme, self.target.netloc, path, parts.query, parts.fragment))
+
+
+def apply_remaps(url: str, remaps: list[Remap]) -> str:
+    for rule in remaps:
+        mapped = rule.apply(url)
+        if mapped is not None:
+            return mapped
+    return url
