@@ -1,0 +1,29 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test bench setup clean
+
+# The environment: a virtualenv with the package (editable) and its test tools.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Migrate the bundled sample archive (served from loopback) into output/, then lint it.
+demo: setup
+	$(PY) samples/run_demo.py
+
+# The test suite (real loopback servers; no packet leaves the machine).
+test: setup
+	$(PY) -m pytest -q
+
+# Throughput and memory of a 1,000-issue synthetic archive; figures go in docs/benchmarks.md.
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache output/content output/static output/.migrate .bench

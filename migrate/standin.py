@@ -1,0 +1,247 @@
+"""A loopback stand-in for a Revue account and its image host, for the demo, the tests and the
+benchmark. It speaks the parts of Revue the fetchers read:
+
+- `GET /api/v2/issues` with `Authorization: Token <token>`: the bare JSON array of issues;
+- `GET /profile/<name>` (and `?page=N`): a profile archive page linking to each issue;
+- `GET /profile/<name>/issues/<slug>-<id>`: an issue's public page (2019-22 shape);
+- any other path: an image, from a folder of files or made up from the path.
+
+    python -m migrate.standin --issues samples/revue-demo/issues.json --images samples/revue-demo/images
+
+It binds 127.0.0.1 only, prints `listening on PORT` once ready, and stops on SIGTERM or Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import signal
+import struct
+import sys
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+from bs4 import BeautifulSoup
+from slugify import slugify
+
+
+def tiny_png(seed: bytes, width: int = 4, height: int = 3) -> bytes:
+    """A valid PNG whose pixels depend on `seed`, so different paths give different bytes."""
+    row = lambda y: b"\x00" + bytes(seed[(y * width + x) % len(seed)] for x in range(width) for _ in range(3))
+    raw = b"".join(row(y) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@dataclass
+class Account:
+    """What the stand-in serves: issues as Revue's API returns them, and images by path."""
+
+    issues: Callable[[], Iterable[dict]]
+    images: Callable[[str], bytes | None] = lambda path: tiny_png(hashlib.sha256(path.encode()).digest())
+    profile: str = "demo"
+    token: str | None = None
+    page_size: int = 50
+    latency: float = 0.0
+    hits: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_files(cls, issues_json: Path, images_dir: Path | None = None, **kwargs) -> "Account":
+        data = json.loads(Path(issues_json).read_text(encoding="utf-8"))
+        account = cls(issues=lambda: data, **kwargs)
+        if images_dir:
+            root = Path(images_dir).resolve()
+            by_name = {p.name: p for p in root.rglob("*") if p.is_file()}
+
+            def image(path: str) -> bytes | None:
+                name = path.rstrip("/").rsplit("/", 1)[-1]
+                file = by_name.get(name)
+                return file.read_bytes() if file else None
+
+            account.images = image
+        return account
+
+
+def issue_path(issue: dict, profile: str) -> str:
+    return f"/profile/{profile}/issues/{slugify(issue.get('title') or '')}-{issue['id']}"
+
+
+def render_issue_page(issue: dict, profile: str, origin: str) -> bytes:
+    """An issue's public page in the 2019-22 shape, built through the tree."""
+    doc = BeautifulSoup("<!DOCTYPE html><html><head></head><body></body></html>", "lxml")
+    title = doc.new_tag("title")
+    title.string = f"{issue.get('title') or ''} | Revue"
+    doc.head.append(title)
+    doc.head.append(doc.new_tag("link", rel="canonical", href=origin + issue_path(issue, profile)))
+    header = doc.new_tag("section", id="issue-header")
+    h1 = doc.new_tag("h1", attrs={"class": "issue-title"})
+    h1.string = issue.get("title") or ""
+    header.append(h1)
+    if issue.get("sent_at"):
+        when = doc.new_tag("time", datetime=issue["sent_at"])
+        when.string = issue["sent_at"][:10]
+        header.append(when)
+    doc.body.append(header)
+    frame = doc.new_tag("div", id="issue-frame")
+    for node in list(BeautifulSoup(issue.get("html") or "", "lxml").body.contents if issue.get("html") else []):
+        frame.append(node.extract())
+    doc.body.append(frame)
+    return str(doc).encode("utf-8")
+
+
+def render_profile_page(issues: list[dict], profile: str, page: int, pages: int) -> bytes:
+    doc = BeautifulSoup("<!DOCTYPE html><html><head><title>Archive | Revue</title></head><body></body></html>", "lxml")
+    listing = doc.new_tag("ul", attrs={"class": "issues"})
+    for issue in issues:
+        item = doc.new_tag("li")
+        link = doc.new_tag("a", href=issue_path(issue, profile))
+        link.string = issue.get("title") or str(issue["id"])
+        item.append(link)
+        listing.append(item)
+    doc.body.append(listing)
+    if page < pages:
+        doc.body.append(doc.new_tag("a", rel="next", href=f"/profile/{profile}?page={page + 1}"))
+    return str(doc).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "revue-standin"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    @property
+    def account(self) -> Account:
+        return self.server.account  # type: ignore[attr-defined]
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        account = self.account
+        parts = urlsplit(self.path)
+        with self.server.lock:  # type: ignore[attr-defined]
+            account.hits[parts.path] = account.hits.get(parts.path, 0) + 1
+        if account.latency:
+            time.sleep(account.latency)
+        origin = f"http://{self.headers.get('Host', '127.0.0.1')}"
+        profile_root = f"/profile/{account.profile}"
+        if parts.path.rstrip("/") == "/api/v2/issues":
+            if account.token and self.headers.get("Authorization") != f"Token {account.token}":
+                self._send(401, b'{"error":"Unauthorized"}', "application/json")
+                return
+            self._send_api()
+        elif parts.path.rstrip("/") == profile_root:
+            issues = list(account.issues())
+            pages = max(1, -(-len(issues) // account.page_size))
+            page = int(parse_qs(parts.query).get("page", ["1"])[0] or 1)
+            chunk = issues[(page - 1) * account.page_size: page * account.page_size]
+            self._send(200, render_profile_page(chunk, account.profile, page, pages), "text/html; charset=utf-8")
+        elif parts.path.startswith(profile_root + "/issues/"):
+            wanted = parts.path.rsplit("-", 1)[-1]
+            issue = next((i for i in account.issues() if str(i["id"]) == wanted), None)
+            if issue is None:
+                self._send(404, b"not found", "text/plain")
+            else:
+                self._send(200, render_issue_page(issue, account.profile, origin), "text/html; charset=utf-8")
+        else:
+            body = account.images(parts.path)
+            if body is None:
+                self._send(404, b"no such image", "text/plain")
+            else:
+                self._send(200, body, "application/octet-stream")
+
+    def _send_api(self) -> None:
+        # Streamed with chunked encoding: a 1,000-issue archive is never built as one string here.
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+        chunk(b"[")
+        for i, issue in enumerate(self.account.issues()):
+            chunk((b"," if i else b"") + json.dumps(issue, ensure_ascii=False).encode("utf-8"))
+        chunk(b"]")
+        self.wfile.write(b"0\r\n\r\n")
+
+
+class StandinServer:
+    """The stand-in on a loopback port, in a background thread; use as a context manager."""
+
+    def __init__(self, account: Account, port: int = 0):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.account = account  # type: ignore[attr-defined]
+        self.httpd.lock = threading.Lock()  # type: ignore[attr-defined]
+        self.account = account
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="standin", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "StandinServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "StandinServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="A loopback stand-in for a Revue account and its image host.")
+    parser.add_argument("--issues", type=Path, required=True, help="a Revue API issues JSON (bare array)")
+    parser.add_argument("--images", type=Path, help="a folder of image files, served by file name")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--profile", default="demo")
+    parser.add_argument("--token", help="require this API token")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    args = parser.parse_args(argv)
+    account = Account.from_files(args.issues, args.images, profile=args.profile, token=args.token, latency=args.latency)
+    server = StandinServer(account, args.port)
+    print(f"listening on {server.port}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
