@@ -112,7 +112,7 @@ class HttpClient:
     remaps: list[Remap] = field(default_factory=list)
     allowed_hosts: set[str] = field(default_factory=set)
     settings: HttpSettings = field(default_factory=HttpSettings)
-    resolver: Callable = socket.getaddrinfo
+    resolver: Callable | None = None   # socket.getaddrinfo unless a test stubs it
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
@@ -170,7 +170,7 @@ class HttpClient:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:
             try:
-                infos = self.resolver(host, port, type=socket.SOCK_STREAM)
+                infos = (self.resolver or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
             except OSError as exc:
                 return f"cannot resolve {host} ({exc.strerror or exc})"
             addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]

@@ -141,6 +141,7 @@ class Migration:
                     future.result()
                 if self.images:
                     self.images.close()
+        report.issues.sort(key=lambda entry: entry["order"])
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
@@ -168,6 +169,6 @@ def run(options: RunOptions, on_issue=None) -> RunReport:
     return Migration.prepare(options).run(on_issue)
 
 
-def print_report(report: RunReport, stream=sys.stdout) -> None:
+def print_report(report: RunReport, stream=None) -> None:
     for line in report.lines():
-        print(line, file=stream)
+        print(line, file=stream or sys.stdout)

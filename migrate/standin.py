@@ -187,16 +187,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients that hang up early are no concern of a stand-in
+
+
 class StandinServer:
     """The stand-in on a loopback port, in a background thread; use as a context manager."""
 
     def __init__(self, account: Account, port: int = 0):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self.httpd = _Server(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.account = account  # type: ignore[attr-defined]
         self.httpd.lock = threading.Lock()  # type: ignore[attr-defined]
         self.account = account
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="standin", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="standin", daemon=True)
 
     @property
     def port(self) -> int:

@@ -87,7 +87,7 @@ class EscapingMixin(MarkdownConverter):
         for i, ch in enumerate(text):
             before = text[i - 1] if i else ""
             after = text[i + 1] if i + 1 < n else ""
-            if ch == "\\" and after in _ASCII_PUNCTUATION:
+            if ch == "\\" and (not after or after in _ASCII_PUNCTUATION):
                 out.append("\\\\")
             elif ch == "*" and not (before == " " and after == " "):
                 out.append("\\*")
@@ -95,9 +95,9 @@ class EscapingMixin(MarkdownConverter):
                 out.append("\\_")
             elif ch == "`":
                 out.append("\\`")
-            elif ch == "<" and (after.isalpha() or after in "/!?"):
+            elif ch == "<" and after and (after.isalpha() or after in "/!?"):
                 out.append("\\<")
-            elif ch == "]" and after in "([:":
+            elif ch == "]" and after and after in "([:":
                 out.append("\\]")
             elif ch == "~" and (after == "~" or before == "~"):
                 out.append("\\~")
@@ -151,8 +151,7 @@ class LinksMixin(MarkdownConverter):
         return f"{prefix}[{text}]({_safe_destination(href)}{_safe_title(title)}){suffix}"
 
     def convert_img(self, el, text, parent_tags):
-        alt = (el.get("alt") or "").replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-        alt = " ".join(alt.split())
+        alt = "".join("\\" + ch if ch in "\\[]*_`" else ch for ch in " ".join((el.get("alt") or "").split()))
         src = el.get("src") or ""
         title = el.get("title") or ""
         return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"

@@ -38,8 +38,15 @@ def break_sentences(doc: BeautifulSoup) -> None:
         _split_block(texts)
 
 
+def _is_enumerator(sentence: str) -> bool:
+    """"1." or "b)" opening a list-like sentence is not a sentence of its own."""
+    word = sentence.strip()
+    return len(word) <= 4 and word[:-1].isalnum() and (word[:-1].isdigit() or len(word) == 2)
+
+
 def _split_block(texts: list[NavigableString]) -> None:
     previous = ""  # the last non-space character seen in the block so far
+    sentence: list[str] = []  # the current sentence's characters, for the enumerator rule
     for index, text in enumerate(texts):
         value = str(text)
         cuts: list[tuple[int, int]] = []
@@ -47,14 +54,19 @@ def _split_block(texts: list[NavigableString]) -> None:
         while i < len(value):
             if not value[i].isspace():
                 previous = value[i]
+                sentence.append(previous)
                 i += 1
                 continue
             j = i
             while j < len(value) and value[j].isspace():
                 j += 1
             following = value[j] if j < len(value) else _first_char(texts[index + 1:])
-            if previous in ENDINGS and following and not following.islower() and not following.isspace():
+            if (previous in ENDINGS and following and not following.islower() and not following.isspace()
+                    and not _is_enumerator("".join(sentence))):
                 cuts.append((i, j))
+                sentence = []
+            else:
+                sentence.append(" ")
             i = j
         if cuts:
             _apply_cuts(text, value, cuts)

@@ -11,6 +11,7 @@ import ijson
 from bs4 import BeautifulSoup
 
 from ..errors import UserError
+from ..http import FetchError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem
 from .base import Fetcher, register
@@ -45,7 +46,12 @@ class RevueApiFetcher(Fetcher):
         client.allow(url)  # the user named this server
         # The body is spooled to disk and parsed from there: retries stay possible, memory stays flat.
         with tempfile.TemporaryFile() as spool:
-            client.get(url, headers={"Authorization": f"Token {token}", "Accept": "application/json"}, sink=spool)
+            try:
+                client.get(url, headers={"Authorization": f"Token {token}", "Accept": "application/json"}, sink=spool)
+            except FetchError as exc:
+                if exc.status in (401, 403):
+                    raise UserError(f"The server refused the token (HTTP {exc.status}); check that {TOKEN_ENV} holds your Revue API token.") from None
+                raise UserError(f"Could not fetch the issues ({exc}); check --source and your connection.") from None
             spool.seek(0)
             yield from self._parse(spool, url)
 

@@ -68,7 +68,10 @@ class RevuePagesFetcher(Fetcher):
     def _from_url(self, url: str) -> Iterator[Issue | SourceProblem]:
         client = self.context.client
         client.allow(url)  # the user named this host
-        first = client.get(url, headers={"Accept": "text/html"})
+        try:
+            first = client.get(url, headers={"Accept": "text/html"})
+        except FetchError as exc:
+            raise UserError(f"Could not fetch {url} ({exc}); check the URL and your connection.") from None
         soup = BeautifulSoup(first.body, "lxml")
         if self._is_issue_page(soup):
             yield self._parse_soup(soup, first.body, url, 0, page_url=url)
@@ -78,7 +81,10 @@ class RevuePagesFetcher(Fetcher):
         next_url = self._next_page(soup, url)
         while next_url and next_url not in seen_pages and len(seen_pages) < MAX_ARCHIVE_PAGES:
             seen_pages.add(next_url)
-            page = client.get(next_url, headers={"Accept": "text/html"})
+            try:
+                page = client.get(next_url, headers={"Accept": "text/html"})
+            except FetchError as exc:
+                raise UserError(f"Could not fetch the archive page {next_url} ({exc}); run again, or save the pages and pass the folder.") from None
             page_soup = BeautifulSoup(page.body, "lxml")
             links.extend(link for link in self._issue_links(page_soup, next_url) if link not in links)
             next_url = self._next_page(page_soup, next_url)

@@ -1,0 +1,74 @@
+"""The command line: a thin layer whose errors are one sentence and whose exit status tells."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from migrate.cli import main
+
+from .support import REVUE
+
+
+def run_cli(*args, capsys):
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_clean_run_exits_zero_and_prints_the_summary(tmp_path, capsys, image_host):
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path),
+                               "--remap", f"https://s3.amazonaws.com={image_host.url}/s3.amazonaws.com", "--quiet", capsys=capsys)
+    assert status == 0
+    assert "1 issue(s) found: 1 written" in out and "Images: 2 of 2 local" in out and "Tracking parameters removed: 33." in out  # 11 tracked links, 3 parameters each
+    assert (tmp_path / ".migrate" / "report.json").is_file()
+
+
+def test_a_failed_image_makes_the_exit_status_non_zero_but_the_issue_is_written(tmp_path, capsys, faults):
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path),
+                               "--remap", f"https://s3.amazonaws.com={faults.url}/s3", "--quiet", capsys=capsys)
+    assert status == 1
+    assert "FAILED #42: image https://s3.amazonaws.com/revue/items/images/007/123/456/mail/" in out and "404" in out
+    text = (tmp_path / "content" / "issues" / "042.md").read_text()
+    assert "https://s3.amazonaws.com/revue/items/images/007/123/456/mail/0f1e2d3c4b5a69788796a5b4c3d2e1f0.png?1600000001" in text
+    report = json.loads((tmp_path / ".migrate" / "report.json").read_text())
+    assert report["summary"]["images_failed"] == 2
+
+
+@pytest.mark.parametrize("args, says", [
+    (["run", "--source", "x"], "--platform"),
+    (["run", "--platform", "revue-api"], "--source"),
+    (["run", "--platform", "substack-of-2031", "--source", "x"], "Unknown platform"),
+    (["run", "--platform", "revue-pages", "--source", "/no/such/page.html"], "does not exist"),
+    (["run", "--platform", "revue-pages", "--source", "x", "--remap", "oops"], "FROM=TO"),
+    (["run", "--platform", "revue-pages", "--source", "x", "--config", "/no/such.yaml"], "config file"),
+    (["run", "--platform", "revue-pages", "--source", "x", "--concurrency", "0"], "--concurrency"),
+])
+def test_user_errors_are_one_sentence_without_a_traceback(args, says, capsys, tmp_path):
+    status, out, err = run_cli(*args, "--site", str(tmp_path / "site"), capsys=capsys)
+    assert status == 2
+    assert says in err and "Traceback" not in err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_a_site_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "site").write_text("")
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path / "site"), capsys=capsys)
+    assert status == 2 and "is a file" in err
+
+
+def test_check_exits_one_with_findings_and_zero_without(tmp_path, capsys):
+    site = tmp_path / "site"
+    (site / "content" / "issues").mkdir(parents=True)
+    page = site / "content" / "issues" / "001.md"
+    page.write_text("---\ntitle: One\ndate: 2021-01-01\n---\n\n[link](https://a.example/?utm_source=x)\n")
+    status, out, _ = run_cli("check", str(site), capsys=capsys)
+    assert status == 1 and "tracking" in out
+    page.write_text("---\ntitle: One\ndate: 2021-01-01\n---\n\n[link](https://a.example/)\n")
+    status, out, _ = run_cli("check", str(site), "--json", capsys=capsys)
+    assert status == 0 and json.loads(out) == []
+
+
+def test_python_dash_m_migrate_is_the_same_program():
+    result = subprocess.run([sys.executable, "-m", "migrate", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("newsletter-migrate ")

@@ -1,0 +1,138 @@
+"""Whole runs: a page in the reference issue's shape comes out as the reference site writes it,
+the shared reference issue comes out with the old scraper's three defects fixed, and runs are
+reproducible to the byte.
+
+Regenerate tests/fixtures/revue/expected/ after an intended change with:
+    MIGRATE_REGENERATE=1 .venv/bin/python -m pytest tests/test_end_to_end.py
+"""
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from migrate.assets import sniff_image
+from migrate.check import check_site, split_front_matter
+
+from .support import REVUE, SHARED, migrate, read_issue, report_of, s3_remap
+
+EXPECTED = REVUE / "expected"
+GOLDEN = SHARED / "golden" / "revue-dt-018"
+
+
+def tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_page_in_the_reference_shape_gives_the_expected_markdown(tmp_path, image_host):
+    report = migrate("revue-pages", REVUE / "page-2020.html", tmp_path, remaps=[s3_remap(image_host)], sentence_per_line=True)
+    produced = read_issue(tmp_path, "042.md")
+    expected = EXPECTED / "page-2020.md"
+    if os.environ.get("MIGRATE_REGENERATE"):
+        expected.write_text(produced, encoding="utf-8")
+    assert produced == expected.read_text(encoding="utf-8")
+    assert report.ok and check_site(tmp_path) == []
+
+
+def test_a_2016_page_gives_the_expected_markdown(tmp_path, image_host):
+    migrate("revue-pages", REVUE / "page-2016.html", tmp_path, remaps=[s3_remap(image_host)])
+    produced = read_issue(tmp_path, "003.md")
+    expected = EXPECTED / "page-2016.md"
+    if os.environ.get("MIGRATE_REGENERATE"):
+        expected.write_text(produced, encoding="utf-8")
+    assert produced == expected.read_text(encoding="utf-8")
+
+
+def test_chrome_never_reaches_the_output(tmp_path, image_host):
+    migrate("revue-pages", REVUE, tmp_path, remaps=[s3_remap(image_host)])
+    text = "\n".join(p.read_text() for p in (tmp_path / "content").rglob("*.md"))
+    for chrome in ["Subscribe", "Powered by", "Did you enjoy", "Tweet", "Share", "open.gif", "rev.vu", "utm_",
+                   "Carefully curated", "profile_covers", "profiles/images", "A third letter, about lighthouses", "mixpanel", "<"]:
+        assert chrome not in text, chrome
+
+
+def test_two_runs_of_the_same_input_are_byte_identical(tmp_path, image_host):
+    for name in ("one", "two"):
+        migrate("revue-pages", REVUE, tmp_path / name, remaps=[s3_remap(image_host)], sentence_per_line=True)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_a_rerun_over_its_own_output_changes_no_file(tmp_path, image_host):
+    migrate("revue-api", REVUE / "api-issues.json", tmp_path, remaps=[s3_remap(image_host)])
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "content").rglob("*.md")}
+    report = migrate("revue-api", REVUE / "api-issues.json", tmp_path, remaps=[s3_remap(image_host)])
+    assert report.files_written == 0 and report.files_unchanged == 3
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_a_dry_run_writes_nothing(tmp_path, image_host):
+    report = migrate("revue-pages", REVUE, tmp_path, remaps=[s3_remap(image_host)], dry_run=True)
+    assert len(report.issues) == 2 and not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_two_issues_wanting_the_same_file_both_survive(tmp_path, image_host):
+    import json
+
+    issues = json.loads((REVUE / "api-issues.json").read_text())
+    twin = dict(issues[0], id=999999, url=issues[0]["url"].replace("900204", "999999"))
+    (tmp_path / "issues.json").write_text(json.dumps([issues[0], twin]))
+    report = migrate("revue-api", tmp_path / "issues.json", tmp_path / "site", download_images=False)
+    assert sorted(p.name for p in (tmp_path / "site/content/issues").iterdir()) == ["004-999999.md", "004.md"]
+    assert any("taken by issue 900204" in w for w in report.issues[1]["warnings"])
+
+
+def test_the_demo_sample_migrates_cleanly_from_a_live_stand_in(tmp_path, standin, monkeypatch):
+    from migrate.standin import Account
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "revue-demo"
+    server = standin(Account.from_files(sample / "issues.json", sample / "images", profile="tidepool", token="t0k3n"))
+    monkeypatch.setenv("REVUE_API_TOKEN", "t0k3n")
+    report = migrate("revue-api", server.url, tmp_path, remaps=[s3_remap(server)])
+    assert report.ok and len(report.issues) == 12
+    assert check_site(tmp_path) == []
+    images = list((tmp_path / "static" / "images").iterdir())
+    assert len(images) == 10 and all(sniff_image(p.read_bytes()) for p in images)
+
+
+# ---------------------------------------------------------------------- the shared reference issue
+
+def strip_utm(url: str) -> str:
+    """The old scraper's URL with its utm_* parameters removed: written independently of the tool."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@pytest.mark.skipif(not GOLDEN.exists(), reason="../shared/golden is not on this machine")
+def test_the_reference_issue_comes_out_with_the_old_scrapers_defects_fixed(tmp_path, image_host):
+    report = migrate("revue-pages", GOLDEN / "page.html", tmp_path, remaps=[s3_remap(image_host)], sentence_per_line=True)
+    assert report.ok
+    head, body = split_front_matter(read_issue(tmp_path, "018.md"))
+    old_head, old_body = split_front_matter((GOLDEN / "produced-by-the-old-scraper.md").read_text())
+    import yaml
+
+    fields, old_fields = yaml.safe_load(head), yaml.safe_load(old_head)
+    # Defect 1: the title, decoded and trimmed.
+    assert fields["title"] == '#18: Runway ML\'s "app store" for AI, Google\'s new YouTube dataset, and a trippy GAN journey'
+    assert {k: fields[k] for k in ("date", "number", "aliases")} == {k: old_fields[k] for k in ("date", "number", "aliases")}
+    # Defect 2: no link carries utm_*; defect 3: both content images are local, real files.
+    assert "utm_" not in body
+    local = [entry["file"] for entry in report_of(tmp_path)["issues"][0]["images"]]
+    assert len(local) == 2 and all(sniff_image((tmp_path / f).read_bytes()) for f in local)
+    # Everything else is kept, line for line: compare with the old output once its links are
+    # stripped of utm_* and its two image URLs replaced by the local copies.
+    link = re.compile(r"\]\((https?://[^)\s]+)\)")
+    old_images = iter("/images/" + Path(f).name for f in local)
+    expected_lines = []
+    for line in old_body.strip().splitlines():
+        if line.startswith("!["):
+            line = link.sub(lambda m: f"]({next(old_images)})", line)
+        else:
+            line = link.sub(lambda m: f"]({strip_utm(m.group(1))})", line)
+        expected_lines.append(line)
+    produced = [line for line in body.strip().splitlines()]
+    # The old scraper kept an empty fragment ("book-covers/?utm...#"); an empty fragment means nothing.
+    expected_lines = [line.replace("book-covers/#)", "book-covers/)") for line in expected_lines]
+    assert produced == expected_lines
+    assert check_site(tmp_path) == []

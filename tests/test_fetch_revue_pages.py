@@ -1,0 +1,129 @@
+"""revue-pages: saved public pages of both eras, a folder of them, or a live profile archive."""
+import datetime as dt
+import shutil
+
+import pytest
+
+from migrate.errors import UserError
+from migrate.fetchers import FetchContext, get_fetcher
+from migrate.http import HttpClient
+from migrate.record import Issue, SourceProblem
+from migrate.standin import Account
+
+from .support import REVUE, migrate, read_issue, report_of
+
+
+def entries(source, mappings, client=None):
+    fetcher = get_fetcher("revue-pages")(str(source), FetchContext(client or HttpClient(), mappings))
+    return list(fetcher.entries())
+
+
+class Test2019To2022Page:
+    def issue(self, mappings) -> Issue:
+        (issue,) = entries(REVUE / "page-2020.html", mappings)
+        return issue
+
+    def test_metadata_comes_from_the_canonical_link_time_and_header(self, mappings):
+        issue = self.issue(mappings)
+        assert issue.title == "#42: The new crane, the fish market moves indoors, and gulls & chips"
+        assert issue.date == dt.datetime(2020, 10, 4, 7, 15, tzinfo=dt.timezone.utc)
+        assert issue.number == 42 and issue.source_id == "512345"
+        assert [(p.path, p.inferred) for p in issue.old_paths] == [
+            ("/issues/42-the-new-crane-the-fish-market-moves-indoors-and-gulls-chips-512345", False)]
+
+    def test_the_content_is_the_email_not_the_page(self, mappings):
+        text = self.issue(mappings).document.get_text()
+        assert "Welcome to the 42nd issue" in text and "Subscribe" not in str(self.issue(mappings).document.find("form"))
+        assert self.issue(mappings).document.find(id="issue-header") is None
+
+
+class Test2016To2017Page:
+    def issue(self, mappings) -> Issue:
+        (issue,) = entries(REVUE / "page-2016.html", mappings)
+        return issue
+
+    def test_title_and_number_come_from_the_email_itself(self, mappings):
+        issue = self.issue(mappings)
+        assert (issue.title, issue.number) == ("Letters from the Lighthouse #3 (keepers!)", 3)
+
+    def test_the_id_comes_from_the_share_links_and_the_issue_path_is_inferred(self, mappings):
+        issue = self.issue(mappings)
+        assert issue.source_id == "70003"
+        assert [(p.path, p.inferred) for p in issue.old_paths] == [
+            ("/issues/letters-from-the-lighthouse-3-keepers-70003", True), ("/archive/70003", False)]
+
+    def test_no_date_is_invented(self, mappings):
+        assert self.issue(mappings).date is None
+
+
+def test_a_missing_date_is_named_and_an_override_supplies_it(tmp_path):
+    report = migrate("revue-pages", REVUE / "page-2016.html", tmp_path / "a", download_images=False)
+    assert any("no date" in w and "70003" in w for w in report.issues[0]["warnings"])
+    assert "date:" not in read_issue(tmp_path / "a", "003.md")
+
+    config = tmp_path / "migrate.yaml"
+    config.write_text('overrides:\n  "70003":\n    date: 2016-12-29\n    aliases: [/2016/12/29/letters-3/]\n')
+    from migrate.config import RunOptions, load_config
+    options = RunOptions()
+    load_config(config, options)
+    report = migrate("revue-pages", REVUE / "page-2016.html", tmp_path / "b", download_images=False, overrides=options.overrides)
+    text = read_issue(tmp_path / "b", "003.md")
+    assert "date: 2016-12-29" in text and "  - /2016/12/29/letters-3/" in text
+    assert not any("no date" in w for w in report.issues[0]["warnings"])
+
+
+def test_a_folder_of_pages_is_read_in_name_order(tmp_path, mappings):
+    shutil.copy(REVUE / "page-2020.html", tmp_path / "b.html")
+    shutil.copy(REVUE / "page-2016.html", tmp_path / "a.html")
+    (tmp_path / "notes.txt").write_text("not a page")
+    assert [e.source_id for e in entries(tmp_path, mappings)] == ["70003", "512345"]
+
+
+def test_a_page_naming_no_issue_is_reported_with_what_to_do(tmp_path, mappings):
+    (tmp_path / "page.html").write_text("<html><body><div class='revue-p'>Text, but no links at all.</div></body></html>")
+    (problem,) = entries(tmp_path / "page.html", mappings)
+    assert isinstance(problem, SourceProblem) and "override" in problem.reason
+
+
+def test_a_missing_source_says_what_to_give(tmp_path, mappings):
+    with pytest.raises(UserError, match="--source"):
+        entries(tmp_path / "nope.html", mappings)
+
+
+class TestLiveArchive:
+    def account(self):
+        return Account.from_files(REVUE / "api-issues.json", profile="fieldrec", page_size=1)
+
+    def test_a_profile_archive_is_followed_across_its_pages_to_each_issue(self, standin, mappings):
+        server = standin(self.account())
+        client = HttpClient()
+        found = entries(f"{server.url}/profile/fieldrec", mappings, client)
+        assert [e.source_id for e in found if isinstance(e, Issue)] == ["900204", "900203", "900201"]
+        (problem,) = [e for e in found if isinstance(e, SourceProblem)]
+        assert problem.source_ref.endswith("-900202") and "no issue content" in problem.reason
+        assert server.account.hits["/profile/fieldrec"] == 4  # one issue per archive page
+
+    def test_one_issue_url_gives_that_issue(self, standin, mappings):
+        server = standin(self.account())
+        url = f"{server.url}/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
+        (issue,) = entries(url, mappings)
+        assert issue.title == "Field Recordings #4: Rain on a tin roof" and issue.number == 4
+
+    def test_an_archive_with_no_issue_links_says_so(self, standin, mappings):
+        server = standin(Account(issues=lambda: [], profile="empty"))
+        with pytest.raises(UserError, match="neither"):
+            entries(f"{server.url}/profile/empty", mappings)
+
+    def test_a_dead_url_is_a_one_sentence_error(self, faults, mappings):
+        from .faultserver import status
+
+        url = faults.script("/gone", status(410))
+        with pytest.raises(UserError, match="Could not fetch .*HTTP 410"):
+            entries(url, mappings)
+
+
+def test_the_report_marks_inferred_paths(tmp_path):
+    migrate("revue-pages", REVUE / "page-2016.html", tmp_path, download_images=False)
+    (entry,) = report_of(tmp_path)["issues"]
+    assert entry["old_paths"] == [{"path": "/issues/letters-from-the-lighthouse-3-keepers-70003", "inferred": True},
+                                  {"path": "/archive/70003", "inferred": False}]

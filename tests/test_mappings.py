@@ -1,0 +1,77 @@
+"""mappings/ and migrate.yaml are validated before a run, and every problem is reported at once."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from migrate.config import RunOptions, load_config
+from migrate.errors import ConfigError, UserError
+from migrate.mappings import DEFAULT_MAPPINGS, load_mappings
+
+
+def copy_mappings(tmp_path) -> Path:
+    target = tmp_path / "mappings"
+    shutil.copytree(DEFAULT_MAPPINGS, target)
+    return target
+
+
+def test_the_projects_mappings_load(mappings):
+    assert "revue" in mappings.platforms
+    assert mappings.tracking.is_tracking("utm_source", "a.example")
+    assert [entry.name for entry in mappings.chain][0] == "platform_blocks"
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    root = copy_mappings(tmp_path)
+    (root / "cleaners.yaml").write_text("chain:\n  - platform_blocks\n  - no_such_cleaner\n")
+    platform = (root / "platforms" / "revue.yaml").read_text()
+    (root / "platforms" / "revue.yaml").write_text(platform.replace('"nav.top-bar"', '"nav[[broken"') + "\nunknown_key: 1\n")
+    (root / "overrides" / "mine.yaml").write_text('"41066":\n  date: not-a-date\n  aliases: [no-slash]\n  colour: red\n')
+    with pytest.raises(ConfigError) as caught:
+        load_mappings(root)
+    text = "\n".join(caught.value.problems)
+    for expected in ["no_such_cleaner", "nav[[broken", "unknown_key", "not-a-date", "no-slash", "colour"]:
+        assert expected in text
+    assert len(caught.value.problems) == 6
+
+
+def test_broken_yaml_names_the_file_and_line(tmp_path):
+    root = copy_mappings(tmp_path)
+    (root / "tracking.yaml").write_text("params: [utm_*, mc_cid\nhosts: {}\n")
+    with pytest.raises(ConfigError, match=r"tracking.yaml line \d+"):
+        load_mappings(root)
+
+
+def test_a_missing_mappings_folder_says_what_to_pass(tmp_path):
+    with pytest.raises(UserError, match="--mappings"):
+        load_mappings(tmp_path / "nowhere")
+
+
+def test_overrides_are_found_by_id_or_by_old_url(tmp_path):
+    root = copy_mappings(tmp_path)
+    (root / "overrides" / "letters.yaml").write_text(
+        '"70003":\n  date: 2016-12-29\n"http://letters.example/issues/six-70004/":\n  title: Six, renamed\n')
+    overrides = load_mappings(root).overrides
+    assert str(overrides.for_issue("70003", [])["date"]) == "2016-12-29"
+    assert overrides.for_issue("70004", ["http://letters.example/issues/six-70004"])["title"] == "Six, renamed"
+    assert overrides.for_issue("1", ["http://other.example/"]) == {}
+
+
+def test_a_config_file_sets_options_and_remaps(tmp_path):
+    config = tmp_path / "migrate.yaml"
+    config.write_text("site: mysite\nsection: letters\nsentence_per_line: true\nembeds: shortcode\n"
+                      "remap:\n  https://s3.amazonaws.com: http://127.0.0.1:8765/s3.amazonaws.com\n"
+                      'overrides:\n  "1":\n    title: One\n')
+    options = RunOptions()
+    load_config(config, options)
+    assert (options.site, options.section, options.sentence_per_line, options.embeds) == (Path("mysite"), "letters", True, "shortcode")
+    assert options.remaps[0].target_host == "127.0.0.1"
+    assert options.overrides.for_issue("1", [])["title"] == "One"
+
+
+def test_a_bad_config_lists_every_problem(tmp_path):
+    config = tmp_path / "migrate.yaml"
+    config.write_text("embeds: iframe\nconcurrency: many\nremap: [nonsense]\ncolour: blue\npath: 'content/{nope}.md'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config, RunOptions())
+    assert len(caught.value.problems) == 5
