@@ -26,7 +26,7 @@ from .fetchers import FetchContext, get_fetcher
 from .files import atomic_write, inside
 from .http import HttpClient, HttpSettings, _display
 from .mappings import Mappings, load_mappings
-from .record import Issue, SourceProblem
+from .record import ImageResult, Issue, SourceProblem
 from .report import RunReport
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,9 @@ class Migration:
         doc = issue.document if issue.document is not None else BeautifulSoup(issue.html, "lxml")
         for cleaner in chain:
             cleaner.clean(doc, issue)
+        if self.options.dry_run and self.options.download_images:
+            # Nothing is downloaded in a dry run; list what would be.
+            issue.images = [ImageResult(url=img.get("src", "")) for img in doc.find_all("img") if img.get("src")]
         if self.options.sentence_per_line:
             break_sentences(doc)
         issue.markdown = to_markdown(doc)

@@ -122,6 +122,10 @@ class RunReport:
             f"Images: {s['images_local']} of {s['images']} local ({s['images_downloaded']} downloaded this run), {s['images_failed']} failed.",
             f"Tracking parameters removed: {s['tracking_parameters_removed']}.",
         ]
+        if self.dry_run:
+            out[1] = f"Images: {s['images']} would be downloaded."
+            for issue in sorted(self.issues, key=lambda i: i["order"]):
+                out.append(f"would write {issue['output']} ({len(issue['images'])} image(s), {len(issue['old_paths'])} alias(es))")
         if s["inferred_old_paths"]:
             out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
         for problem in sorted(self.problems, key=lambda p: p["order"]):
