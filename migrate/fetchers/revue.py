@@ -80,12 +80,14 @@ def add_paths_from_url(issue: Issue, url: str, inferred: bool = False) -> RevueP
     return parsed
 
 
-def infer_issue_path(issue: Issue, profile: str | None = None) -> None:
-    """Rebuild `/issues/<slug>-<id>` from the title, as Revue built it, when no URL stated it."""
-    if not issue.title or not issue.source_id.isdigit():
-        return
-    slug = revue_slug(issue.title)
-    if not slug:
-        return
+def infer_issue_path(issue: Issue, profile: str | None = None) -> str | None:
+    """Rebuild `/issues/<slug>-<id>` from the title, as Revue built it, when no URL stated it;
+    returns the path, or None when there is no title or numeric id to build it from."""
+    slug = revue_slug(issue.title) if issue.title else ""
+    if not slug or not issue.source_id.isdigit():
+        return None
     prefix = f"/profile/{profile}" if profile else ""
-    issue.add_old_path(f"{prefix}/issues/{slug}-{issue.source_id}", inferred=True)
+    path = f"{prefix}/issues/{slug}-{issue.source_id}"
+    issue.add_old_path(path, inferred=True)
+    issue.slug = issue.slug or slug
+    return path

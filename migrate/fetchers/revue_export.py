@@ -182,66 +182,81 @@ def _str(item: dict, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _paragraph(doc: BeautifulSoup, *children) -> Tag:
+    paragraph = _tag(doc, "p")
+    for child in children:
+        paragraph.append(doc.new_string(child) if isinstance(child, str) else child)
+    return paragraph
+
+
+def _link_or_text(doc: BeautifulSoup, text: str, url: str):
+    return _tag(doc, "a", text or url, href=url) if url else doc.new_string(text)
+
+
+def _thumbnail(doc: BeautifulSoup, body: Tag, image: str, title: str) -> None:
+    if image:
+        body.append(_paragraph(doc, _tag(doc, "img", src=image, alt=title or None)))
+
+
+def _render_header(doc, body, item, title, url, description, image) -> None:
+    if title:
+        body.append(_tag(doc, "h2", title))
+    _append_html(doc, body, description)
+
+
+def _render_text(doc, body, item, title, url, description, image) -> None:
+    if title:
+        body.append(_tag(doc, "p", title))
+    _append_html(doc, body, description)
+
+
+def _render_image(doc, body, item, title, url, description, image) -> None:
+    figure = _tag(doc, "figure")
+    if image:
+        figure.append(_tag(doc, "img", src=image, alt=title or None))
+    caption = _tag(doc, "figcaption")
+    _append_html(doc, caption, description if description else title)
+    if caption.get_text(strip=True):
+        figure.append(caption)
+    body.append(figure)
+    if url and image:  # an image item may link somewhere: keep the link under the picture
+        body.append(_paragraph(doc, _tag(doc, "a", url, href=url)))
+
+
+def _render_link(doc, body, item, title, url, description, image) -> None:
+    """A link card: thumbnail, bold linked title with the source domain, description."""
+    _thumbnail(doc, body, image, title)
+    strong = _tag(doc, "strong")
+    strong.append(_link_or_text(doc, title, url))
+    domain = host_of(url)
+    body.append(_paragraph(doc, strong, f" — {domain}") if domain else _paragraph(doc, strong))
+    _append_html(doc, body, description)
+
+
+def _render_tweet(doc, body, item, title, url, description, image) -> None:
+    """A tweet: its text as a quote, then its author and a link to it."""
+    quote = _tag(doc, "blockquote")
+    _append_html(doc, quote, _str(item, "tweet_description") or description)
+    handle = _str(item, "tweet_handle")
+    author = title or (f"@{handle}" if handle else "")
+    label = f"{author} (@{handle})" if handle and author and not author.startswith("@") else (author or url)
+    quote.append(_paragraph(doc, "— ", _link_or_text(doc, label, url)))
+    body.append(quote)
+
+
+def _render_video(doc, body, item, title, url, description, image) -> None:
+    _thumbnail(doc, body, image, title)
+    body.append(_paragraph(doc, _link_or_text(doc, title, url)))
+    _append_html(doc, body, description)
+
+
+ITEM_RENDERERS = {"header": _render_header, "text": _render_text, "image": _render_image,
+                  "link": _render_link, "tweet": _render_tweet, "video": _render_video}
+
+
 def render_item(doc: BeautifulSoup, body: Tag, item: dict) -> None:
-    kind = _str(item, "item_type").lower()
-    title, url, description = _str(item, "title"), _str(item, "url"), item.get("description")
-    image = _str(item, "original_image_url") or _str(item, "image")
-    if kind == "header":
-        if title:
-            body.append(_tag(doc, "h2", title))
-        _append_html(doc, body, description)
-    elif kind == "image":
-        figure = _tag(doc, "figure")
-        if image:
-            figure.append(_tag(doc, "img", src=image, alt=title or None))
-        caption = _tag(doc, "figcaption")
-        _append_html(doc, caption, description if description else title)
-        if caption.get_text(strip=True):
-            figure.append(caption)
-        if url and image:
-            # An image item may link somewhere; keep the link under the picture.
-            link_line = _tag(doc, "p")
-            link_line.append(_tag(doc, "a", url, href=url))
-            body.append(figure)
-            body.append(link_line)
-        else:
-            body.append(figure)
-    elif kind == "link":
-        if image:
-            thumb = _tag(doc, "p")
-            thumb.append(_tag(doc, "img", src=image, alt=title or None))
-            body.append(thumb)
-        line = _tag(doc, "p")
-        strong = _tag(doc, "strong")
-        strong.append(_tag(doc, "a", title or url, href=url or None) if url else doc.new_string(title))
-        line.append(strong)
-        domain = host_of(url)
-        if domain:
-            line.append(doc.new_string(f" — {domain}"))
-        body.append(line)
-        _append_html(doc, body, description)
-    elif kind == "tweet":
-        quote = _tag(doc, "blockquote")
-        _append_html(doc, quote, _str(item, "tweet_description") or description)
-        handle = _str(item, "tweet_handle")
-        author = title or (f"@{handle}" if handle else "")
-        attribution = _tag(doc, "p")
-        attribution.append(doc.new_string("— "))
-        label = f"{author} (@{handle})" if handle and author and not author.startswith("@") else (author or url)
-        attribution.append(_tag(doc, "a", label, href=url) if url else doc.new_string(label))
-        quote.append(attribution)
-        body.append(quote)
-    elif kind == "video":
-        if image:
-            thumb = _tag(doc, "p")
-            thumb.append(_tag(doc, "img", src=image, alt=title or None))
-            body.append(thumb)
-        line = _tag(doc, "p")
-        line.append(_tag(doc, "a", title or url, href=url) if url else doc.new_string(title))
-        body.append(line)
-        _append_html(doc, body, description)
-    else:
-        # An item type this tool does not know: keep its words rather than lose them.
-        if title:
-            body.append(_tag(doc, "p", title))
-        _append_html(doc, body, description)
+    """Append one export item to the issue body, as Revue rendered its kind; an unknown kind
+    keeps its title and description rather than losing them."""
+    render = ITEM_RENDERERS.get(_str(item, "item_type").lower(), _render_text)
+    render(doc, body, item, _str(item, "title"), _str(item, "url"), item.get("description"),
+           _str(item, "original_image_url") or _str(item, "image"))

@@ -176,12 +176,9 @@ class RevuePagesFetcher(Fetcher):
                 if url not in issue.old_urls:
                     issue.old_urls.append(url)
         if not any(parse_revue_path(p.path).kind == "issue" for p in issue.old_paths):
-            infer_issue_path(issue, parsed.profile)
-            if issue.title and issue_url:
-                inferred = issue.old_paths[-1].path if issue.old_paths[-1].inferred else None
-                if inferred:
-                    issue.old_urls.append(absolute(inferred, issue_url))
-                    issue.slug = issue.slug or inferred.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+            inferred = infer_issue_path(issue, parsed.profile)
+            if inferred:
+                issue.old_urls.append(absolute(inferred, issue_url))
         issue.old_paths.sort(key=lambda p: _path_rank(p.path))
 
         for selector in self.mapping.field_selectors("date"):
