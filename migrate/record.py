@@ -55,6 +55,9 @@ class Issue:
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
+    # Site URLs the issue had before its output path changed; they become aliases too.
+    previous_urls: list[str] = field(default_factory=list)
+
     # Filled while the issue moves through the stages.
     document: Any = None
     images: list[ImageResult] = field(default_factory=list)
@@ -85,3 +88,13 @@ class SourceProblem:
     source_ref: str
     reason: str
     order: int = 0
+    source_id: str | None = None  # when the entry names its issue, a re-sync knows it still exists
+
+
+@dataclass
+class Unchanged:
+    """A source document that has not changed since the last complete run (a 304, or the same
+    bytes): the issues it holds need no work. `whole_source` covers every issue of the source."""
+
+    source_ref: str
+    whole_source: bool = False

@@ -15,14 +15,10 @@ import pytest
 from migrate.assets import sniff_image
 from migrate.check import check_site, split_front_matter
 
-from .support import REVUE, SHARED, migrate, read_issue, report_of, s3_remap
+from .support import REVUE, SHARED, migrate, read_issue, report_of, s3_remap, site_tree
 
 EXPECTED = REVUE / "expected"
 GOLDEN = SHARED / "golden" / "revue-dt-018"
-
-
-def tree(root: Path) -> dict:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_a_page_in_the_reference_shape_gives_the_expected_markdown(tmp_path, image_host):
@@ -55,7 +51,7 @@ def test_chrome_never_reaches_the_output(tmp_path, image_host):
 def test_two_runs_of_the_same_input_are_byte_identical(tmp_path, image_host):
     for name in ("one", "two"):
         migrate("revue-pages", REVUE, tmp_path / name, remaps=[s3_remap(image_host)], sentence_per_line=True)
-    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "two")
 
 
 def test_a_rerun_over_its_own_output_changes_no_file(tmp_path, image_host):

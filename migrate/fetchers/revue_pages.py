@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Tag
 from ..errors import UserError
 from ..http import FetchError
 from ..mappings import parse_date
-from ..record import Issue, SourceProblem
+from ..record import Issue, SourceProblem, Unchanged
 from ..urls import absolute
 from .base import Fetcher, prefetch_in_order, register
 from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path
@@ -44,7 +44,7 @@ class RevuePagesFetcher(Fetcher):
     help = "Revue public pages: a saved page, a folder of them, an issue URL or a profile archive URL"
 
     # ------------------------------------------------------------------ sources
-    def entries(self) -> Iterator[Issue | SourceProblem]:
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
             yield from self._from_url(self.source)
             return
@@ -58,14 +58,22 @@ class RevuePagesFetcher(Fetcher):
         else:
             raise UserError(f"{path} does not exist; give --source a saved Revue page, a folder of pages, or a URL.")
         for order, file in enumerate(files):
+            ref = str(file.resolve())
+            if not self.context.wants(ref):
+                continue
             try:
                 data = file.read_bytes()
             except OSError as exc:
-                yield SourceProblem(str(file), f"could not be read ({exc.strerror})", order)
+                yield SourceProblem(ref, f"could not be read ({exc.strerror})", order)
                 continue
-            yield self.parse_page(data, str(file), order, page_url=None)
+            body_hash = hashlib.sha256(data).hexdigest()
+            if self.context.unchanged_body(ref, body_hash):
+                yield Unchanged(ref)
+                continue
+            self.context.remember(ref, body_hash=body_hash)
+            yield self.parse_page(data, ref, order, page_url=None)
 
-    def _from_url(self, url: str) -> Iterator[Issue | SourceProblem]:
+    def _from_url(self, url: str) -> Iterator[Issue | SourceProblem | Unchanged]:
         client = self.context.client
         client.allow(url)  # the user named this host
         try:
@@ -91,16 +99,24 @@ class RevuePagesFetcher(Fetcher):
         if not links:
             raise UserError(f"{url} is neither a Revue issue page nor a profile archive with issue links; check the URL.")
 
-        def fetch(link: str) -> bytes:
-            return client.get(link, headers={"Accept": "text/html"}).body
+        def fetch(link: str):
+            return client.get(link, headers={"Accept": "text/html", **self.context.conditional_headers(link)})
 
-        for order, (link, result) in enumerate(prefetch_in_order(links, fetch, self.context.concurrency)):
+        wanted = [link for link in links if self.context.wants(link)]
+        for order, (link, result) in enumerate(prefetch_in_order(wanted, fetch, self.context.concurrency)):
             if isinstance(result, FetchError):
                 yield SourceProblem(link, str(result), order)
             elif isinstance(result, Exception):
                 yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order)
+            elif result.status == 304:
+                yield Unchanged(link)
             else:
-                yield self.parse_page(result, link, order, page_url=link)
+                body_hash = hashlib.sha256(result.body).hexdigest()
+                if self.context.unchanged_body(link, body_hash):
+                    yield Unchanged(link)
+                    continue
+                self.context.remember(link, result.headers, body_hash)
+                yield self.parse_page(result.body, link, order, page_url=link)
 
     def _is_issue_page(self, soup: BeautifulSoup) -> bool:
         return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
@@ -163,7 +179,7 @@ class RevuePagesFetcher(Fetcher):
             return SourceProblem(ref, "names no Revue issue id (no canonical link, no share or archive link); add the page's URL as an override key or save the page with its links", order)
 
         issue = Issue(platform=self.platform, source_id=parsed.issue_id, html="", title=title,
-                      source_ref=ref, order=order, source_hash=hashlib.sha256(data).hexdigest())
+                      source_ref=ref, order=order)
         issue.old_urls.append(issue_url)
         issue.add_old_path(parsed.path)
         if parsed.slug:
@@ -197,6 +213,10 @@ class RevuePagesFetcher(Fetcher):
             issue.number = number_from_text(issue.title)
 
         issue.document = _document_of(soup, content)
+        # What this issue is made of, without the page's volatile parts (tokens, scripts, chrome
+        # outside the email): a re-sync compares this.
+        issue.source_hash = hashlib.sha256(repr((issue.title, str(issue.date), issue.number, issue.old_urls,
+                                                  str(issue.document.body or issue.document))).encode("utf-8")).hexdigest()
         return issue
 
     @staticmethod
