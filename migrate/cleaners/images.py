@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from ..dom import attr_text
+from ..dom import attr_text, elements
 from ..errors import NotConfigured
 from ..record import ImageResult, Issue
 from ..urls import absolute
@@ -29,7 +29,7 @@ class Images(Cleaner):
         store = self.context.images
         base = issue.old_urls[0] if issue.old_urls else None
         pending = []
-        for img in doc.find_all("img"):
+        for img in elements(doc, {"img"}):
             src = attr_text(img, "src")
             if not src:
                 img.decompose()
