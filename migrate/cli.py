@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
     source_options.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
+    source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
     source_options.add_argument("--quiet", action="store_true", help="no progress bar")
 
     commands.add_parser("run", parents=[source_options], help="migrate a whole archive into a site folder")
@@ -83,6 +84,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         if not 1 <= args.concurrency <= 64:
             raise UserError("--concurrency must be between 1 and 64.")
         options.concurrency = args.concurrency
+    if args.processes is not None:
+        if not 0 <= args.processes <= 64:
+            raise UserError("--processes must be between 0 and 64.")
+        options.processes = args.processes
     options.progress = not args.quiet and sys.stderr.isatty()
     if not options.platform:
         from .fetchers import platform_names

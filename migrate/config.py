@@ -29,6 +29,7 @@ class RunOptions:
     images_dir: str = "static/images"
     images_url: str = "/images"
     concurrency: int = 8
+    processes: int | None = None      # worker processes for cleaning and converting; None: one per core
     timeout: float = 30.0
     attempts: int = 4
     profile: str | None = None
@@ -52,6 +53,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "images_dir": ("images_dir", (str,), None),
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),
+    "processes": ("processes", (int,), None),
     "timeout": ("timeout", (int, float), None),
     "retries": ("attempts", (int,), None),
     "profile": ("profile", (str,), None),

@@ -25,20 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bs4 import BeautifulSoup
-
 from . import __version__
 from .assets import ImageStore
-from .cleaners import CleanContext, build_chain
 from .config import RunOptions
-from .converters import PathLayout, break_sentences, front_matter_fields, render_document, to_markdown
+from .converters import PathLayout
 from .errors import UserError
 from .fetchers import FetchContext, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
 from .mappings import Mappings, load_mappings
-from .record import ImageResult, Issue, SourceProblem, Unchanged
+from .record import Issue, SourceProblem, Unchanged
+from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .state import STATE_PATH, IssueRow, StateStore
 from .writer import SiteWriter
@@ -108,7 +106,8 @@ class Migration:
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
         mappings = load_mappings(options.mappings_dir)
-        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts, pool_size=max(16, options.concurrency * 2))
+        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
+                                pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
         if resolver is not None:
             client.resolver = resolver
@@ -128,9 +127,11 @@ class Migration:
         options, state = self.options, self.state
         site = Path(options.site)
         fetcher_class = get_fetcher(options.platform)
-        platform = self.mappings.platform(fetcher_class.platform)
-        chain = build_chain(self.mappings, CleanContext(self.mappings, platform, images=self.images, embeds=options.embeds),
-                            set() if self.images else {"images"})
+        spec = RenderSpec(str(self.mappings.root), fetcher_class.platform, options.embeds, options.sentence_per_line,
+                          options.date_format, images=self.images is not None,
+                          list_images=options.dry_run and options.download_images)
+        renderer = Renderer(spec, self.mappings, self.images,
+                            default_processes() if options.processes is None else options.processes)
         fingerprint = settings_fingerprint(options, self.mappings)
         known = {row.source_id: row for row in state.issues(fetcher_class.platform)} if state else {}
         failed_images = {row.url for row in state.images("failed")} if state else set()
@@ -160,20 +161,21 @@ class Migration:
             state.set_meta("run_state", "running")
 
         lock = threading.Lock()
-        slots = threading.BoundedSemaphore(options.concurrency * 2)
+        # Issue threads mostly wait (on worker processes, on their images); twice as many issues as
+        # download slots keep the downloads fed, and four times as many in flight bound memory.
+        slots = threading.BoundedSemaphore(options.concurrency * 4)
         seen: set[str] = set()
         listing_complete = self.mode is not Mode.RETRY_FAILED
 
         def work(issue: Issue, row: IssueRow | None) -> None:
             outcome = None
             try:
-                text = self.render(issue, chain)
+                issue, text = renderer.render(issue)
                 outcome = writer.write(issue, text.encode("utf-8"), row, fingerprint)
             except Exception as exc:  # one broken issue must not end the run
                 log.debug("issue %s failed", issue.source_id, exc_info=True)
                 issue.failures.append(f"could not be converted ({type(exc).__name__}: {exc})")
             finally:
-                issue.document = None
                 slots.release()
             with lock:
                 report.add_issue(issue, outcome)
@@ -181,7 +183,7 @@ class Migration:
                 on_issue(issue)
 
         futures: list[Future] = []
-        with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="issue") as pool:
+        with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
                 for entry in fetcher.entries():
                     if isinstance(entry, SourceProblem):
@@ -213,6 +215,7 @@ class Migration:
             finally:
                 for future in futures:
                     future.result()
+                renderer.close()
                 if self.images:
                     self.images.close()
 
@@ -263,20 +266,6 @@ class Migration:
                 and (Path(self.options.site) / row.output_path).exists()
                 and not (self.force and row.incoming_hash))
 
-    def render(self, issue: Issue, chain) -> str:
-        """Clean and convert one issue into the text of its content file."""
-        doc = issue.document if issue.document is not None else BeautifulSoup(issue.html, "lxml")
-        for cleaner in chain:
-            cleaner.clean(doc, issue)
-        if self.options.dry_run and self.options.download_images:
-            # Nothing is downloaded in a dry run; list what would be.
-            issue.images = [ImageResult(url=img.get("src", "")) for img in doc.find_all("img") if img.get("src")]
-        if self.options.sentence_per_line:
-            break_sentences(doc)
-        issue.markdown = to_markdown(doc)
-        if not issue.markdown:
-            issue.warnings.append("has no content after cleaning")
-        return render_document(front_matter_fields(issue, self.options.date_format), issue.markdown)
 
 
 def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,10 @@ class ImageResult:
 class Issue:
     """One newsletter issue.
 
-    Fetchers fill the source fields; overrides may correct them; cleaners work on `document`
-    (the parsed body) and record images and counts; the converter fills `markdown`; the
-    writer fills `output_path`.
+    Fetchers fill the source fields (`html` is the issue's body); overrides may correct them;
+    cleaners work on the parsed body and record images and counts; the converter fills
+    `markdown`; the pipeline decides `output_path`. Every field is plain data, so an issue can
+    be handed to another process.
     """
 
     platform: str
@@ -59,7 +59,6 @@ class Issue:
     previous_urls: list[str] = field(default_factory=list)
 
     # Filled while the issue moves through the stages.
-    document: Any = None
     images: list[ImageResult] = field(default_factory=list)
     tracking_removed: int = 0
     markdown: str | None = None

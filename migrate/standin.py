@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -126,6 +127,12 @@ def render_profile_page(issues: list[dict], profile: str, page: int, pages: int)
 class _Handler(BaseHTTPRequestHandler):
     server_version = "revue-standin"
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without TCP_NODELAY the body waits for the
+        # client's delayed ACK (40 ms on Linux) and every answer looks 40 ms slower than it is.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args) -> None:
         pass

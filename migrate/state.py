@@ -102,6 +102,7 @@ class StateStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._images: dict[str, ImageRow] | None = None
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -167,8 +168,16 @@ class StateStore:
     # ------------------------------------------------------------------ images
     def image(self, url: str) -> ImageRow | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM images WHERE url = ?", (url,)).fetchone()
-        return ImageRow(*row) if row else None
+            if self._images is None:  # one query for all, instead of one per image asked about
+                self._images = {row[0]: ImageRow(*row) for row in self._db.execute("SELECT * FROM images")}
+            return self._images.get(url)
+
+    def _put_image(self, row: ImageRow) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (row.url, row.file, row.sha256, row.state, row.reason, row.attempts, row.etag, row.last_modified))
+            if self._images is not None:
+                self._images[row.url] = row
 
     def images(self, state: str | None = None) -> list[ImageRow]:
         with self._lock:
@@ -181,16 +190,15 @@ class StateStore:
     def image_done(self, url: str, file: str, sha256: str, etag: str | None, last_modified: str | None) -> None:
         with self._lock:
             attempts = (self.image(url) or ImageRow(url, None, None, "new", None, 0, None, None)).attempts
-            self._db.execute("INSERT OR REPLACE INTO images VALUES (?, ?, ?, 'done', NULL, ?, ?, ?)",
-                             (url, file, sha256, attempts + 1, etag, last_modified))
+            self._put_image(ImageRow(url, file, sha256, "done", None, attempts + 1, etag, last_modified))
 
     def image_failed(self, url: str, reason: str) -> int:
         """Record a failed attempt; returns how many attempts there have been."""
         with self._lock:
             known = self.image(url)
             attempts = (known.attempts if known else 0) + 1
-            self._db.execute("INSERT OR REPLACE INTO images VALUES (?, NULL, NULL, 'failed', ?, ?, ?, ?)",
-                             (url, reason, attempts, known.etag if known else None, known.last_modified if known else None))
+            self._put_image(ImageRow(url, None, None, "failed", reason, attempts,
+                                     known.etag if known else None, known.last_modified if known else None))
             return attempts
 
     # ------------------------------------------------------------------ sources

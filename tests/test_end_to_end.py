@@ -132,3 +132,18 @@ def test_the_reference_issue_comes_out_with_the_old_scrapers_defects_fixed(tmp_p
     expected_lines = [line.replace("book-covers/#)", "book-covers/)") for line in expected_lines]
     assert produced == expected_lines
     assert check_site(tmp_path) == []
+
+
+def test_worker_processes_give_the_same_site_as_one_process(tmp_path, image_host):
+    import json
+
+    from migrate.render import IN_PROCESS_ISSUES
+
+    template = json.loads((REVUE / "api-issues.json").read_text())[0]
+    issues = [dict(template, id=910000 + n, title=f"Field Recordings #{n}: Rain",
+                   url=template["url"].replace("900204", str(910000 + n))) for n in range(IN_PROCESS_ISSUES + 6)]
+    (tmp_path / "issues.json").write_text(json.dumps(issues))
+    for name, processes in (("one", 0), ("many", 2)):
+        report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, remaps=[s3_remap(image_host)], processes=processes)
+        assert report.ok and len(report.issues) == len(issues)
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")

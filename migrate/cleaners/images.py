@@ -27,15 +27,7 @@ class Images(Cleaner):
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         store = self.context.images
-        base = issue.old_urls[0] if issue.old_urls else None
-        pending = []
-        for img in elements(doc, {"img"}):
-            src = attr_text(img, "src")
-            if not src:
-                img.decompose()
-                continue
-            url = src if src.startswith("data:") else absolute(src, base)
-            pending.append((img, url, store.fetch(url)))
+        pending = [(img, url, store.fetch(url)) for img, url in _images_with_urls(doc, issue)]
         for img, url, future in pending:
             shown = url if not url.startswith("data:") else "data: URL"
             try:
@@ -52,3 +44,21 @@ class Images(Cleaner):
                 continue
             img["src"] = stored.url
             issue.images.append(ImageResult(url=shown, local=stored.url, file=stored.file))
+
+
+def _images_with_urls(doc: BeautifulSoup, issue: Issue) -> list:
+    """Each image of the body with the absolute URL to fetch; images without a source go."""
+    base = issue.old_urls[0] if issue.old_urls else None
+    found = []
+    for img in elements(doc, {"img"}):
+        src = attr_text(img, "src")
+        if not src:
+            img.decompose()
+            continue
+        found.append((img, src if src.startswith("data:") else absolute(src, base)))
+    return found
+
+
+def image_urls(doc: BeautifulSoup, issue: Issue) -> list[str]:
+    """The URLs the images cleaner will ask the store for, in order, each once."""
+    return list(dict.fromkeys(url for _, url in _images_with_urls(doc, issue)))

@@ -149,7 +149,7 @@ class RevueExportFetcher(Fetcher):
             render_item(doc, body, item)
         digest = hashlib.sha256(repr((sorted(row.items()), [sorted(i.items()) for i in items])).encode()).hexdigest()
         issue = Issue(platform=self.platform, source_id=issue_id, html="", source_ref=ref, order=order, source_hash=digest)
-        issue.document = doc
+        issue.html = body.decode_contents()
         issue.title = clean_title(row.get("subject"), self.mapping, decode_entities=True)
         issue.number = number_from_text(issue.title)
         preheader = (row.get("preheader") or "").strip()

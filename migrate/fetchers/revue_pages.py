@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..http import FetchError
@@ -212,11 +212,11 @@ class RevuePagesFetcher(Fetcher):
         if issue.number is None:
             issue.number = number_from_text(issue.title)
 
-        issue.document = _document_of(soup, content)
+        issue.html = str(content)
         # What this issue is made of, without the page's volatile parts (tokens, scripts, chrome
         # outside the email): a re-sync compares this.
         issue.source_hash = hashlib.sha256(repr((issue.title, str(issue.date), issue.number, issue.old_urls,
-                                                  str(issue.document.body or issue.document))).encode("utf-8")).hexdigest()
+                                                  issue.html)).encode("utf-8")).hexdigest()
         return issue
 
     @staticmethod
@@ -245,17 +245,3 @@ class RevuePagesFetcher(Fetcher):
                     if url not in urls:
                         urls.append(url)
         return urls
-
-
-def _document_of(soup: BeautifulSoup, content: Tag) -> BeautifulSoup:
-    """Reduce the page to its content element, reusing the parse instead of serialising it."""
-    if soup.head is not None:
-        soup.head.decompose()
-    body = soup.body
-    if body is None:
-        return soup
-    if content is not body:
-        content.extract()
-        body.clear()
-        body.append(content)
-    return soup
