@@ -36,6 +36,7 @@ from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
 from .mappings import Mappings, load_mappings
 from .record import Issue, SourceProblem, Unchanged
+from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .state import STATE_PATH, IssueRow, StateStore
@@ -84,7 +85,7 @@ def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
         digest.update(str(path.relative_to(mappings.root)).encode() + b"\0" + path.read_bytes())
     shaping = {name: getattr(options, name) for name in (
         "platform", "section", "path_template", "number_width", "sentence_per_line", "date_format", "embeds",
-        "download_images", "images_dir", "images_url", "profile")}
+        "download_images", "images_dir", "images_url", "profile", "old_hosts")}
     shaping["overrides"] = {k: {f: str(v) for f, v in sorted(fields.items())} for k, fields in sorted(options.overrides.by_key.items())}
     digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -127,11 +128,6 @@ class Migration:
         options, state = self.options, self.state
         site = Path(options.site)
         fetcher_class = get_fetcher(options.platform)
-        spec = RenderSpec(str(self.mappings.root), fetcher_class.platform, options.embeds, options.sentence_per_line,
-                          options.date_format, images=self.images is not None,
-                          list_images=options.dry_run and options.download_images)
-        renderer = Renderer(spec, self.mappings, self.images,
-                            default_processes() if options.processes is None else options.processes)
         fingerprint = settings_fingerprint(options, self.mappings)
         known = {row.source_id: row for row in state.issues(fetcher_class.platform)} if state else {}
         failed_images = {row.url for row in state.images("failed")} if state else set()
@@ -149,9 +145,17 @@ class Migration:
                        and all((site / row.output_path).exists() for row in known.values() if not row.gone)
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
+        spec = RenderSpec(str(self.mappings.root), fetcher_class.platform, options.embeds, options.sentence_per_line,
+                          options.date_format, images=self.images is not None,
+                          list_images=options.dry_run and options.download_images)
+        registry = IssueRegistry(fetcher_class.issue_ref)
+        registry.add_rows(list(known.values()))
+        registry.add_hosts(options.old_hosts, [options.profile] if options.profile else [])
+        renderer = Renderer(spec, self.mappings, self.images, registry,
+                            default_processes() if options.processes is None else options.processes)
         cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
         context = FetchContext(self.client, self.mappings, options.concurrency, {"profile": options.profile},
-                               conditional=conditional, cache=cache,
+                               conditional=conditional, cache=cache, offload=renderer.offload,
                                wants=(lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True))
         fetcher = fetcher_class(options.source, context)
         source_label = options.source if not options.source.startswith("http") else _display(options.source)
@@ -167,10 +171,16 @@ class Migration:
         seen: set[str] = set()
         listing_complete = self.mode is not Mode.RETRY_FAILED
 
-        def work(issue: Issue, row: IssueRow | None) -> None:
+        waiting_rows: dict[str, IssueRow | None] = {}
+
+        def work(issue: Issue, row: IssueRow | None, prepared=None) -> None:
             outcome = None
             try:
-                issue, text = renderer.render(issue)
+                result = renderer.finish(prepared) if prepared is not None else renderer.render(issue)
+                if result is None:  # it links to issues not reached yet: finished at the end
+                    waiting_rows[issue.source_id] = row
+                    return
+                issue, text = result
                 outcome = writer.write(issue, text.encode("utf-8"), row, fingerprint)
             except Exception as exc:  # one broken issue must not end the run
                 log.debug("issue %s failed", issue.source_id, exc_info=True)
@@ -207,11 +217,20 @@ class Migration:
                         seen.add(entry.source_id)
                         job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
                         if job is not None:
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
                             slots.acquire()
                             futures.append(pool.submit(work, *job))
                             continue
+                        if entry.output_path:
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
                     if on_issue:
                         on_issue(None)
+                for future in futures:
+                    future.result()
+                # Every issue is known now: finish those that waited for issues further on.
+                for prepared in renderer.deferred.drain():
+                    slots.acquire()
+                    futures.append(pool.submit(work, prepared.issue, waiting_rows.get(prepared.issue.source_id), prepared))
             finally:
                 for future in futures:
                     future.result()

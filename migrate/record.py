@@ -61,6 +61,9 @@ class Issue:
     # Filled while the issue moves through the stages.
     images: list[ImageResult] = field(default_factory=list)
     tracking_removed: int = 0
+    links_rewritten: int = 0
+    # What the run answered to cleaners that asked (see Cleaner.asks): by the cleaner's key.
+    answers: dict = field(default_factory=dict)
     markdown: str | None = None
     output_path: str | None = None
 

@@ -2,34 +2,37 @@
 
 Parsing, cleaning and converting are pure Python and hold the GIL, so threads cannot spread them
 over cores. Once a run has more than a handful of issues, the Renderer starts worker processes
-(one per core by default) and splits each issue's work around its image downloads, which stay in
-this process's threads so that an image several issues use is still fetched once per run:
+(one per core by default). Each issue's work is split at the first cleaner that needs what only
+the run knows (see Cleaner.asks): the downloaded images, the other issues' new paths.
 
-    worker:  parse, run the cleaners before `images`, list the image URLs  -> cleaned HTML
-    here:    download the images through the run's ImageStore
-    worker:  parse the cleaned HTML, run `images` (with those results) and any cleaner after
-             it, split sentences, convert, add the front matter              -> the file's text
+    prepare (worker):  parse, run the cleaners before that point, collect their questions
+    answer  (here):    download the images through the run's ImageStore (an image several
+                       issues use is fetched once), look the links up in the IssueRegistry
+    finish  (worker):  the remaining cleaners with the answers, sentences, Markdown, front matter
 
-Small runs (the tests, a single page) never start a process.
+An issue that links to an issue of the archive the run has not reached yet is deferred: its
+prepared body waits in a spool on disk and is finished once every issue is known. Small runs
+(the tests, a single page) never start a process.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import tempfile
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from .assets import ImageStore, StoredImage
+from .assets import ImageStore
 from .cleaners import CleanContext, build_chain
-from .cleaners.images import image_urls
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
-from .http import FetchError
 from .mappings import Mappings, load_mappings
-from .record import ImageResult, Issue
+from .record import Issue
+from .registry import IssueRegistry
 
 IN_PROCESS_ISSUES = 16  # issues rendered here before worker processes are worth their start-up
 
@@ -47,50 +50,44 @@ class RenderSpec:
     list_images: bool = False   # a dry run: name the images, download none
 
 
-class ResolvedImages:
-    """An image store whose downloads already happened, in the parent process."""
+@dataclass
+class Prepared:
+    """An issue between its two halves: its body cleaned so far, and the questions asked."""
 
-    def __init__(self, results: dict[str, StoredImage | FetchError]):
-        self.results = results
-
-    def fetch(self, url: str) -> Future:
-        future: Future = Future()
-        result = self.results.get(url, FetchError("was not downloaded"))
-        if isinstance(result, Exception):
-            future.set_exception(result)
-        else:
-            future.set_result(result)
-        return future
+    issue: Issue
+    cleaned: str
+    asks: dict[str, list]
 
 
 class _Chain:
-    """The cleaning chain of a spec, split at the `images` cleaner."""
+    """The cleaning chain of a spec, split at the first cleaner that asks the run something."""
 
-    def __init__(self, spec: RenderSpec, mappings: Mappings, images: object | None):
+    def __init__(self, spec: RenderSpec, mappings: Mappings):
         self.spec = spec
-        self.context = CleanContext(mappings, mappings.platform(spec.platform), images=images, embeds=spec.embeds)
-        cleaners = build_chain(mappings, self.context, set() if spec.images else {"images"})
-        names = [c.name for c in cleaners]
-        split = names.index("images") if "images" in names else len(cleaners)
+        context = CleanContext(mappings, mappings.platform(spec.platform),
+                               download_images=spec.images or spec.list_images, embeds=spec.embeds)
+        cleaners = build_chain(mappings, context)
+        split = next((i for i, c in enumerate(cleaners) if c.answers_key), len(cleaners))
         self.before, self.after = cleaners[:split], cleaners[split:]
 
-    def prepare(self, issue: Issue) -> BeautifulSoup:
+    def prepare(self, issue: Issue) -> Prepared:
         doc = BeautifulSoup(issue.html, "lxml")
         for cleaner in self.before:
             cleaner.clean(doc, issue)
-        return doc
+        asks = {c.answers_key: c.asks(doc, issue) for c in self.after if c.answers_key}
+        return Prepared(issue, str(doc), asks)
 
-    def finish(self, doc: BeautifulSoup, issue: Issue) -> str:
+    def finish(self, issue: Issue, cleaned: str) -> tuple[Issue, str]:
+        doc = BeautifulSoup(cleaned, "lxml")
         for cleaner in self.after:
             cleaner.clean(doc, issue)
-        if self.spec.list_images:
-            issue.images = [ImageResult(url=url) for url in image_urls(doc, issue)]
         if self.spec.sentence_per_line:
             break_sentences(doc)
         issue.markdown = to_markdown(doc)
         if not issue.markdown:
             issue.warnings.append("has no content after cleaning")
-        return render_document(front_matter_fields(issue, self.spec.date_format), issue.markdown)
+        issue.answers = {}
+        return issue, render_document(front_matter_fields(issue, self.spec.date_format), issue.markdown)
 
 
 # ---------------------------------------------------------------------- inside a worker process
@@ -100,49 +97,106 @@ _worker_chain: _Chain | None = None
 
 def _start_worker(spec: RenderSpec) -> None:
     global _worker_chain
-    mappings = load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None)
-    _worker_chain = _Chain(spec, mappings, ResolvedImages({}))
+    _worker_chain = _Chain(spec, load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None))
 
 
-def _prepare(issue: Issue) -> tuple[Issue, str, list[str]]:
-    doc = _worker_chain.prepare(issue)
-    urls = image_urls(doc, issue) if _worker_chain.spec.images else []
-    return issue, str(doc), urls
+def _prepare(issue: Issue) -> Prepared:
+    return _worker_chain.prepare(issue)
 
 
-def _finish(issue: Issue, cleaned: str, results: dict) -> tuple[Issue, str]:
-    _worker_chain.context.images = ResolvedImages(results)
-    text = _worker_chain.finish(BeautifulSoup(cleaned, "lxml"), issue)
-    return issue, text
+def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
+    return _worker_chain.finish(issue, cleaned)
 
 
 # ---------------------------------------------------------------------- the renderer
 
+class DeferredSpool:
+    """Prepared issues waiting for the rest of the archive, kept on disk, not in memory."""
+
+    def __init__(self) -> None:
+        self._dir: tempfile.TemporaryDirectory | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def put(self, prepared: Prepared) -> None:
+        with self._lock:
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="newsletter-migrate-deferred-")
+            path = Path(self._dir.name) / f"{prepared.issue.order:09d}-{self._count}.pickle"
+            self._count += 1
+        path.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def drain(self):
+        """The waiting issues in source order, each removed from disk as it is handed out."""
+        if self._dir is None:
+            return
+        for path in sorted(Path(self._dir.name).iterdir()):
+            prepared = pickle.loads(path.read_bytes())
+            path.unlink()
+            yield prepared
+        self._dir.cleanup()
+        self._dir = None
+
+    def __len__(self) -> int:
+        return self._count
+
+
 class Renderer:
-    def __init__(self, spec: RenderSpec, mappings: Mappings, images: ImageStore | None, processes: int):
+    def __init__(self, spec: RenderSpec, mappings: Mappings, images: ImageStore | None,
+                 registry: IssueRegistry | None, processes: int):
         self.spec = spec
         self.images = images
+        self.registry = registry
         self.processes = processes
-        self.local = _Chain(spec, mappings, images)
+        self.local = _Chain(spec, mappings)
+        self.deferred = DeferredSpool()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._rendered = 0
 
-    def render(self, issue: Issue) -> tuple[Issue, str]:
-        """The issue (updated by its cleaners) and the text of its content file."""
+    def render(self, issue: Issue) -> tuple[Issue, str] | None:
+        """The issue (updated by its cleaners) and the text of its content file; None when the
+        issue waits for issues the run has not reached (see `finish_deferred`)."""
         pool = self._pool_for_next_issue()
-        if pool is None:
-            return issue, self.local.finish(self.local.prepare(issue), issue)
-        issue, cleaned, urls = pool.submit(_prepare, issue).result()
-        results: dict = {}
-        for url, future in [(url, self.images.fetch(url)) for url in urls]:
+        prepared = pool.submit(_prepare, issue).result() if pool else self.local.prepare(issue)
+        if self.registry is not None and prepared.asks.get("links"):
+            _, pending = self.registry.answer(prepared.asks["links"])
+            if pending:
+                self.deferred.put(prepared)
+                return None
+        return self._answer_and_finish(prepared, pool)
+
+    def finish(self, prepared: Prepared) -> tuple[Issue, str]:
+        """Finish a deferred issue, now that every issue of the archive is known."""
+        return self._answer_and_finish(prepared, self._pool, last_call=True)
+
+    def _answer_and_finish(self, prepared: Prepared, pool, last_call: bool = False) -> tuple[Issue, str]:
+        issue, asks = prepared.issue, prepared.asks
+        if "links" in asks and self.registry is not None:
+            answers, missing = self.registry.answer(asks["links"])
+            issue.answers["links"] = answers
+            if last_call:
+                for issue_id in sorted(missing):
+                    issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
+        if "images" in asks and self.images is not None:
+            issue.answers["images"] = self._download(asks["images"])
+        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self.local.finish(issue, prepared.cleaned)
+
+    def _download(self, urls: list[str]) -> dict:
+        """Each URL's stored image, or the one-line reason it could not be stored."""
+        futures = [(url, self.images.fetch(url)) for url in urls]
+        answers: dict = {}
+        for url, future in futures:
             try:
-                results[url] = future.result()
-            except FetchError as exc:
-                results[url] = FetchError(str(exc))
-            except Exception as exc:  # reported as the image's failure, like any other
-                results[url] = FetchError(f"{type(exc).__name__}: {exc}")
-        return pool.submit(_finish, issue, cleaned, results).result()
+                answers[url] = future.result()
+            except Exception as exc:  # every failure is reported, none ends the run
+                answers[url] = str(exc) or type(exc).__name__
+        return answers
+
+    def offload(self, function, *args):
+        """Run a picklable function in a worker process once the run has them, else here."""
+        pool = self._pool
+        return pool.submit(function, *args).result() if pool is not None else function(*args)
 
     def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
         with self._lock:

@@ -48,6 +48,9 @@ class FetchContext:
     conditional: bool = False
     cache: object = field(default_factory=NoValidators)  # validators(url) / set_validators(url, v)
     wants: Callable[[str], bool] = lambda ref: True      # retry-failed: only the documents it names
+    # Runs pure parsing work (picklable function and arguments), in a worker process when the
+    # run has them; called from fetch threads.
+    offload: Callable = lambda function, *args: function(*args)
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a document seen by the last complete run."""
@@ -84,6 +87,12 @@ class Fetcher(ABC):
     name: ClassVar[str]
     platform: ClassVar[str]
     help: ClassVar[str] = ""
+
+    @staticmethod
+    def issue_ref(url: str) -> tuple[str, str | None] | None:
+        """The issue id (and profile name) an old URL of this platform names, or None: how the
+        run recognises links between issues."""
+        return None
 
     def __init__(self, source: str, context: FetchContext):
         self.source = source

@@ -17,7 +17,7 @@ from ..http import FetchError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
-from .revue import add_paths_from_url, clean_title, number_from_text
+from .revue import add_paths_from_url, clean_title, number_from_text, revue_issue_ref
 
 TOKEN_ENV = "REVUE_API_TOKEN"
 DEFAULT_BASE = "https://www.getrevue.co"
@@ -27,6 +27,7 @@ DEFAULT_BASE = "https://www.getrevue.co"
 class RevueApiFetcher(Fetcher):
     name = "revue-api"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:

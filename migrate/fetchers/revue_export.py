@@ -27,7 +27,7 @@ from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
-from .revue import clean_title, infer_issue_path, number_from_text
+from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200  # an entry that inflates more than this is a zip bomb, not an export
@@ -83,6 +83,7 @@ class ExportFiles:
 class RevueExportFetcher(Fetcher):
     name = "revue-export"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue account export: the zip, or the folder with issues*.csv and items*.json"
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:

@@ -20,11 +20,11 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..http import FetchError
-from ..mappings import parse_date
+from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import absolute
 from .base import Fetcher, prefetch_in_order, register
-from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path
+from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path, revue_issue_ref
 
 PAGE_SUFFIXES = (".html", ".htm")
 MAX_ARCHIVE_PAGES = 500
@@ -41,7 +41,12 @@ def _path_rank(path: str) -> int:
 class RevuePagesFetcher(Fetcher):
     name = "revue-pages"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue public pages: a saved page, a folder of them, an issue URL or a profile archive URL"
+
+    def __init__(self, source: str, context):
+        super().__init__(source, context)
+        self.reader = PageReader(self.mapping)
 
     # ------------------------------------------------------------------ sources
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
@@ -57,21 +62,18 @@ class RevuePagesFetcher(Fetcher):
                 raise UserError(f"{path} holds no .html pages; give --source a saved Revue issue page or a folder of them.")
         else:
             raise UserError(f"{path} does not exist; give --source a saved Revue page, a folder of pages, or a URL.")
-        for order, file in enumerate(files):
+        def read(item):
+            order, file = item
             ref = str(file.resolve())
-            if not self.context.wants(ref):
-                continue
             try:
                 data = file.read_bytes()
             except OSError as exc:
-                yield SourceProblem(ref, f"could not be read ({exc.strerror})", order)
-                continue
-            body_hash = hashlib.sha256(data).hexdigest()
-            if self.context.unchanged_body(ref, body_hash):
-                yield Unchanged(ref)
-                continue
-            self.context.remember(ref, body_hash=body_hash)
-            yield self.parse_page(data, ref, order, page_url=None)
+                return SourceProblem(ref, f"could not be read ({exc.strerror})", order)
+            return self._page(data, ref, order, None, {})
+
+        wanted = [(order, file) for order, file in enumerate(files) if self.context.wants(str(file.resolve()))]
+        for _, result in prefetch_in_order(wanted, read, self.context.concurrency):
+            yield result
 
     def _from_url(self, url: str) -> Iterator[Issue | SourceProblem | Unchanged]:
         client = self.context.client
@@ -82,7 +84,7 @@ class RevuePagesFetcher(Fetcher):
             raise UserError(f"Could not fetch {url} ({exc}); check the URL and your connection.") from None
         soup = BeautifulSoup(first.body, "lxml")
         if self._is_issue_page(soup):
-            yield self._parse_soup(soup, first.body, url, 0, page_url=url)
+            yield self.reader.from_soup(soup, url, 0, page_url=url)
             return
         links = self._issue_links(soup, url)
         seen_pages = {url}
@@ -99,24 +101,28 @@ class RevuePagesFetcher(Fetcher):
         if not links:
             raise UserError(f"{url} is neither a Revue issue page nor a profile archive with issue links; check the URL.")
 
-        def fetch(link: str):
-            return client.get(link, headers={"Accept": "text/html", **self.context.conditional_headers(link)})
+        def fetch(item):
+            order, link = item
+            try:
+                response = client.get(link, headers={"Accept": "text/html", **self.context.conditional_headers(link)})
+            except FetchError as exc:
+                return SourceProblem(link, str(exc), order)
+            if response.status == 304:
+                return Unchanged(link)
+            return self._page(response.body, link, order, link, response.headers)
 
-        wanted = [link for link in links if self.context.wants(link)]
-        for order, (link, result) in enumerate(prefetch_in_order(wanted, fetch, self.context.concurrency)):
-            if isinstance(result, FetchError):
-                yield SourceProblem(link, str(result), order)
-            elif isinstance(result, Exception):
-                yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order)
-            elif result.status == 304:
-                yield Unchanged(link)
-            else:
-                body_hash = hashlib.sha256(result.body).hexdigest()
-                if self.context.unchanged_body(link, body_hash):
-                    yield Unchanged(link)
-                    continue
-                self.context.remember(link, result.headers, body_hash)
-                yield self.parse_page(result.body, link, order, page_url=link)
+        wanted = [(order, link) for order, link in enumerate(links) if self.context.wants(link)]
+        for (order, link), result in prefetch_in_order(wanted, fetch, self.context.concurrency):
+            yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order) if isinstance(result, Exception) else result
+
+    def _page(self, data: bytes, ref: str, order: int, page_url: str | None, headers: dict):
+        """One fetched page: unchanged since the last complete run, or parsed (in a worker
+        process when the run has them: parsing is most of a page's cost)."""
+        body_hash = hashlib.sha256(data).hexdigest()
+        if self.context.unchanged_body(ref, body_hash):
+            return Unchanged(ref)
+        self.context.remember(ref, headers, body_hash)
+        return self.context.offload(self.reader.read, data, ref, order, page_url)
 
     def _is_issue_page(self, soup: BeautifulSoup) -> bool:
         return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
@@ -141,15 +147,22 @@ class RevuePagesFetcher(Fetcher):
                 return absolute(a["href"], page_url)
         return None
 
-    # ------------------------------------------------------------------ one page
-    def parse_page(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+
+class PageReader:
+    """Reads one saved or fetched page into an issue. Plain data in, plain data out, so a run
+    can hand the work to another process."""
+
+    def __init__(self, mapping: PlatformMapping):
+        self.mapping = mapping
+
+    def read(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
         try:
             soup = BeautifulSoup(data, "lxml")
         except Exception as exc:  # lxml refuses only truly broken input
             return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
-        return self._parse_soup(soup, data, ref, order, page_url)
+        return self.from_soup(soup, ref, order, page_url)
 
-    def _parse_soup(self, soup: BeautifulSoup, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+    def from_soup(self, soup: BeautifulSoup, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
         pages = self.mapping.pages
         content = next((el for sel in pages["content"] for el in [soup.select_one(sel)] if el is not None), None)
         if content is None or not content.get_text(strip=True):
@@ -178,7 +191,7 @@ class RevuePagesFetcher(Fetcher):
         if parsed is None:
             return SourceProblem(ref, "names no Revue issue id (no canonical link, no share or archive link); add the page's URL as an override key or save the page with its links", order)
 
-        issue = Issue(platform=self.platform, source_id=parsed.issue_id, html="", title=title,
+        issue = Issue(platform=self.mapping.name, source_id=parsed.issue_id, html="", title=title,
                       source_ref=ref, order=order)
         issue.old_urls.append(issue_url)
         issue.add_old_path(parsed.path)
