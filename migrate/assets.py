@@ -16,8 +16,13 @@ from urllib.parse import unquote_to_bytes
 
 from bs4 import BeautifulSoup
 
-from .files import atomic_write
+from typing import TYPE_CHECKING
+
+from .files import atomic_write, sha256_file
 from .http import FetchError, HttpClient
+
+if TYPE_CHECKING:
+    from .state import StateStore
 
 HASH_CHARS = 32  # 128 bits of SHA-256: no collision in any archive, and short enough to read
 
@@ -79,15 +84,21 @@ class StoredImage:
 
 
 class ImageStore:
-    """Downloads each image URL once per run and stores it under the site folder."""
+    """Downloads each image URL once per run and stores it under the site folder.
+
+    With a state store, an image already stored by an earlier run (and still on disk, unchanged)
+    is not asked for again, and every failure is recorded with its attempt count.
+    """
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
-                 url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024):
+                 url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
+                 state: "StateStore | None" = None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
         self.url_prefix = "/" + url_prefix.strip("/")
         self.max_bytes = max_bytes
+        self.state = state
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._lock = threading.Lock()
@@ -99,7 +110,7 @@ class ImageStore:
         with self._lock:
             future = self._futures.get(url)
             if future is None:
-                future = self._pool.submit(self._download, url)
+                future = self._pool.submit(self._obtain, url)
                 self._futures[url] = future
             else:
                 self.reused += 1
@@ -108,11 +119,31 @@ class ImageStore:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _download(self, url: str) -> StoredImage:
+    def _obtain(self, url: str) -> StoredImage:
+        known = self.state.image(url) if self.state else None
+        if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
+            with self._lock:
+                self.reused += 1
+            return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
+                               sha256=known.sha256, size=(self.site / known.file).stat().st_size, written=False)
+        try:
+            stored, headers = self._download(url)
+        except FetchError as exc:
+            if self.state is None or url.startswith("data:"):
+                raise
+            attempts = self.state.image_failed(url, str(exc))
+            raise FetchError(f"{exc} (attempt {attempts})") from None
+        if self.state is not None and not url.startswith("data:"):
+            self.state.image_done(url, stored.file, stored.sha256, headers.get("ETag"), headers.get("Last-Modified"))
+        return stored
+
+    def _download(self, url: str) -> tuple[StoredImage, dict]:
+        headers: dict = {}
         if url.startswith("data:"):
             data = _decode_data_url(url)
         else:
-            data = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5"}, max_bytes=self.max_bytes).body
+            response = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5"}, max_bytes=self.max_bytes)
+            data, headers = response.body, response.headers
         if not data:
             raise FetchError("the server returned an empty body")
         ext = sniff_image(data)
@@ -126,11 +157,13 @@ class ImageStore:
         digest = hashlib.sha256(data).hexdigest()
         name = f"{digest[:HASH_CHARS]}.{ext}"
         path = self.site / self.folder / name
-        written = atomic_write(path, data)
+        # Not fsynced: a stored image is reused only after its hash is checked, so one a power
+        # cut damaged is fetched again; flushing each of thousands of images would halve the pace.
+        written = atomic_write(path, data, durable=False)
         with self._lock:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
-                           sha256=digest, size=len(data), written=written)
+                           sha256=digest, size=len(data), written=written), headers
 
 
 def _decode_data_url(url: str) -> bytes:

@@ -76,6 +76,9 @@ class SiteChecker:
             self.add("content", "site", "holds no Markdown files")
         for path in files:
             self.check_file(path)
+        for waiting in sorted(content.rglob("*.incoming")):
+            name = str(waiting.relative_to(self.site))
+            self.add(name, "conflict", f"a newer version of {waiting.name[:-len('.incoming')]} waits here; merge it into your edited file and delete it")
         for alias, owners in sorted(self.aliases.items()):
             if len(owners) > 1:
                 self.add(owners[1], "aliases", f"alias {alias} is also claimed by {', '.join(o for o in owners if o != owners[1])}")

@@ -30,19 +30,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request and decision")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="migrate an archive into a site folder")
-    run.add_argument("--platform", help=f"the source's form ({_platform_help()})")
-    run.add_argument("--source", help="file, folder or URL to read the archive from")
-    run.add_argument("--site", type=Path, help="the Hugo site folder to write (default: output/)")
-    run.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
-    run.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
-    run.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
-    run.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
-    run.add_argument("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
-    run.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
-    run.add_argument("--no-images", action="store_true", help="leave images remote")
-    run.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    source_options = argparse.ArgumentParser(add_help=False)
+    source_options.add_argument("--platform", help=f"the source's form ({_platform_help()})")
+    source_options.add_argument("--source", help="file, folder or URL to read the archive from")
+    source_options.add_argument("--site", type=Path, help="the Hugo site folder to write (default: output/)")
+    source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
+    source_options.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
+    source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
+    source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
+    source_options.add_argument("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
+    source_options.add_argument("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
+    source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
+    source_options.add_argument("--no-images", action="store_true", help="leave images remote")
+    source_options.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
+    source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
+    source_options.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    commands.add_parser("run", parents=[source_options], help="migrate a whole archive into a site folder")
+    commands.add_parser("sync", parents=[source_options], help="bring the site up to date with the source: only what changed")
+    commands.add_parser("retry-failed", parents=[source_options], help="retry only the images that failed before")
+
+    status = commands.add_parser("status", parents=[source_options], help="what the site holds compared with what the tool last wrote "
+                                 "(with --platform and --source, also what changed at the source)")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
 
     check = commands.add_parser("check", help="lint a migrated site before publishing")
     check.add_argument("site", type=Path, nargs="?", default=Path("output"), help="the site folder (default: output/)")
@@ -74,6 +84,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         if not 1 <= args.concurrency <= 64:
             raise UserError("--concurrency must be between 1 and 64.")
         options.concurrency = args.concurrency
+    if args.processes is not None:
+        if not 0 <= args.processes <= 64:
+            raise UserError("--processes must be between 0 and 64.")
+        options.processes = args.processes
     options.progress = not args.quiet and sys.stderr.isatty()
     if not options.platform:
         from .fetchers import platform_names
@@ -84,18 +98,19 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     return options
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import Migration, print_report
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """run, sync and retry-failed: the same migration in three modes."""
+    from .pipeline import Mode, print_report, run
 
     options = options_from_args(args)
-    migration = Migration.prepare(options)
     progress = None
     if options.progress:
         from tqdm import tqdm
 
         progress = tqdm(desc="issues", unit=" issue", file=sys.stderr, dynamic_ncols=True)
     try:
-        report = migration.run(on_issue=(lambda _issue: progress.update(1)) if progress else None)
+        report = run(options, Mode(args.command), force=args.force,
+                     on_issue=(lambda _issue: progress.update(1)) if progress else None)
     finally:
         if progress:
             progress.close()
@@ -103,6 +118,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not options.dry_run:
         print(f"Report: {Path(options.site) / '.migrate' / 'report.json'}")
     return EXIT_OK if report.ok else EXIT_FAILURES
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import format_status, site_status
+
+    site = args.site or Path("output")
+    options = None
+    if args.platform or args.source:
+        args.site = site
+        options = options_from_args(args)
+    status = site_status(site, options)
+    print(format_status(status, as_json=args.json))
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -121,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return {"run": cmd_run, "check": cmd_check}[args.command](args)
+        commands = {"run": cmd_migrate, "sync": cmd_migrate, "retry-failed": cmd_migrate,
+                    "status": cmd_status, "check": cmd_check}
+        return commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -17,6 +17,7 @@ class RunOptions:
     site: Path = Path("output")
     remaps: list[Remap] = field(default_factory=list)
     allow_hosts: list[str] = field(default_factory=list)
+    old_hosts: list[str] = field(default_factory=list)   # hosts the old issues lived on, when the source does not say
     mappings_dir: Path | None = None
     dry_run: bool = False
     section: str = "issues"
@@ -29,6 +30,7 @@ class RunOptions:
     images_dir: str = "static/images"
     images_url: str = "/images"
     concurrency: int = 8
+    processes: int | None = None      # worker processes for cleaning and converting; None: one per core
     timeout: float = 30.0
     attempts: int = 4
     profile: str | None = None
@@ -52,11 +54,12 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "images_dir": ("images_dir", (str,), None),
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),
+    "processes": ("processes", (int,), None),
     "timeout": ("timeout", (int, float), None),
     "retries": ("attempts", (int,), None),
     "profile": ("profile", (str,), None),
 }
-_LISTS = {"remap", "allow_hosts", "overrides"}
+_LISTS = {"remap", "allow_hosts", "old_hosts", "overrides"}
 
 
 def load_config(path: Path, options: RunOptions) -> set[str]:
@@ -94,11 +97,11 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
                     options.remaps.append(Remap.parse(spec))
                 except UserError as exc:
                     problems.add(key, str(exc))
-        elif key == "allow_hosts":
+        elif key in ("allow_hosts", "old_hosts"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.add(key, "must be a list of host names")
             else:
-                options.allow_hosts.extend(value)
+                getattr(options, key).extend(value)
         elif key == "overrides":
             if isinstance(value, str):
                 override_path = (path.parent / value)

@@ -1,11 +1,13 @@
 """Writing inside the site folder: atomically, and never outside it."""
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import unicodedata
 from pathlib import Path, PurePosixPath
 
+from .crashpoints import crash_point
 from .errors import UserError
 
 # Windows refuses these names whatever the extension; a site may be built or edited there.
@@ -13,11 +15,17 @@ _RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)
 MAX_NAME_BYTES = 200
 
 
-def atomic_write(path: Path, data: bytes) -> bool:
+TEMP_PREFIX = ".nm-tmp-"
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> bool:
     """Write `data` to `path` through a temporary file and a rename.
 
     Returns False, and writes nothing, when the file already holds exactly these bytes, so re-runs
-    leave untouched files untouched.
+    leave untouched files untouched. A crash leaves either the old file or the new one, and at
+    worst a `.nm-tmp-*` file that the next run sweeps away. `durable` also flushes the bytes to
+    disk before the rename, so a power cut cannot leave an empty file under the new name; files
+    that are checked against their content hash before every reuse (images) can skip it.
     """
     path = Path(path)
     try:
@@ -26,12 +34,14 @@ def atomic_write(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name[:40]}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
+        crash_point()
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -39,7 +49,26 @@ def atomic_write(path: Path, data: bytes) -> bool:
         except FileNotFoundError:
             pass
         raise
+    crash_point()
     return True
+
+
+def sweep_temporary_files(root: Path) -> int:
+    """Remove the temporary files an interrupted run left behind; returns how many."""
+    removed = 0
+    if Path(root).is_dir():
+        for leftover in Path(root).rglob(f"{TEMP_PREFIX}*"):
+            if leftover.is_file():
+                leftover.unlink()
+                removed += 1
+    return removed
+
+
+def sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 def safe_component(text: str, fallback: str = "item") -> str:

@@ -105,6 +105,7 @@ class HttpSettings:
     deadline: float = 180.0          # per request, across its retries
     max_bytes: int = 50 * 1024 * 1024
     pool_size: int = 16
+    per_host: int = 8                # requests in flight to one host at a time, at most
 
 
 @dataclass
@@ -120,6 +121,7 @@ class HttpClient:
         self._local = threading.local()
         self._guard_cache: dict[tuple[str, int], str | None] = {}
         self._guard_lock = threading.Lock()
+        self._host_slots: dict[str, threading.BoundedSemaphore] = {}
         self.requests_made = 0
 
     # ------------------------------------------------------------------ session per thread
@@ -226,7 +228,20 @@ class HttpClient:
             raise FetchError(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
         raise FetchError(f"could not fetch {_display(target)}")  # pragma: no cover - tenacity always returns or raises
 
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        """The semaphore that keeps this run polite: at most `per_host` requests to a host."""
+        host = (urlsplit(url).netloc or "").lower()
+        with self._guard_lock:
+            slot = self._host_slots.get(host)
+            if slot is None:
+                slot = self._host_slots[host] = threading.BoundedSemaphore(max(1, self.settings.per_host))
+            return slot
+
     def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None) -> Response:
+        with self._host_slot(url):
+            return self._get_in_slot(url, headers, max_bytes, sink)
+
+    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None) -> Response:
         self.requests_made += 1
         log.debug("GET %s", _display(url))
         session = self._session()

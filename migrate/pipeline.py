@@ -1,12 +1,22 @@
-"""The bulk migration: fetch, clean, convert and write every issue of a source.
+"""Migrations: the bulk run, the incremental re-sync, and the retry of failed images.
 
-The fetcher streams issues in the source's order. The main thread applies overrides and claims
-each issue's output path (so paths are decided in source order, the same on every run), then
-hands the issue to a worker that cleans, converts and writes it. At most a few issues per worker
-are in flight, so memory does not grow with the archive.
+The fetcher streams issues in the source's order. The main thread applies overrides, claims each
+issue's output path (so paths are decided in source order, the same on every run) and decides
+whether the issue needs work; a worker then cleans, converts and writes it. At most a few issues
+per worker are in flight, so memory does not grow with the archive.
+
+- `run` processes every issue.
+- `sync` processes only issues that are new or changed at the source, or were rendered with other
+  settings, or whose images failed; documents the last complete run saw are asked for
+  conditionally and skipped when unchanged.
+- `retry-failed` processes only the issues whose images failed.
+In every mode a file edited by hand is never overwritten (see writer.py) unless `force` is set.
 """
 from __future__ import annotations
 
+import enum
+import hashlib
+import json
 import logging
 import sys
 import threading
@@ -15,21 +25,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from bs4 import BeautifulSoup
-
+from . import __version__
 from .assets import ImageStore
-from .cleaners import CleanContext, build_chain
 from .config import RunOptions
-from .converters import PathLayout, break_sentences, front_matter_fields, render_document, to_markdown
+from .converters import PathLayout
 from .errors import UserError
 from .fetchers import FetchContext, get_fetcher
-from .files import atomic_write, inside
+from .fetchers.base import NoValidators, ReadOnlyValidators
+from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
 from .mappings import Mappings, load_mappings
-from .record import ImageResult, Issue, SourceProblem
+from .record import Issue, SourceProblem, Unchanged
+from .registry import IssueRegistry
+from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
+from .state import STATE_PATH, IssueRow, StateStore
+from .writer import SiteWriter
 
 log = logging.getLogger(__name__)
+
+
+class Mode(enum.Enum):
+    RUN = "run"
+    SYNC = "sync"
+    RETRY_FAILED = "retry-failed"
 
 
 def apply_overrides(issue: Issue, mappings: Mappings, options: RunOptions) -> None:
@@ -58,6 +77,20 @@ def note_gaps(issue: Issue) -> None:
         issue.warnings.append(f"old path rebuilt from the title, not stated by the source: {', '.join(inferred)}")
 
 
+def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
+    """What, besides the source, decides an issue's output: the tool's version, the mappings
+    folder's files and the options that shape the Markdown. A change re-renders every issue."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(mappings.root).rglob("*.yaml")):
+        digest.update(str(path.relative_to(mappings.root)).encode() + b"\0" + path.read_bytes())
+    shaping = {name: getattr(options, name) for name in (
+        "platform", "section", "path_template", "number_width", "sentence_per_line", "date_format", "embeds",
+        "download_images", "images_dir", "images_url", "profile", "old_hosts")}
+    shaping["overrides"] = {k: {f: str(v) for f, v in sorted(fields.items())} for k, fields in sorted(options.overrides.by_key.items())}
+    digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 @dataclass
 class Migration:
     """One run over one source, with everything it shares between issues."""
@@ -67,109 +100,202 @@ class Migration:
     client: HttpClient
     images: ImageStore | None
     layout: PathLayout
+    state: StateStore | None
+    mode: Mode = Mode.RUN
+    force: bool = False
 
     @classmethod
-    def prepare(cls, options: RunOptions, resolver=None) -> "Migration":
+    def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
         mappings = load_mappings(options.mappings_dir)
-        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts, pool_size=max(16, options.concurrency * 2))
+        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
+                                pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
         if resolver is not None:
             client.resolver = resolver
         site = Path(options.site)
         if site.exists() and not site.is_dir():
             raise UserError(f"--site {site} is a file; give it a folder (it is created when missing).")
+        state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
-                                concurrency=options.concurrency)
+                                concurrency=options.concurrency, state=state)
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
-        return cls(options, mappings, client, images, layout)
+        return cls(options, mappings, client, images, layout, state, mode, force)
 
-    def run(self, on_issue: Callable[[Issue], None] | None = None) -> RunReport:
-        options = self.options
-        fetcher_class = get_fetcher(options.platform)
-        platform = self.mappings.platform(fetcher_class.platform)
-        context = CleanContext(self.mappings, platform, images=self.images, embeds=options.embeds)
-        switched_off = set() if self.images else {"images"}
-        chain = build_chain(self.mappings, context, switched_off)
-        fetcher = fetcher_class(options.source, FetchContext(self.client, self.mappings, options.concurrency,
-                                                              {"profile": options.profile}))
-        source_label = options.source if not options.source.startswith("http") else _display(options.source)
-        report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run)
+    # ------------------------------------------------------------------ the run
+    def run(self, on_issue: Callable[[Issue | None], None] | None = None) -> RunReport:
+        options, state = self.options, self.state
         site = Path(options.site)
+        fetcher_class = get_fetcher(options.platform)
+        fingerprint = settings_fingerprint(options, self.mappings)
+        known = {row.source_id: row for row in state.issues(fetcher_class.platform)} if state else {}
+        failed_images = {row.url for row in state.images("failed")} if state else set()
+        for row in known.values():
+            self.layout.claim(row.output_path, row.source_id)
+
+        writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run)
+        for source_id, row in known.items():
+            if row.incoming_hash:
+                known[source_id] = writer.adopt_if_resolved(row)
+        # Unchanged documents may be skipped wholesale only when the last run finished with these
+        # settings and left nothing to mend: no failed image, no missing file, no conflict to force.
+        conditional = (self.mode is Mode.SYNC and state is not None and state.meta("fingerprint") == fingerprint
+                       and state.meta("run_state") == "complete" and not failed_images
+                       and all((site / row.output_path).exists() for row in known.values() if not row.gone)
+                       and not (self.force and any(row.incoming_hash for row in known.values())))
+        retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
+        spec = RenderSpec(str(self.mappings.root), fetcher_class.platform, options.embeds, options.sentence_per_line,
+                          options.date_format, images=self.images is not None,
+                          list_images=options.dry_run and options.download_images)
+        registry = IssueRegistry(fetcher_class.issue_ref)
+        registry.add_rows(list(known.values()))
+        registry.add_hosts(options.old_hosts, [options.profile] if options.profile else [])
+        renderer = Renderer(spec, self.mappings, self.images, registry,
+                            default_processes() if options.processes is None else options.processes)
+        cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
+        context = FetchContext(self.client, self.mappings, options.concurrency, {"profile": options.profile},
+                               conditional=conditional, cache=cache, offload=renderer.offload,
+                               wants=(lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True))
+        fetcher = fetcher_class(options.source, context)
+        source_label = options.source if not options.source.startswith("http") else _display(options.source)
+        report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
+        if not options.dry_run:
+            report.temporary_files_removed = sweep_temporary_files(site)
+            state.set_meta("run_state", "running")
+
         lock = threading.Lock()
-        slots = threading.BoundedSemaphore(options.concurrency * 2)
+        # Issue threads mostly wait (on worker processes, on their images); twice as many issues as
+        # download slots keep the downloads fed, and four times as many in flight bound memory.
+        slots = threading.BoundedSemaphore(options.concurrency * 4)
+        seen: set[str] = set()
+        listing_complete = self.mode is not Mode.RETRY_FAILED
 
-        def finish(issue: Issue, written: bool | None) -> None:
-            with lock:
-                report.add_issue(issue, written)
-            if on_issue:
-                on_issue(issue)
+        waiting_rows: dict[str, IssueRow | None] = {}
 
-        def work(issue: Issue) -> None:
+        def work(issue: Issue, row: IssueRow | None, prepared=None) -> None:
+            outcome = None
             try:
-                written = self.process(issue, chain, site)
+                result = renderer.finish(prepared) if prepared is not None else renderer.render(issue)
+                if result is None:  # it links to issues not reached yet: finished at the end
+                    waiting_rows[issue.source_id] = row
+                    return
+                issue, text = result
+                outcome = writer.write(issue, text.encode("utf-8"), row, fingerprint)
             except Exception as exc:  # one broken issue must not end the run
                 log.debug("issue %s failed", issue.source_id, exc_info=True)
                 issue.failures.append(f"could not be converted ({type(exc).__name__}: {exc})")
-                written = None
             finally:
-                issue.document = None
                 slots.release()
-            finish(issue, written)
+            with lock:
+                report.add_issue(issue, outcome)
+            if on_issue:
+                on_issue(issue)
 
         futures: list[Future] = []
-        with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="issue") as pool:
+        with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
                 for entry in fetcher.entries():
                     if isinstance(entry, SourceProblem):
                         report.add_problem(entry)
-                        if on_issue:
-                            on_issue(None)
-                        continue
-                    apply_overrides(entry, self.mappings, options)
-                    if entry.skip_reason:
-                        report.add_skipped(entry)
-                        continue
-                    note_gaps(entry)
-                    entry.output_path = self.layout.path_for(entry)
-                    inside(site, entry.output_path)
+                        # An unreadable entry may be a known issue: it is not gone, just unread.
+                        matches = [row.source_id for row in known.values()
+                                   if row.source_id == entry.source_id or row.source_ref == entry.source_ref]
+                        seen.update(matches)
+                        if not matches and entry.source_id is None:
+                            listing_complete = False
+                    elif isinstance(entry, Unchanged):
+                        if entry.whole_source:
+                            present = [source_id for source_id, row in known.items() if not row.gone]
+                            report.up_to_date += len(present)
+                            seen.update(present)
+                        else:
+                            matches = [row for row in known.values() if row.source_ref == entry.source_ref]
+                            report.up_to_date += len(matches)
+                            seen.update(row.source_id for row in matches)
+                    else:
+                        seen.add(entry.source_id)
+                        job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
+                        if job is not None:
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
+                            slots.acquire()
+                            futures.append(pool.submit(work, *job))
+                            continue
+                        if entry.output_path:
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
+                    if on_issue:
+                        on_issue(None)
+                for future in futures:
+                    future.result()
+                # Every issue is known now: finish those that waited for issues further on.
+                for prepared in renderer.deferred.drain():
                     slots.acquire()
-                    futures.append(pool.submit(work, entry))
+                    futures.append(pool.submit(work, prepared.issue, waiting_rows.get(prepared.issue.source_id), prepared))
             finally:
                 for future in futures:
                     future.result()
+                renderer.close()
                 if self.images:
                     self.images.close()
+
+        if listing_complete and state is not None:
+            for source_id in sorted(set(known) - seen):
+                report.add_gone(known[source_id])
+                if not options.dry_run:
+                    state.set_gone(known[source_id].platform, source_id, True)
+            for source_id in seen:
+                if known.get(source_id) and known[source_id].gone and not options.dry_run:
+                    state.set_gone(known[source_id].platform, source_id, False)
         report.issues.sort(key=lambda entry: entry["order"])
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
             report.write(site)
+            state.set_meta("fingerprint", fingerprint)
+            # A run whose issues were all written (or kept) lets the next sync trust validators;
+            # an unreadable entry does not block that, since asking again would not mend it.
+            state.set_meta("run_state", "complete" if listing_complete and not report.unconverted else "incomplete")
         return report
 
-    def process(self, issue: Issue, chain, site: Path) -> bool | None:
-        """Clean, convert and write one issue; returns whether its file changed (None: dry run)."""
-        doc = issue.document if issue.document is not None else BeautifulSoup(issue.html, "lxml")
-        for cleaner in chain:
-            cleaner.clean(doc, issue)
-        if self.options.dry_run and self.options.download_images:
-            # Nothing is downloaded in a dry run; list what would be.
-            issue.images = [ImageResult(url=img.get("src", "")) for img in doc.find_all("img") if img.get("src")]
-        if self.options.sentence_per_line:
-            break_sentences(doc)
-        issue.markdown = to_markdown(doc)
-        if not issue.markdown:
-            issue.warnings.append("has no content after cleaning")
-        text = render_document(front_matter_fields(issue, self.options.date_format), issue.markdown)
-        if self.options.dry_run:
+    def admit(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str],
+              writer: SiteWriter, report: RunReport):
+        """Decide, in source order, whether an issue needs work; returns the job or None."""
+        apply_overrides(issue, self.mappings, self.options)
+        if issue.skip_reason:
+            report.add_skipped(issue)
             return None
-        return atomic_write(inside(site, issue.output_path), text.encode("utf-8"))
+        issue.output_path = self.layout.path_for(issue)
+        inside(Path(self.options.site), issue.output_path)
+        if row is not None and row.incoming_hash:
+            row = writer.adopt_if_resolved(row)
+        if self.mode is Mode.RETRY_FAILED and not (row and set(row.images) & failed_images):
+            return None
+        if self.mode is Mode.SYNC and self.up_to_date(issue, row, fingerprint, failed_images):
+            report.up_to_date += 1
+            return None
+        note_gaps(issue)
+        writer.plan_move(issue, row)
+        return issue, row
+
+    def up_to_date(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str]) -> bool:
+        """Nothing to do: same source, same settings, same place, no failed image, file present,
+        and no waiting new version that --force should put in place."""
+        return (row is not None and row.source_hash == issue.source_hash and row.render_key == fingerprint
+                and row.output_path == issue.output_path and not set(row.images) & failed_images
+                and (Path(self.options.site) / row.output_path).exists()
+                and not (self.force and row.incoming_hash))
 
 
-def run(options: RunOptions, on_issue=None) -> RunReport:
-    """Migrate `options.source` into `options.site`; the library call behind `newsletter-migrate run`."""
-    return Migration.prepare(options).run(on_issue)
+
+def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:
+    """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
+    `retry-failed`."""
+    migration = Migration.prepare(options, mode, force)
+    try:
+        return migration.run(on_issue)
+    finally:
+        if migration.state:
+            migration.state.close()
 
 
 def print_report(report: RunReport, stream=None) -> None:

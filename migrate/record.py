@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,10 @@ class ImageResult:
 class Issue:
     """One newsletter issue.
 
-    Fetchers fill the source fields; overrides may correct them; cleaners work on `document`
-    (the parsed body) and record images and counts; the converter fills `markdown`; the
-    writer fills `output_path`.
+    Fetchers fill the source fields (`html` is the issue's body); overrides may correct them;
+    cleaners work on the parsed body and record images and counts; the converter fills
+    `markdown`; the pipeline decides `output_path`. Every field is plain data, so an issue can
+    be handed to another process.
     """
 
     platform: str
@@ -55,10 +55,15 @@ class Issue:
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
+    # Site URLs the issue had before its output path changed; they become aliases too.
+    previous_urls: list[str] = field(default_factory=list)
+
     # Filled while the issue moves through the stages.
-    document: Any = None
     images: list[ImageResult] = field(default_factory=list)
     tracking_removed: int = 0
+    links_rewritten: int = 0
+    # What the run answered to cleaners that asked (see Cleaner.asks): by the cleaner's key.
+    answers: dict = field(default_factory=dict)
     markdown: str | None = None
     output_path: str | None = None
 
@@ -85,3 +90,13 @@ class SourceProblem:
     source_ref: str
     reason: str
     order: int = 0
+    source_id: str | None = None  # when the entry names its issue, a re-sync knows it still exists
+
+
+@dataclass
+class Unchanged:
+    """A source document that has not changed since the last complete run (a 304, or the same
+    bytes): the issues it holds need no work. `whole_source` covers every issue of the source."""
+
+    source_ref: str
+    whole_source: bool = False

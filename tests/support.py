@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from migrate.config import RunOptions
-from migrate.pipeline import Migration
+from migrate.pipeline import Mode, run
 from migrate.standin import StandinServer
 from migrate.urls import Remap
 
@@ -18,10 +18,16 @@ def s3_remap(server: StandinServer) -> Remap:
     return Remap.parse(f"https://s3.amazonaws.com={server.url}/s3.amazonaws.com")
 
 
-def migrate(platform: str, source, site: Path, **overrides):
-    """Run the library's bulk migration with test-friendly defaults; returns the report."""
+def migrate(platform: str, source, site: Path, mode: str = "run", force: bool = False, **overrides):
+    """Run the library's migration (run, sync or retry-failed) with test-friendly defaults."""
     options = RunOptions(platform=platform, source=str(source), site=Path(site), progress=False, **overrides)
-    return Migration.prepare(options).run()
+    return run(options, Mode(mode), force=force)
+
+
+def site_tree(root: Path) -> dict:
+    """Every file of a site and its bytes, but the state database (its layout is SQLite's)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*"))
+            if p.is_file() and not p.name.startswith("state.sqlite")}
 
 
 def read_issue(site: Path, name: str) -> str:

@@ -74,3 +74,10 @@ def test_an_alias_claimed_twice_is_found(tmp_path):
 def test_a_folder_without_content_is_named(tmp_path):
     (finding,) = check_site(tmp_path)
     assert "content/" in finding.message
+
+
+def test_a_new_version_waiting_beside_an_edited_file_is_a_finding(tmp_path):
+    page = "---\ntitle: One\ndate: 2021-01-01\n---\n\nBody.\n"
+    site_with(tmp_path, {"001.md": page, "001.md.incoming": page})
+    (finding,) = check_site(tmp_path)
+    assert finding.rule == "conflict" and finding.file.endswith("001.md.incoming")

@@ -25,8 +25,10 @@ ALL = ("platform_blocks", "chrome", "shortcodes", "unsafe", "structure", "tracki
 
 def test_the_chain_follows_mappings_order_and_can_switch_one_off(mappings):
     context = CleanContext(mappings, mappings.platform("revue"))
-    assert [c.name for c in build_chain(mappings, context)] == list(ALL)  # images: no store, not configured
+    assert [c.name for c in build_chain(mappings, context)] == [*ALL, "crosslinks", "images"]
     assert "tracking" not in [c.name for c in build_chain(mappings, context, {"tracking"})]
+    no_images = CleanContext(mappings, mappings.platform("revue"), download_images=False)
+    assert "images" not in [c.name for c in build_chain(mappings, no_images)]  # not configured
 
 
 class TestPlatformBlocks:

@@ -15,14 +15,10 @@ import pytest
 from migrate.assets import sniff_image
 from migrate.check import check_site, split_front_matter
 
-from .support import REVUE, SHARED, migrate, read_issue, report_of, s3_remap
+from .support import REVUE, SHARED, migrate, read_issue, report_of, s3_remap, site_tree
 
 EXPECTED = REVUE / "expected"
 GOLDEN = SHARED / "golden" / "revue-dt-018"
-
-
-def tree(root: Path) -> dict:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_a_page_in_the_reference_shape_gives_the_expected_markdown(tmp_path, image_host):
@@ -55,7 +51,7 @@ def test_chrome_never_reaches_the_output(tmp_path, image_host):
 def test_two_runs_of_the_same_input_are_byte_identical(tmp_path, image_host):
     for name in ("one", "two"):
         migrate("revue-pages", REVUE, tmp_path / name, remaps=[s3_remap(image_host)], sentence_per_line=True)
-    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "two")
 
 
 def test_a_rerun_over_its_own_output_changes_no_file(tmp_path, image_host):
@@ -136,3 +132,18 @@ def test_the_reference_issue_comes_out_with_the_old_scrapers_defects_fixed(tmp_p
     expected_lines = [line.replace("book-covers/#)", "book-covers/)") for line in expected_lines]
     assert produced == expected_lines
     assert check_site(tmp_path) == []
+
+
+def test_worker_processes_give_the_same_site_as_one_process(tmp_path, image_host):
+    import json
+
+    from migrate.render import IN_PROCESS_ISSUES
+
+    template = json.loads((REVUE / "api-issues.json").read_text())[0]
+    issues = [dict(template, id=910000 + n, title=f"Field Recordings #{n}: Rain",
+                   url=template["url"].replace("900204", str(910000 + n))) for n in range(IN_PROCESS_ISSUES + 6)]
+    (tmp_path / "issues.json").write_text(json.dumps(issues))
+    for name, processes in (("one", 0), ("many", 2)):
+        report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, remaps=[s3_remap(image_host)], processes=processes)
+        assert report.ok and len(report.issues) == len(issues)
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")

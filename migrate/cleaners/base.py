@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from bs4 import BeautifulSoup
 
 from ..mappings import Mappings, PlatformMapping
 from ..record import Issue
-
-if TYPE_CHECKING:
-    from ..assets import ImageStore
 
 CLEANERS: dict[str, type["Cleaner"]] = {}
 
@@ -26,7 +23,7 @@ class CleanContext:
 
     mappings: Mappings
     platform: PlatformMapping
-    images: "ImageStore | None" = None
+    download_images: bool = True
     embeds: str = "link"                      # "link" or "shortcode"
     options: dict = field(default_factory=dict)
 
@@ -36,9 +33,17 @@ class Cleaner:
 
     `from_config` builds the cleaner from its options in mappings/cleaners.yaml and the run's
     context; it raises NotConfigured when the cleaner has nothing to do in this run.
+
+    A cleaner that needs what only the run knows (downloaded images, the other issues' new
+    paths) sets `answers_key` and implements `asks(doc, issue)`: the run answers those questions
+    before the cleaner runs and puts the answers in `issue.answers[answers_key]`.
     """
 
     name: ClassVar[str]
+    answers_key: ClassVar[str | None] = None
+
+    def asks(self, doc: BeautifulSoup, issue: Issue) -> list:  # pragma: no cover - only for answers_key cleaners
+        return []
 
     def __init__(self, context: CleanContext, **options):
         self.context = context

@@ -6,9 +6,10 @@ by size (1x1) and by their open-tracking addresses.
 """
 from __future__ import annotations
 
+import soupsieve
 from bs4 import BeautifulSoup, Tag
 
-from ..dom import attr_text, has_content, style_of
+from ..dom import attr_text, elements, gone, has_content, style_of
 from ..record import Issue
 from ..urls import host_matches, host_of
 from .base import Cleaner, register
@@ -29,29 +30,38 @@ def is_pixel(img: Tag, pixel_patterns: list[str]) -> bool:
 class Chrome(Cleaner):
     name = "chrome"
 
+    def __init__(self, context, **options):
+        super().__init__(context, **options)
+        platform = context.platform
+        # One selector list is one walk of the tree, however many rules the mapping has.
+        self.remove = soupsieve.compile(", ".join(platform.chrome_remove)) if platform.chrome_remove else None
+        self.anchors = soupsieve.compile(", ".join(r.of for r in platform.chrome_remove_closest)) if platform.chrome_remove_closest else None
+        self.closest_rules = [(soupsieve.compile(r.of), r.closest) for r in platform.chrome_remove_closest]
+
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         platform = self.context.platform
         # Closest-ancestor rules first: their anchors may be removed by the plain rules below.
-        for rule in platform.chrome_remove_closest:
-            for anchor in doc.select(rule.of):
-                if anchor.decomposed:
+        if self.anchors is not None:
+            for anchor in self.anchors.select(doc):
+                if gone(anchor):
                     continue
-                target = _closest(anchor, rule.closest)
+                closest = next((closest for of, closest in self.closest_rules if of.match(anchor)), None)
+                target = _closest(anchor, closest) if closest else None
                 (target or anchor).decompose()
-        for sel in platform.chrome_remove:
-            for el in doc.select(sel):
-                if not el.decomposed and el.name not in ("html", "body"):
+        if self.remove is not None:
+            for el in self.remove.select(doc):
+                if not gone(el) and el.name not in ("html", "body"):
                     el.decompose()
-        for img in doc.find_all("img"):
+        for img in elements(doc, {"img"}):
             if is_pixel(img, platform.pixels):
                 img.decompose()
         # Links through a redirector that died with the platform lead nowhere: keep their text.
-        for a in doc.find_all("a", href=True):
-            if host_matches(host_of(attr_text(a, "href")), platform.dead_redirectors):
+        for a in elements(doc, {"a"}):
+            if a.has_attr("href") and host_matches(host_of(attr_text(a, "href")), platform.dead_redirectors):
                 a.unwrap()
         # Links whose only content was chrome are empty now.
-        for a in doc.find_all("a"):
-            if not has_content(a):
+        for a in elements(doc, {"a"}):
+            if not gone(a) and not has_content(a):
                 a.decompose()
 
 

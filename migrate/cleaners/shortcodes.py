@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ..dom import attr_text, has_content
+from ..dom import attr_text, elements, has_content
 from ..record import Issue
 from ..urls import absolute, host_matches
 from .base import Cleaner, register
@@ -184,7 +184,7 @@ class Shortcodes(Cleaner):
     # ------------------------------------------------------------------ iframes
     def _iframes(self, doc: BeautifulSoup) -> None:
         hosts = self.context.platform.embed_hosts
-        for frame in list(doc.find_all("iframe")):
+        for frame in elements(doc, {"iframe"}):
             src = absolute(attr_text(frame, "src"))
             if host_matches(urlsplit(src).hostname or "", hosts):
                 frame.replace_with(embed_element(doc, src, self.context.embeds, block=True))

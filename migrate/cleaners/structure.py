@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, has_content, is_block, style_of
+from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -113,10 +113,21 @@ def _content_sibling(node, forward: bool):
     return sibling
 
 
+def _shows_something(el: Tag) -> bool:
+    """Whether an element whose children were already judged (and emptied out) shows anything."""
+    for child in el.contents:
+        if isinstance(child, Tag):
+            if child.name != "br":
+                return True
+        elif not isinstance(child, Comment) and child.strip():
+            return True
+    return False
+
+
 def _drop_idle_breaks(doc: BeautifulSoup) -> None:
     """A line break shows nothing at the start or end of a block, next to another block, or
     between blocks; drop those, keep the ones inside running text."""
-    for br in doc.find_all("br"):
+    for br in elements(doc, {"br"}):
         parent = br.parent
         before, after = _content_sibling(br, False), _content_sibling(br, True)
         if (parent is None or parent.name in ("body", "html", "[document]", "ul", "ol")
@@ -153,21 +164,21 @@ class Structure(Cleaner):
     name = "structure"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for node in doc.find_all(string=lambda s: isinstance(s, (Comment, Declaration, Doctype, ProcessingInstruction))):
+        for node in [n for n in doc.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]:
             node.extract()
 
         # Inline elements the email styled as blocks stand on their own line.
-        for el in doc.find_all(INLINE_FORMATTING | {"span"}):
+        for el in elements(doc, INLINE_FORMATTING | {"span"}):
             if "display:block" in style_of(el) and not _inside_inline(el):
                 el[MARK] = "1"
 
         # Broken nesting: a heading or paragraph holding blocks is a container, not a block.
-        for el in doc.find_all(HEADINGS | {"p"}):
+        for el in elements(doc, HEADINGS | {"p"}):
             if any(is_block(child) for child in el.children):
                 el.name = "div"
 
         # Layout, deepest first: inline wrappers vanish, block wrappers leave paragraphs behind.
-        for el in reversed(doc.find_all(LAYOUT_BLOCKS | LAYOUT_INLINE)):
+        for el in reversed(elements(doc, LAYOUT_BLOCKS | LAYOUT_INLINE)):
             if el.name == "body":
                 continue
             if el.name in LAYOUT_INLINE or _inside_inline(el):
@@ -178,7 +189,7 @@ class Structure(Cleaner):
             _wrap_runs(doc, el)
             el.unwrap()
         # Blocks inside inline elements (a <p> inside a link) cannot be; keep their words.
-        for el in reversed(doc.find_all(BLOCKS - {"nm-shortcode"})):
+        for el in reversed(elements(doc, BLOCKS - {"nm-shortcode"})):
             if _inside_inline(el):
                 el.unwrap()
         body = doc.body if doc.body is not None else doc
@@ -187,23 +198,25 @@ class Structure(Cleaner):
             if isinstance(node, NavigableString) and not node.strip():
                 node.extract()
 
-        for paragraph in doc.find_all("p"):
+        for paragraph in elements(doc, {"p"}):
             _split_paragraph(doc, paragraph)
-        for marked in doc.find_all(attrs={MARK: True}):
-            del marked[MARK]
+        for marked in elements(doc):
+            if MARK in marked.attrs:
+                del marked[MARK]
         _drop_idle_breaks(doc)
-        for paragraph in doc.find_all("p"):
+        for paragraph in elements(doc, {"p"}):
             _to_figure(doc, paragraph)
 
         # Elements left with nothing to show.
-        for el in reversed(doc.find_all(True)):
+        # Deepest first, so a parent sees its children after they were judged.
+        for el in reversed(elements(doc)):
             if el.name in ("html", "body", "img", "br", "hr", "nm-shortcode"):
                 continue
-            if not has_content(el):
+            if not _shows_something(el):
                 el.decompose()
 
         base = issue.old_urls[0] if issue.old_urls else None
-        for el in doc.find_all(True):
+        for el in elements(doc):
             allowed = KEEP_ATTRS.get(el.name, set())
             if allowed is None:
                 continue

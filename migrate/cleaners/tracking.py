@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
+from ..dom import elements
 from ..record import Issue
 from ..urls import strip_tracking
 from .base import Cleaner, register
@@ -16,8 +17,9 @@ class Tracking(Cleaner):
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         rules = self.context.mappings.tracking
-        for tag, attr in URL_ATTRIBUTES.items():
-            for el in doc.find_all(tag, attrs={attr: True}):
+        for el in elements(doc, URL_ATTRIBUTES.keys()):
+            attr = URL_ATTRIBUTES[el.name]
+            if el.has_attr(attr):
                 cleaned, removed = strip_tracking(str(el[attr]), rules)
                 if removed:
                     el[attr] = cleaned

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from ..dom import attr_text
+from ..dom import attr_text, elements, gone
 from ..record import Issue
 from .base import Cleaner, register
 
 ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed",
                    "applet", "form", "input", "button", "select", "textarea", "meta", "link", "base",
                    "template", "svg", "math", "canvas", "portal", "title", "head"]
+ACTIVE_SET = frozenset(ACTIVE_ELEMENTS)
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:", "livescript:")
 URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xlink:href", "srcset", "lowsrc", "dynsrc")
 
@@ -24,11 +25,11 @@ class Unsafe(Cleaner):
     name = "unsafe"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for el in doc.find_all(ACTIVE_ELEMENTS):
-            if not el.decomposed:
+        for el in elements(doc, ACTIVE_SET):
+            if not gone(el):
                 el.decompose()
-        for el in doc.find_all(True):
-            if el.decomposed:
+        for el in elements(doc):
+            if gone(el):
                 continue
             for attr in list(el.attrs):
                 if attr.lower().startswith("on"):

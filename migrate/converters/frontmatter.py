@@ -36,6 +36,7 @@ def front_matter_fields(issue: Issue, date_format: str = "date") -> dict:
     if issue.number is not None:
         fields["number"] = issue.number
     aliases = [p.path for p in issue.old_paths]
+    aliases += [url for url in issue.previous_urls if url not in aliases]
     if aliases:
         fields["aliases"] = aliases
     if issue.description:

@@ -18,8 +18,19 @@ from .sentences import SentenceBreak
 _WHITESPACE = re.compile(r"\s+")
 # Text that would start Markdown block syntax when it begins a line.
 _LINE_START = re.compile(r"^(?:#{1,6}(?=\s|$)|>|[-+*](?=\s|$)|\d{1,9}(?=[.)](?:\s|$))|=+\s*$|-+\s*$)")
+# Characters Markdown would act on, escaped only where they would: each alternative names a
+# character and the neighbours that make it syntax. Applied to one text node at a time.
+_ESCAPES = re.compile(r"""
+    \\(?=[!-/:-@\[-`{-~]|$)     # a backslash before ASCII punctuation, or at the end
+  | (?<!\ )\*|\*(?!\ )          # an asterisk not surrounded by spaces (it could be emphasis)
+  | (?<![^\W_])_|_(?![^\W_])     # an underscore at a word's edge (inside a word it is literal)
+  | `                           # a code span
+  | <(?=[^\W\d_]|[/!?])          # raw HTML or an autolink
+  | \](?=[(\[:])                 # the end of a link or reference
+  | ~(?=~)|(?<=~)~              # strikethrough
+""", re.VERBOSE)
+_MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-_ASCII_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
 
 
@@ -82,28 +93,10 @@ class EscapingMixin(MarkdownConverter):
         return text
 
     def escape_text(self, text: str, at_line_start: bool) -> str:
-        out: list[str] = []
-        n = len(text)
-        for i, ch in enumerate(text):
-            before = text[i - 1] if i else ""
-            after = text[i + 1] if i + 1 < n else ""
-            if ch == "\\" and (not after or after in _ASCII_PUNCTUATION):
-                out.append("\\\\")
-            elif ch == "*" and not (before == " " and after == " "):
-                out.append("\\*")
-            elif ch == "_" and not (before.isalnum() and after.isalnum()):
-                out.append("\\_")
-            elif ch == "`":
-                out.append("\\`")
-            elif ch == "<" and after and (after.isalpha() or after in "/!?"):
-                out.append("\\<")
-            elif ch == "]" and after and after in "([:":
-                out.append("\\]")
-            elif ch == "~" and (after == "~" or before == "~"):
-                out.append("\\~")
-            else:
-                out.append(ch)
-        escaped = _ENTITY_LIKE.sub(r"\\&", "".join(out))
+        if not _MAY_NEED_ESCAPE.search(text) and not at_line_start:
+            return text  # most text holds nothing Markdown would act on
+        escaped = _ESCAPES.sub(lambda match: "\\" + match.group(0), text)
+        escaped = _ENTITY_LIKE.sub(r"\\&", escaped)
         # Hugo would run "{{<" and "{{%" as shortcodes; an entity keeps them text.
         escaped = escaped.replace("{{<", "{{&lt;").replace("{{%", "{{&#37;")
         if at_line_start:

@@ -36,6 +36,10 @@ class PathLayout:
         check_template(self.template)
         self._claimed: dict[str, str] = {}
 
+    def claim(self, path: str, source_id: str) -> None:
+        """Mark a path as taken (by an issue an earlier run wrote), so no other issue takes it."""
+        self._claimed.setdefault(path, source_id)
+
     def name_of(self, issue: Issue) -> str:
         if issue.number is not None:
             return f"{issue.number:0{self.number_width}d}"

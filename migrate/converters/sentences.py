@@ -7,9 +7,9 @@ captions and code are not, since a line break there would change the Markdown's 
 """
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from ..dom import HEADINGS
+from ..dom import HEADINGS, elements
 
 SPLIT_IN = {"p", "blockquote"}
 NEVER_IN = HEADINGS | {"li", "pre", "code", "figcaption", "table", "nm-shortcode"}
@@ -32,9 +32,9 @@ def _owner(text: NavigableString) -> Tag | None:
 
 
 def break_sentences(doc: BeautifulSoup) -> None:
-    for block in doc.find_all(SPLIT_IN):
-        texts = [t for t in block.find_all(string=True)
-                 if not isinstance(t, SentenceBreak) and _owner(t) is block]
+    for block in elements(doc, SPLIT_IN):
+        texts = [t for t in block.descendants
+                 if isinstance(t, NavigableString) and not isinstance(t, (SentenceBreak, Comment)) and _owner(t) is block]
         _split_block(texts)
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import Callable, ClassVar, Iterator
 
 from ..http import HttpClient
 from ..mappings import Mappings, PlatformMapping
-from ..record import Issue, SourceProblem
+from ..record import Issue, SourceProblem, Unchanged
+from ..state import Validators
 
 FETCHERS: dict[str, type["Fetcher"]] = {}
 
@@ -17,12 +18,59 @@ def register(cls: type["Fetcher"]) -> type["Fetcher"]:
     return cls
 
 
+class NoValidators:
+    """Stands in for the state store's validators when there is no state (a dry run)."""
+
+    def validators(self, url: str) -> Validators:
+        return Validators()
+
+    def set_validators(self, url: str, validators: Validators) -> None:
+        pass
+
+
+class ReadOnlyValidators(NoValidators):
+    """The state's validators, read but never changed (a dry run must not move the state)."""
+
+    def __init__(self, state) -> None:
+        self._state = state
+
+    def validators(self, url: str) -> Validators:
+        return self._state.validators(url)
+
+
 @dataclass
 class FetchContext:
     client: HttpClient
     mappings: Mappings
     concurrency: int = 8
     options: dict = field(default_factory=dict)  # platform options from the run config (profile, ...)
+    # Re-sync: documents unchanged since the last complete run may be skipped (yield Unchanged).
+    conditional: bool = False
+    cache: object = field(default_factory=NoValidators)  # validators(url) / set_validators(url, v)
+    wants: Callable[[str], bool] = lambda ref: True      # retry-failed: only the documents it names
+    # Runs pure parsing work (picklable function and arguments), in a worker process when the
+    # run has them; called from fetch threads.
+    offload: Callable = lambda function, *args: function(*args)
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since for a document seen by the last complete run."""
+        if not self.conditional:
+            return {}
+        known = self.cache.validators(url)
+        headers = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return headers
+
+    def remember(self, url: str, headers: dict | None = None, body_hash: str | None = None) -> None:
+        headers = headers or {}
+        self.cache.set_validators(url, Validators(headers.get("ETag"), headers.get("Last-Modified"), body_hash))
+
+    def unchanged_body(self, url: str, body_hash: str) -> bool:
+        """Whether a document's bytes are the ones the last complete run saw."""
+        return self.conditional and self.cache.validators(url).body_hash == body_hash
 
     def platform(self, name: str) -> PlatformMapping:
         return self.mappings.platform(name)
@@ -40,14 +88,21 @@ class Fetcher(ABC):
     platform: ClassVar[str]
     help: ClassVar[str] = ""
 
+    @staticmethod
+    def issue_ref(url: str) -> tuple[str, str | None] | None:
+        """The issue id (and profile name) an old URL of this platform names, or None: how the
+        run recognises links between issues."""
+        return None
+
     def __init__(self, source: str, context: FetchContext):
         self.source = source
         self.context = context
         self.mapping = context.platform(self.platform)
 
     @abstractmethod
-    def entries(self) -> Iterator[Issue | SourceProblem]:
-        """Yield issues, and problems with entries that could not become issues."""
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
+        """Yield issues, problems with entries that could not become issues, and (on a re-sync)
+        the documents that have not changed."""
 
 
 def prefetch_in_order(items, work, workers: int, window: int | None = None):

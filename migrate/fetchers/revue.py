@@ -91,3 +91,11 @@ def infer_issue_path(issue: Issue, profile: str | None = None) -> str | None:
     issue.add_old_path(path, inferred=True)
     issue.slug = issue.slug or slug
     return path
+
+
+def revue_issue_ref(url: str) -> tuple[str, str | None] | None:
+    """The id and profile name a Revue issue or archive URL names."""
+    if not url.startswith(("http://", "https://", "/")):
+        return None
+    parsed = parse_revue_path(url)
+    return (parsed.issue_id, parsed.profile) if parsed else None

@@ -1,6 +1,8 @@
 """`revue-api`: Revue's `GET /api/v2/issues`, live from a server or as a saved response body."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -13,9 +15,9 @@ from bs4 import BeautifulSoup
 from ..errors import UserError
 from ..http import FetchError
 from ..mappings import parse_date
-from ..record import Issue, SourceProblem
+from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
-from .revue import add_paths_from_url, clean_title, number_from_text
+from .revue import add_paths_from_url, clean_title, number_from_text, revue_issue_ref
 
 TOKEN_ENV = "REVUE_API_TOKEN"
 DEFAULT_BASE = "https://www.getrevue.co"
@@ -25,19 +27,26 @@ DEFAULT_BASE = "https://www.getrevue.co"
 class RevueApiFetcher(Fetcher):
     name = "revue-api"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"
 
-    def entries(self) -> Iterator[Issue | SourceProblem]:
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
             yield from self._from_server(self.source)
-        else:
-            path = Path(self.source)
-            if not path.is_file():
-                raise UserError(f"{path} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
-            with open(path, "rb") as handle:
-                yield from self._parse(handle, str(path))
+            return
+        path = Path(self.source)
+        if not path.is_file():
+            raise UserError(f"{path} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
+        ref = str(path.resolve())
+        body_hash = _file_hash(path)
+        if self.context.unchanged_body(ref, body_hash):
+            yield Unchanged(ref, whole_source=True)
+            return
+        self.context.remember(ref, body_hash=body_hash)
+        with open(path, "rb") as handle:
+            yield from self._parse(handle, str(path))
 
-    def _from_server(self, base: str) -> Iterator[Issue | SourceProblem]:
+    def _from_server(self, base: str) -> Iterator[Issue | SourceProblem | Unchanged]:
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not token:
             raise UserError(f"Set {TOKEN_ENV} to your Revue API token (Revue: Integrations > API) to fetch from {base}.")
@@ -45,13 +54,23 @@ class RevueApiFetcher(Fetcher):
         client = self.context.client
         client.allow(url)  # the user named this server
         # The body is spooled to disk and parsed from there: retries stay possible, memory stays flat.
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json", **self.context.conditional_headers(url)}
         with tempfile.TemporaryFile() as spool:
             try:
-                client.get(url, headers={"Authorization": f"Token {token}", "Accept": "application/json"}, sink=spool)
+                response = client.get(url, headers=headers, sink=spool)
             except FetchError as exc:
                 if exc.status in (401, 403):
                     raise UserError(f"The server refused the token (HTTP {exc.status}); check that {TOKEN_ENV} holds your Revue API token.") from None
                 raise UserError(f"Could not fetch the issues ({exc}); check --source and your connection.") from None
+            if response.status == 304:
+                yield Unchanged(url, whole_source=True)
+                return
+            spool.seek(0)
+            body_hash = _file_hash(spool)
+            if self.context.unchanged_body(url, body_hash):
+                yield Unchanged(url, whole_source=True)
+                return
+            self.context.remember(url, response.headers, body_hash)
             spool.seek(0)
             yield from self._parse(spool, url)
 
@@ -79,8 +98,9 @@ class RevueApiFetcher(Fetcher):
         issue_id = str(int(issue_id)) if isinstance(issue_id, float) else str(issue_id)
         body = raw.get("html")
         if not isinstance(body, str):
-            return SourceProblem(f"{where} (id {issue_id})", "the entry has no `html` body", order)
-        issue = Issue(platform=self.platform, source_id=issue_id, html=body, source_ref=where, order=order)
+            return SourceProblem(f"{where} (id {issue_id})", "the entry has no `html` body", order, issue_id)
+        issue = Issue(platform=self.platform, source_id=issue_id, html=body, source_ref=where, order=order,
+                      source_hash=hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest())
         issue.title = clean_title(raw.get("title") if isinstance(raw.get("title"), str) else None, self.mapping, decode_entities=True)
         issue.number = number_from_text(issue.title)
         description = raw.get("description")
@@ -98,3 +118,16 @@ class RevueApiFetcher(Fetcher):
             if parsed and parsed.slug:
                 issue.slug = parsed.slug
         return issue
+
+
+def _file_hash(source) -> str:
+    """SHA-256 of a file, by path or open binary handle, read in chunks."""
+    digest = hashlib.sha256()
+    handle = open(source, "rb") if isinstance(source, Path) else source
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    finally:
+        if isinstance(source, Path):
+            handle.close()
+    return digest.hexdigest()

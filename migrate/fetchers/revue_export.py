@@ -24,10 +24,10 @@ from bs4 import BeautifulSoup, Tag
 
 from ..errors import UserError
 from ..mappings import parse_date
-from ..record import Issue, SourceProblem
+from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
-from .revue import clean_title, infer_issue_path, number_from_text
+from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_RATIO = 200  # an entry that inflates more than this is a zip bomb, not an export
@@ -64,6 +64,16 @@ class ExportFiles:
             raise UserError(f"{self.source}: {name} would inflate to {info.file_size} bytes, which no Revue export does; check the zip.")
         return self._zip.open(info)
 
+    def digest(self, names: list[str]) -> str:
+        """One SHA-256 over the named files, to tell whether the export changed since last time."""
+        digest = hashlib.sha256()
+        for name in names:
+            digest.update(name.encode("utf-8") + b"\0")
+            with self.open(name) as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
@@ -73,15 +83,22 @@ class ExportFiles:
 class RevueExportFetcher(Fetcher):
     name = "revue-export"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue account export: the zip, or the folder with issues*.csv and items*.json"
 
-    def entries(self) -> Iterator[Issue | SourceProblem]:
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         files = ExportFiles(Path(self.source))
         try:
             issues_csv = files.find("issues", ".csv")
             items_json = files.find("items", ".json")
             if issues_csv is None:
                 raise UserError(f"{self.source} has no issues CSV (a file named issues*.csv); is it a Revue export?")
+            ref = str(Path(self.source).resolve())
+            body_hash = files.digest([issues_csv] + ([items_json] if items_json else []))
+            if self.context.unchanged_body(ref, body_hash):
+                yield Unchanged(ref, whole_source=True)
+                return
+            self.context.remember(ref, body_hash=body_hash)
             items_by_issue: dict[str, list[dict]] = defaultdict(list)
             problems: list[SourceProblem] = []
             if items_json is None:
@@ -133,7 +150,7 @@ class RevueExportFetcher(Fetcher):
             render_item(doc, body, item)
         digest = hashlib.sha256(repr((sorted(row.items()), [sorted(i.items()) for i in items])).encode()).hexdigest()
         issue = Issue(platform=self.platform, source_id=issue_id, html="", source_ref=ref, order=order, source_hash=digest)
-        issue.document = doc
+        issue.html = body.decode_contents()
         issue.title = clean_title(row.get("subject"), self.mapping, decode_entities=True)
         issue.number = number_from_text(issue.title)
         preheader = (row.get("preheader") or "").strip()

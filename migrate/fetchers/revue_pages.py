@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..http import FetchError
-from ..mappings import parse_date
-from ..record import Issue, SourceProblem
+from ..mappings import PlatformMapping, parse_date
+from ..record import Issue, SourceProblem, Unchanged
 from ..urls import absolute
 from .base import Fetcher, prefetch_in_order, register
-from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path
+from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path, revue_issue_ref
 
 PAGE_SUFFIXES = (".html", ".htm")
 MAX_ARCHIVE_PAGES = 500
@@ -41,10 +41,15 @@ def _path_rank(path: str) -> int:
 class RevuePagesFetcher(Fetcher):
     name = "revue-pages"
     platform = "revue"
+    issue_ref = staticmethod(revue_issue_ref)
     help = "Revue public pages: a saved page, a folder of them, an issue URL or a profile archive URL"
 
+    def __init__(self, source: str, context):
+        super().__init__(source, context)
+        self.reader = PageReader(self.mapping)
+
     # ------------------------------------------------------------------ sources
-    def entries(self) -> Iterator[Issue | SourceProblem]:
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
             yield from self._from_url(self.source)
             return
@@ -57,15 +62,20 @@ class RevuePagesFetcher(Fetcher):
                 raise UserError(f"{path} holds no .html pages; give --source a saved Revue issue page or a folder of them.")
         else:
             raise UserError(f"{path} does not exist; give --source a saved Revue page, a folder of pages, or a URL.")
-        for order, file in enumerate(files):
+        def read(item):
+            order, file = item
+            ref = str(file.resolve())
             try:
                 data = file.read_bytes()
             except OSError as exc:
-                yield SourceProblem(str(file), f"could not be read ({exc.strerror})", order)
-                continue
-            yield self.parse_page(data, str(file), order, page_url=None)
+                return SourceProblem(ref, f"could not be read ({exc.strerror})", order)
+            return self._page(data, ref, order, None, {})
 
-    def _from_url(self, url: str) -> Iterator[Issue | SourceProblem]:
+        wanted = [(order, file) for order, file in enumerate(files) if self.context.wants(str(file.resolve()))]
+        for _, result in prefetch_in_order(wanted, read, self.context.concurrency):
+            yield result
+
+    def _from_url(self, url: str) -> Iterator[Issue | SourceProblem | Unchanged]:
         client = self.context.client
         client.allow(url)  # the user named this host
         try:
@@ -74,7 +84,7 @@ class RevuePagesFetcher(Fetcher):
             raise UserError(f"Could not fetch {url} ({exc}); check the URL and your connection.") from None
         soup = BeautifulSoup(first.body, "lxml")
         if self._is_issue_page(soup):
-            yield self._parse_soup(soup, first.body, url, 0, page_url=url)
+            yield self.reader.from_soup(soup, url, 0, page_url=url)
             return
         links = self._issue_links(soup, url)
         seen_pages = {url}
@@ -91,16 +101,28 @@ class RevuePagesFetcher(Fetcher):
         if not links:
             raise UserError(f"{url} is neither a Revue issue page nor a profile archive with issue links; check the URL.")
 
-        def fetch(link: str) -> bytes:
-            return client.get(link, headers={"Accept": "text/html"}).body
+        def fetch(item):
+            order, link = item
+            try:
+                response = client.get(link, headers={"Accept": "text/html", **self.context.conditional_headers(link)})
+            except FetchError as exc:
+                return SourceProblem(link, str(exc), order)
+            if response.status == 304:
+                return Unchanged(link)
+            return self._page(response.body, link, order, link, response.headers)
 
-        for order, (link, result) in enumerate(prefetch_in_order(links, fetch, self.context.concurrency)):
-            if isinstance(result, FetchError):
-                yield SourceProblem(link, str(result), order)
-            elif isinstance(result, Exception):
-                yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order)
-            else:
-                yield self.parse_page(result, link, order, page_url=link)
+        wanted = [(order, link) for order, link in enumerate(links) if self.context.wants(link)]
+        for (order, link), result in prefetch_in_order(wanted, fetch, self.context.concurrency):
+            yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order) if isinstance(result, Exception) else result
+
+    def _page(self, data: bytes, ref: str, order: int, page_url: str | None, headers: dict):
+        """One fetched page: unchanged since the last complete run, or parsed (in a worker
+        process when the run has them: parsing is most of a page's cost)."""
+        body_hash = hashlib.sha256(data).hexdigest()
+        if self.context.unchanged_body(ref, body_hash):
+            return Unchanged(ref)
+        self.context.remember(ref, headers, body_hash)
+        return self.context.offload(self.reader.read, data, ref, order, page_url)
 
     def _is_issue_page(self, soup: BeautifulSoup) -> bool:
         return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
@@ -125,15 +147,22 @@ class RevuePagesFetcher(Fetcher):
                 return absolute(a["href"], page_url)
         return None
 
-    # ------------------------------------------------------------------ one page
-    def parse_page(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+
+class PageReader:
+    """Reads one saved or fetched page into an issue. Plain data in, plain data out, so a run
+    can hand the work to another process."""
+
+    def __init__(self, mapping: PlatformMapping):
+        self.mapping = mapping
+
+    def read(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
         try:
             soup = BeautifulSoup(data, "lxml")
         except Exception as exc:  # lxml refuses only truly broken input
             return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
-        return self._parse_soup(soup, data, ref, order, page_url)
+        return self.from_soup(soup, ref, order, page_url)
 
-    def _parse_soup(self, soup: BeautifulSoup, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+    def from_soup(self, soup: BeautifulSoup, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
         pages = self.mapping.pages
         content = next((el for sel in pages["content"] for el in [soup.select_one(sel)] if el is not None), None)
         if content is None or not content.get_text(strip=True):
@@ -162,8 +191,8 @@ class RevuePagesFetcher(Fetcher):
         if parsed is None:
             return SourceProblem(ref, "names no Revue issue id (no canonical link, no share or archive link); add the page's URL as an override key or save the page with its links", order)
 
-        issue = Issue(platform=self.platform, source_id=parsed.issue_id, html="", title=title,
-                      source_ref=ref, order=order, source_hash=hashlib.sha256(data).hexdigest())
+        issue = Issue(platform=self.mapping.name, source_id=parsed.issue_id, html="", title=title,
+                      source_ref=ref, order=order)
         issue.old_urls.append(issue_url)
         issue.add_old_path(parsed.path)
         if parsed.slug:
@@ -196,7 +225,11 @@ class RevuePagesFetcher(Fetcher):
         if issue.number is None:
             issue.number = number_from_text(issue.title)
 
-        issue.document = _document_of(soup, content)
+        issue.html = str(content)
+        # What this issue is made of, without the page's volatile parts (tokens, scripts, chrome
+        # outside the email): a re-sync compares this.
+        issue.source_hash = hashlib.sha256(repr((issue.title, str(issue.date), issue.number, issue.old_urls,
+                                                  issue.html)).encode("utf-8")).hexdigest()
         return issue
 
     @staticmethod
@@ -225,17 +258,3 @@ class RevuePagesFetcher(Fetcher):
                     if url not in urls:
                         urls.append(url)
         return urls
-
-
-def _document_of(soup: BeautifulSoup, content: Tag) -> BeautifulSoup:
-    """Reduce the page to its content element, reusing the parse instead of serialising it."""
-    if soup.head is not None:
-        soup.head.decompose()
-    body = soup.body
-    if body is None:
-        return soup
-    if content is not body:
-        content.extract()
-        body.clear()
-        body.append(content)
-    return soup

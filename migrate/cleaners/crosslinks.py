@@ -1,0 +1,45 @@
+"""Links between issues point at the issues' new pages.
+
+A link inside an issue to another issue's old URL, in any of its forms (the platform's profile
+URL, a custom domain, the archive form, http or https, with or without tracking) is rewritten to
+that issue's new path on the site. Which links are such links is the run's to answer, since only
+it knows every issue of the archive: this cleaner asks about each absolute link (`asks`) and
+applies the answers the run put on the issue.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup
+
+from ..dom import attr_text, elements
+from ..record import Issue
+from .base import Cleaner, register
+
+
+def _without_fragment(href: str) -> tuple[str, str]:
+    parts = urlsplit(href)
+    return urlunsplit(parts._replace(fragment="")), parts.fragment
+
+
+@register
+class CrossLinks(Cleaner):
+    name = "crosslinks"
+    answers_key = "links"
+
+    def asks(self, doc: BeautifulSoup, issue: Issue) -> list[str]:
+        """Every absolute link of the body, without its fragment, each once."""
+        hrefs = (attr_text(a, "href") for a in elements(doc, {"a"}))
+        return list(dict.fromkeys(_without_fragment(h)[0] for h in hrefs if h.startswith(("http://", "https://"))))
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        answers = issue.answers.get(self.answers_key) or {}
+        for a in elements(doc, {"a"}):
+            href = attr_text(a, "href")
+            if not href.startswith(("http://", "https://")):
+                continue
+            bare, fragment = _without_fragment(href)
+            target = answers.get(bare)
+            if target:
+                a["href"] = urlunsplit(urlsplit(target)._replace(fragment=fragment)) if fragment else target
+                issue.links_rewritten += 1

@@ -1,0 +1,77 @@
+"""What a run knows about every issue of the archive, for links between issues.
+
+The registry maps each issue's id to its new site URL, and knows the newsletter's old hosts (its
+custom domain, the platform's own host) and profile names, so that it can tell a link to one of
+this newsletter's issues from a link to someone else's. Issues are added as the run admits them,
+in source order, and from the state of earlier runs, so a link to an issue the run has not
+reached yet is recognised as such (pending) rather than mistaken for a foreign link.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+from urllib.parse import urlsplit
+
+from .state import IssueRow
+from .writer import site_url
+
+# A platform's parser: the issue id (and profile name, where the URL has one) a URL names.
+IssueRef = Callable[[str], "tuple[str, str | None] | None"]
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+class IssueRegistry:
+    def __init__(self, issue_ref: IssueRef):
+        self.issue_ref = issue_ref
+        self._urls: dict[str, str] = {}
+        self._hosts: set[str] = set()
+        self._profiles: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, source_id: str, old_urls: list[str], output_path: str) -> None:
+        with self._lock:
+            self._urls[source_id] = site_url(output_path)
+            for url in old_urls:
+                self._hosts.add(_host(url))
+                ref = self.issue_ref(url)
+                if ref and ref[1]:
+                    self._profiles.add(ref[1])
+
+    def add_hosts(self, hosts: list[str], profiles: list[str]) -> None:
+        """Old hosts and profile names the configuration declares (an export states none)."""
+        with self._lock:
+            self._hosts.update(_host(h if "://" in h else f"https://{h}") for h in hosts)
+            self._profiles.update(profiles)
+
+    def add_rows(self, rows: list[IssueRow]) -> None:
+        for row in rows:
+            if not row.gone:
+                self.add(row.source_id, row.old_urls, row.output_path)
+
+    @property
+    def old_hosts(self) -> list[str]:
+        with self._lock:
+            return sorted(self._hosts)
+
+    def answer(self, hrefs: list[str]) -> tuple[dict[str, str], set[str]]:
+        """For each link: the new URL when it points at a known issue of this newsletter; and
+        the ids of this newsletter's issues the run has not reached yet."""
+        answers: dict[str, str] = {}
+        pending: set[str] = set()
+        with self._lock:
+            for href in hrefs:
+                ref = self.issue_ref(href)
+                if ref is None or _host(href) not in self._hosts:
+                    continue
+                issue_id, profile = ref
+                if profile and profile not in self._profiles:
+                    continue  # the same platform, another newsletter
+                if issue_id in self._urls:
+                    answers[href] = self._urls[issue_id]
+                else:
+                    pending.add(issue_id)
+        return answers, pending

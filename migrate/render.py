@@ -1,0 +1,221 @@
+"""Cleaning and converting issues: in this process, or spread over worker processes.
+
+Parsing, cleaning and converting are pure Python and hold the GIL, so threads cannot spread them
+over cores. Once a run has more than a handful of issues, the Renderer starts worker processes
+(one per core by default). Each issue's work is split at the first cleaner that needs what only
+the run knows (see Cleaner.asks): the downloaded images, the other issues' new paths.
+
+    prepare (worker):  parse, run the cleaners before that point, collect their questions
+    answer  (here):    download the images through the run's ImageStore (an image several
+                       issues use is fetched once), look the links up in the IssueRegistry
+    finish  (worker):  the remaining cleaners with the answers, sentences, Markdown, front matter
+
+An issue that links to an issue of the archive the run has not reached yet is deferred: its
+prepared body waits in a spool on disk and is finished once every issue is known. Small runs
+(the tests, a single page) never start a process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from .assets import ImageStore
+from .cleaners import CleanContext, build_chain
+from .converters import break_sentences, front_matter_fields, render_document, to_markdown
+from .mappings import Mappings, load_mappings
+from .record import Issue
+from .registry import IssueRegistry
+
+IN_PROCESS_ISSUES = 16  # issues rendered here before worker processes are worth their start-up
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """Everything needed to rebuild the cleaning chain and the converter, in any process."""
+
+    mappings_dir: str | None
+    platform: str
+    embeds: str = "link"
+    sentence_per_line: bool = False
+    date_format: str = "date"
+    images: bool = True         # download images (the `images` cleaner is on)
+    list_images: bool = False   # a dry run: name the images, download none
+
+
+@dataclass
+class Prepared:
+    """An issue between its two halves: its body cleaned so far, and the questions asked."""
+
+    issue: Issue
+    cleaned: str
+    asks: dict[str, list]
+
+
+class _Chain:
+    """The cleaning chain of a spec, split at the first cleaner that asks the run something."""
+
+    def __init__(self, spec: RenderSpec, mappings: Mappings):
+        self.spec = spec
+        context = CleanContext(mappings, mappings.platform(spec.platform),
+                               download_images=spec.images or spec.list_images, embeds=spec.embeds)
+        cleaners = build_chain(mappings, context)
+        split = next((i for i, c in enumerate(cleaners) if c.answers_key), len(cleaners))
+        self.before, self.after = cleaners[:split], cleaners[split:]
+
+    def prepare(self, issue: Issue) -> Prepared:
+        doc = BeautifulSoup(issue.html, "lxml")
+        for cleaner in self.before:
+            cleaner.clean(doc, issue)
+        asks = {c.answers_key: c.asks(doc, issue) for c in self.after if c.answers_key}
+        return Prepared(issue, str(doc), asks)
+
+    def finish(self, issue: Issue, cleaned: str) -> tuple[Issue, str]:
+        doc = BeautifulSoup(cleaned, "lxml")
+        for cleaner in self.after:
+            cleaner.clean(doc, issue)
+        if self.spec.sentence_per_line:
+            break_sentences(doc)
+        issue.markdown = to_markdown(doc)
+        if not issue.markdown:
+            issue.warnings.append("has no content after cleaning")
+        issue.answers = {}
+        return issue, render_document(front_matter_fields(issue, self.spec.date_format), issue.markdown)
+
+
+# ---------------------------------------------------------------------- inside a worker process
+
+_worker_chain: _Chain | None = None
+
+
+def _start_worker(spec: RenderSpec) -> None:
+    global _worker_chain
+    _worker_chain = _Chain(spec, load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None))
+
+
+def _prepare(issue: Issue) -> Prepared:
+    return _worker_chain.prepare(issue)
+
+
+def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
+    return _worker_chain.finish(issue, cleaned)
+
+
+# ---------------------------------------------------------------------- the renderer
+
+class DeferredSpool:
+    """Prepared issues waiting for the rest of the archive, kept on disk, not in memory."""
+
+    def __init__(self) -> None:
+        self._dir: tempfile.TemporaryDirectory | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def put(self, prepared: Prepared) -> None:
+        with self._lock:
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="newsletter-migrate-deferred-")
+            path = Path(self._dir.name) / f"{prepared.issue.order:09d}-{self._count}.pickle"
+            self._count += 1
+        path.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def drain(self):
+        """The waiting issues in source order, each removed from disk as it is handed out."""
+        if self._dir is None:
+            return
+        for path in sorted(Path(self._dir.name).iterdir()):
+            prepared = pickle.loads(path.read_bytes())
+            path.unlink()
+            yield prepared
+        self._dir.cleanup()
+        self._dir = None
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class Renderer:
+    def __init__(self, spec: RenderSpec, mappings: Mappings, images: ImageStore | None,
+                 registry: IssueRegistry | None, processes: int):
+        self.spec = spec
+        self.images = images
+        self.registry = registry
+        self.processes = processes
+        self.local = _Chain(spec, mappings)
+        self.deferred = DeferredSpool()
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._rendered = 0
+
+    def render(self, issue: Issue) -> tuple[Issue, str] | None:
+        """The issue (updated by its cleaners) and the text of its content file; None when the
+        issue waits for issues the run has not reached (see `finish_deferred`)."""
+        pool = self._pool_for_next_issue()
+        prepared = pool.submit(_prepare, issue).result() if pool else self.local.prepare(issue)
+        if self.registry is not None and prepared.asks.get("links"):
+            _, pending = self.registry.answer(prepared.asks["links"])
+            if pending:
+                self.deferred.put(prepared)
+                return None
+        return self._answer_and_finish(prepared, pool)
+
+    def finish(self, prepared: Prepared) -> tuple[Issue, str]:
+        """Finish a deferred issue, now that every issue of the archive is known."""
+        return self._answer_and_finish(prepared, self._pool, last_call=True)
+
+    def _answer_and_finish(self, prepared: Prepared, pool, last_call: bool = False) -> tuple[Issue, str]:
+        issue, asks = prepared.issue, prepared.asks
+        if "links" in asks and self.registry is not None:
+            answers, missing = self.registry.answer(asks["links"])
+            issue.answers["links"] = answers
+            if last_call:
+                for issue_id in sorted(missing):
+                    issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
+        if "images" in asks and self.images is not None:
+            issue.answers["images"] = self._download(asks["images"])
+        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self.local.finish(issue, prepared.cleaned)
+
+    def _download(self, urls: list[str]) -> dict:
+        """Each URL's stored image, or the one-line reason it could not be stored."""
+        futures = [(url, self.images.fetch(url)) for url in urls]
+        answers: dict = {}
+        for url, future in futures:
+            try:
+                answers[url] = future.result()
+            except Exception as exc:  # every failure is reported, none ends the run
+                answers[url] = str(exc) or type(exc).__name__
+        return answers
+
+    def offload(self, function, *args):
+        """Run a picklable function in a worker process once the run has them, else here."""
+        pool = self._pool
+        return pool.submit(function, *args).result() if pool is not None else function(*args)
+
+    def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            self._rendered += 1
+            if self.processes < 2 or self._rendered <= IN_PROCESS_ISSUES:
+                return None
+            if self._pool is None:
+                # forkserver: workers start from a clean process, not a fork of this threaded one.
+                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context(method),
+                                                 initializer=_start_worker, initargs=(self.spec,))
+            return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+def default_processes() -> int:
+    """One worker per core, when there is more than one core to spread over."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 else 0

@@ -1,0 +1,220 @@
+"""What the tool knows it wrote: an embedded SQLite store in `<site>/.migrate/state.sqlite`.
+
+Per issue: its source id, a hash of what the source held, its old paths, its output path and a
+hash of the file as written, so a re-sync knows what changed at the source, what changed by hand
+and what is up to date. Per image: its URL, local file, content hash, state (new, done, failed
+with reason and attempt count), ETag and Last-Modified. Per source document: the validators for
+conditional requests.
+
+A row is committed only after the file it describes is in place, so a crash leaves the store
+describing files that exist; the next run adopts any file written after the last commit.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATE_PATH = ".migrate/state.sqlite"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS issues (
+    platform TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    source_ref TEXT NOT NULL,
+    source_hash TEXT,
+    render_key TEXT,                  -- the settings the file was rendered with
+    title TEXT,
+    old_paths TEXT NOT NULL,          -- JSON list of paths
+    old_urls TEXT NOT NULL,           -- JSON list of URLs (override keys)
+    previous_urls TEXT NOT NULL,      -- JSON list of site URLs the issue had before it moved
+    output_path TEXT NOT NULL,
+    output_hash TEXT,                 -- SHA-256 of the file as the tool last wrote it
+    incoming_hash TEXT,               -- set while a newer version waits beside a hand-edited file
+    images TEXT NOT NULL,             -- JSON list of the image URLs the issue uses
+    gone INTEGER NOT NULL DEFAULT 0,  -- 1 once the source stopped listing it (the file is kept)
+    PRIMARY KEY (platform, source_id)
+);
+CREATE TABLE IF NOT EXISTS images (
+    url TEXT PRIMARY KEY,
+    file TEXT,
+    sha256 TEXT,
+    state TEXT NOT NULL,              -- new | done | failed
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS sources (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT
+);
+"""
+
+
+@dataclass
+class IssueRow:
+    platform: str
+    source_id: str
+    source_ref: str
+    source_hash: str | None
+    render_key: str | None
+    title: str | None
+    old_paths: list[str]
+    old_urls: list[str]
+    previous_urls: list[str]
+    output_path: str
+    output_hash: str | None
+    incoming_hash: str | None
+    images: list[str] = field(default_factory=list)
+    gone: bool = False
+
+
+@dataclass
+class ImageRow:
+    url: str
+    file: str | None
+    sha256: str | None
+    state: str
+    reason: str | None
+    attempts: int
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+class StateStore:
+    """A thread-safe handle on the state database; every write commits at once."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._images: dict[str, ImageRow] | None = None
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        version = self.meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            from .errors import UserError
+
+            raise UserError(f"{self.path} was written by another version of the tool; move it aside to start the state afresh.")
+
+    @classmethod
+    def open_existing(cls, site: Path) -> "StateStore | None":
+        path = Path(site) / STATE_PATH
+        return cls(path) if path.is_file() else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ meta
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # ------------------------------------------------------------------ issues
+    def issue(self, platform: str, source_id: str) -> IssueRow | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM issues WHERE platform = ? AND source_id = ?", (platform, source_id)).fetchone()
+        return _issue_row(row) if row else None
+
+    def issue_by_ref(self, platform: str, source_ref: str) -> IssueRow | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM issues WHERE platform = ? AND source_ref = ?", (platform, source_ref)).fetchone()
+        return _issue_row(row) if row else None
+
+    def issues(self, platform: str | None = None) -> list[IssueRow]:
+        with self._lock:
+            if platform:
+                rows = self._db.execute("SELECT * FROM issues WHERE platform = ? ORDER BY output_path", (platform,)).fetchall()
+            else:
+                rows = self._db.execute("SELECT * FROM issues ORDER BY output_path").fetchall()
+        return [_issue_row(r) for r in rows]
+
+    def put_issue(self, row: IssueRow) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.platform, row.source_id, row.source_ref, row.source_hash, row.render_key, row.title, json.dumps(row.old_paths),
+                 json.dumps(row.old_urls), json.dumps(row.previous_urls), row.output_path, row.output_hash,
+                 row.incoming_hash, json.dumps(row.images), int(row.gone)))
+
+    def set_gone(self, platform: str, source_id: str, gone: bool) -> None:
+        with self._lock:
+            self._db.execute("UPDATE issues SET gone = ? WHERE platform = ? AND source_id = ?", (int(gone), platform, source_id))
+
+    # ------------------------------------------------------------------ images
+    def image(self, url: str) -> ImageRow | None:
+        with self._lock:
+            if self._images is None:  # one query for all, instead of one per image asked about
+                self._images = {row[0]: ImageRow(*row) for row in self._db.execute("SELECT * FROM images")}
+            return self._images.get(url)
+
+    def _put_image(self, row: ImageRow) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (row.url, row.file, row.sha256, row.state, row.reason, row.attempts, row.etag, row.last_modified))
+            if self._images is not None:
+                self._images[row.url] = row
+
+    def images(self, state: str | None = None) -> list[ImageRow]:
+        with self._lock:
+            if state:
+                rows = self._db.execute("SELECT * FROM images WHERE state = ? ORDER BY url", (state,)).fetchall()
+            else:
+                rows = self._db.execute("SELECT * FROM images ORDER BY url").fetchall()
+        return [ImageRow(*r) for r in rows]
+
+    def image_done(self, url: str, file: str, sha256: str, etag: str | None, last_modified: str | None) -> None:
+        with self._lock:
+            attempts = (self.image(url) or ImageRow(url, None, None, "new", None, 0, None, None)).attempts
+            self._put_image(ImageRow(url, file, sha256, "done", None, attempts + 1, etag, last_modified))
+
+    def image_failed(self, url: str, reason: str) -> int:
+        """Record a failed attempt; returns how many attempts there have been."""
+        with self._lock:
+            known = self.image(url)
+            attempts = (known.attempts if known else 0) + 1
+            self._put_image(ImageRow(url, None, None, "failed", reason, attempts,
+                                     known.etag if known else None, known.last_modified if known else None))
+            return attempts
+
+    # ------------------------------------------------------------------ sources
+    def validators(self, url: str) -> Validators:
+        with self._lock:
+            row = self._db.execute("SELECT etag, last_modified, body_hash FROM sources WHERE url = ?", (url,)).fetchone()
+        return Validators(*row) if row else Validators()
+
+    def set_validators(self, url: str, validators: Validators) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
+                             (url, validators.etag, validators.last_modified, validators.body_hash))
+
+
+def _issue_row(row) -> IssueRow:
+    (platform, source_id, source_ref, source_hash, render_key, title, old_paths, old_urls, previous_urls,
+     output_path, output_hash, incoming_hash, images, gone) = row
+    return IssueRow(platform, source_id, source_ref, source_hash, render_key, title, json.loads(old_paths), json.loads(old_urls),
+                    json.loads(previous_urls), output_path, output_hash, incoming_hash, json.loads(images), bool(gone))

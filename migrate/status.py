@@ -1,0 +1,80 @@
+"""`newsletter-migrate status`: what the site holds compared with what the tool last wrote.
+
+Read from the state store and the files alone; given the source as well, it also counts the
+issues that changed there since (a dry sync that writes nothing).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+from .files import sha256_file
+from .state import STATE_PATH, StateStore
+from .writer import incoming_path
+
+
+@dataclass
+class SiteStatus:
+    site: str
+    last_run: str | None = None
+    known: int = 0
+    up_to_date: int = 0
+    edited_locally: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed_images: list[dict] = field(default_factory=list)
+    changed_at_source: list[str] | None = None  # None: the source was not consulted
+
+
+def site_status(site: Path, options=None) -> SiteStatus:
+    state = StateStore.open_existing(site)
+    if state is None:
+        raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
+    try:
+        status = SiteStatus(str(site), last_run=state.meta("run_state"))
+        for row in state.issues():
+            status.known += 1
+            path = Path(site) / row.output_path
+            digest = sha256_file(path)
+            if row.incoming_hash and incoming_path(path).exists():
+                status.conflicts.append(row.output_path)
+            elif digest is None:
+                status.missing.append(row.output_path)
+            elif digest != row.output_hash:
+                status.edited_locally.append(row.output_path)
+            else:
+                status.up_to_date += 1
+        status.failed_images = [{"url": i.url, "attempts": i.attempts, "reason": i.reason} for i in state.images("failed")]
+    finally:
+        state.close()
+    if options is not None:
+        from .pipeline import Mode, run
+
+        options.dry_run = True
+        report = run(options, Mode.SYNC)
+        status.changed_at_source = [entry["output"] for entry in report.issues]
+    return status
+
+
+def format_status(status: SiteStatus, as_json: bool = False) -> str:
+    if as_json:
+        return json.dumps(asdict(status), indent=2, ensure_ascii=False)
+    changed = ("not checked (give --platform and --source to compare)" if status.changed_at_source is None
+               else str(len(status.changed_at_source)))
+    lines = [
+        f"{status.site}: {status.known} issue(s) known; the last run was {status.last_run or 'never finished'}.",
+        f"  up to date:         {status.up_to_date}",
+        f"  changed at source:  {changed}",
+        f"  edited locally:     {len(status.edited_locally)}",
+        f"  conflicts:          {len(status.conflicts)}",
+        f"  files missing:      {len(status.missing)}",
+        f"  failed images:      {len(status.failed_images)}",
+    ]
+    lines += [f"  edited: {path}" for path in status.edited_locally]
+    lines += [f"  conflict: {path} (new version in {path}.incoming)" for path in status.conflicts]
+    lines += [f"  missing: {path} (the next sync writes it again)" for path in status.missing]
+    lines += [f"  changed: {path}" for path in status.changed_at_source or []]
+    lines += [f"  image failed {image['attempts']}x: {image['url']}: {image['reason']}" for image in status.failed_images]
+    return "\n".join(lines)

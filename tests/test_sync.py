@@ -1,0 +1,225 @@
+"""Re-sync: only what changed is redone, a hand edit is never lost, deleted issues are reported,
+moved issues keep their old URL, failed images are retried."""
+import json
+import shutil
+
+import pytest
+
+from migrate.standin import Account
+from migrate.state import StateStore
+from migrate.status import site_status
+
+from .faultserver import ok, status
+from .support import REVUE, migrate, read_issue, report_of, s3_remap, site_tree
+
+TOKEN = "sync-token-77"
+
+
+def mtimes(site):
+    return {str(p): p.stat().st_mtime_ns for p in (site / "content").rglob("*") if p.is_file()}
+
+
+class LiveArchive:
+    """A stand-in Revue account whose issues a test can change between syncs."""
+
+    def __init__(self, standin, monkeypatch):
+        self.issues = json.loads((REVUE / "api-issues.json").read_text())
+        self.server = standin(Account(issues=lambda: self.issues, profile="fieldrec", token=TOKEN))
+        monkeypatch.setenv("REVUE_API_TOKEN", TOKEN)
+
+    def edit(self, issue_id: int, old: str, new: str) -> None:
+        issue = next(i for i in self.issues if i["id"] == issue_id)
+        assert old in issue["html"]
+        issue["html"] = issue["html"].replace(old, new)
+
+    def sync(self, site, mode="sync", **options):
+        return migrate("revue-api", self.server.url, site, mode=mode, remaps=[s3_remap(self.server)], **options)
+
+
+@pytest.fixture
+def live(standin, monkeypatch):
+    return LiveArchive(standin, monkeypatch)
+
+
+def test_a_second_sync_with_nothing_changed_does_no_work(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    before, images_asked = mtimes(tmp_path), sum(n for p, n in live.server.account.hits.items() if "s3.amazonaws.com" in p)
+    report = live.sync(tmp_path)
+    assert report.files_written == 0 and report.up_to_date == 3 and not report.issues
+    assert mtimes(tmp_path) == before
+    assert sum(n for p, n in live.server.account.hits.items() if "s3.amazonaws.com" in p) == images_asked
+    assert live.server.account.not_modified == 1  # the API was asked with If-None-Match and answered 304
+
+
+def test_a_change_at_the_source_rewrites_exactly_that_issue(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    before = mtimes(tmp_path)
+    live.edit(900203, "Church bells", "Temple bells")
+    report = live.sync(tmp_path)
+    changed = {path for path, mtime in mtimes(tmp_path).items() if before.get(path) != mtime}
+    assert changed == {str(tmp_path / "content/issues/003.md")}
+    assert "Temple bells" in read_issue(tmp_path, "003.md")
+    assert report.up_to_date == 2 and report.files_written == 1
+
+
+def test_a_sync_after_a_run_matches_a_fresh_run_byte_for_byte(tmp_path, live):
+    live.sync(tmp_path / "a", mode="run")
+    live.edit(900204, "microphone placement", "where the microphone goes")
+    live.sync(tmp_path / "a")
+    live.sync(tmp_path / "b", mode="run")
+    drop_report = lambda tree: {k: v for k, v in tree.items() if not k.startswith(".migrate/")}
+    assert drop_report(site_tree(tmp_path / "a")) == drop_report(site_tree(tmp_path / "b"))
+
+
+class TestHandEdits:
+    def edit_by_hand(self, site, name="004.md"):
+        path = site / "content" / "issues" / name
+        path.write_text(path.read_text() + "\nA note I added by hand.\n")
+        return path
+
+    def test_a_hand_edited_file_is_left_alone_and_the_new_version_waits_beside_it(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        edited = self.edit_by_hand(tmp_path)
+        live.edit(900204, "It rained all week", "It rained all month")
+        report = live.sync(tmp_path)
+        assert "A note I added by hand." in edited.read_text() and "all month" not in edited.read_text()
+        incoming = edited.with_name("004.md.incoming")
+        assert "It rained all month" in incoming.read_text()
+        assert [c["output"] for c in report.conflicts] == ["content/issues/004.md"]
+        assert report_of(tmp_path)["summary"]["conflicts"] == 1
+        assert site_status(tmp_path).conflicts == ["content/issues/004.md"]
+
+    def test_force_overwrites_and_clears_the_waiting_version(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        edited = self.edit_by_hand(tmp_path)
+        live.edit(900204, "It rained all week", "It rained all month")
+        live.sync(tmp_path)
+        live.sync(tmp_path, force=True)
+        assert "all month" in edited.read_text() and "by hand" not in edited.read_text()
+        assert not edited.with_name("004.md.incoming").exists()
+
+    def test_an_edit_without_a_source_change_is_simply_kept(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        edited = self.edit_by_hand(tmp_path)
+        report = live.sync(tmp_path)
+        assert "by hand" in edited.read_text() and not report.conflicts
+        assert site_status(tmp_path).edited_locally == ["content/issues/004.md"]
+
+    def test_a_run_over_a_hand_edited_site_protects_the_edit_too(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        edited = self.edit_by_hand(tmp_path)
+        live.edit(900204, "It rained all week", "It rained all month")
+        report = live.sync(tmp_path, mode="run")
+        assert "by hand" in edited.read_text() and len(report.conflicts) == 1
+
+    def test_taking_the_new_version_by_hand_resolves_the_conflict(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        edited = self.edit_by_hand(tmp_path)
+        live.edit(900204, "It rained all week", "It rained all month")
+        live.sync(tmp_path)
+        shutil.move(edited.with_name("004.md.incoming"), edited)
+        live.sync(tmp_path)
+        state = site_status(tmp_path)
+        assert state.conflicts == [] and state.edited_locally == [] and state.up_to_date == 3
+
+    def test_a_deleted_file_is_written_again(self, tmp_path, live):
+        live.sync(tmp_path, mode="run")
+        (tmp_path / "content/issues/003.md").unlink()
+        live.sync(tmp_path)
+        assert "Church bells" in read_issue(tmp_path, "003.md")
+
+
+def test_an_issue_deleted_at_the_source_is_reported_and_its_file_kept(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    live.issues = [i for i in live.issues if i["id"] != 900203]
+    report = live.sync(tmp_path)
+    assert [g["id"] for g in report.gone] == ["900203"]
+    assert (tmp_path / "content/issues/003.md").exists()
+    assert "GONE id 900203" in "\n".join(report.lines())
+
+
+def test_a_moved_issue_keeps_its_old_url_as_an_alias_and_its_old_file_goes(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    live.sync(tmp_path, section="letters")
+    assert not (tmp_path / "content/issues/003.md").exists()
+    text = (tmp_path / "content/letters/003.md").read_text()
+    assert "  - /issues/003/\n" in text
+    live.sync(tmp_path, section="notes")  # a second move keeps the first old URL too
+    text = (tmp_path / "content/notes/003.md").read_text()
+    assert "  - /issues/003/\n" in text and "  - /letters/003/\n" in text
+
+
+def test_a_moved_issue_whose_old_file_was_edited_keeps_that_file(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    old = tmp_path / "content/issues/003.md"
+    old.write_text(old.read_text() + "\nmine\n")
+    report = live.sync(tmp_path, section="letters")
+    assert "mine" in old.read_text()
+    assert "/issues/003/" not in (tmp_path / "content/letters/003.md").read_text()
+    assert any("edited by hand and is kept" in w for i in report.issues for w in i["warnings"])
+
+
+def test_changed_settings_re_render_every_issue(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    report = live.sync(tmp_path, sentence_per_line=True)
+    assert report.up_to_date == 0 and len(report.issues) == 3
+    assert "Here is what I learned" in read_issue(tmp_path, "004.md").split("It rained all week, so I recorded it.\n", 1)[1]
+
+
+class TestFailedImages:
+    def test_a_failed_image_is_retried_on_the_next_sync_with_its_attempt_count(self, tmp_path, live, faults):
+        from migrate.urls import Remap
+
+        path = "/s3/revue/items/images/010/200/301/mail/bells.png"
+        faults.script(path, status(503), status(503), status(503), status(503), ok(PNG_BYTES))
+        faults.script("/s3/revue/items/images/010/200/300/thumb/rain.jpg", ok(PNG_BYTES))
+        remap = Remap.parse(f"https://s3.amazonaws.com={faults.url}/s3")
+        run = lambda mode: migrate("revue-api", live.server.url, tmp_path, mode=mode, remaps=[remap], attempts=2)
+        first = run("run")
+        assert "(attempt 1)" in " ".join(f for i in first.issues for f in i["failures"])
+        second = run("sync")
+        assert "(attempt 2)" in " ".join(f for i in second.issues for f in i["failures"])
+        assert [i["id"] for i in second.issues] == ["900203"]  # only the issue with the failed image
+        third = run("retry-failed")
+        assert [(i["id"], i["failures"]) for i in third.issues] == [("900203", [])]
+        assert "/images/" in read_issue(tmp_path, "003.md") and site_status(tmp_path).failed_images == []
+        (image,) = [i for i in StateStore.open_existing(tmp_path).images() if i.url.endswith("bells.png?1649000000")]
+        assert (image.state, image.attempts) == ("done", 3)
+
+
+PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
+
+
+def test_status_needs_a_state_and_says_how_to_get_one(tmp_path, capsys):
+    from migrate.cli import main
+
+    assert main(["status", "--site", str(tmp_path)]) == 2
+    assert "run `newsletter-migrate run`" in capsys.readouterr().err
+
+
+def test_status_counts_and_exits_zero(tmp_path, live, capsys):
+    from migrate.cli import main
+
+    live.sync(tmp_path, mode="run")
+    (tmp_path / "content/issues/005.md").unlink()
+    assert main(["status", "--site", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 issue(s) known" in out and "files missing:      1" in out and "up to date:         2" in out
+
+
+def test_status_with_the_source_counts_what_changed_there(tmp_path, live):
+    from migrate.config import RunOptions
+
+    live.sync(tmp_path, mode="run")
+    live.edit(900203, "Church bells", "Temple bells")
+    options = RunOptions(platform="revue-api", source=live.server.url, site=tmp_path, remaps=[s3_remap(live.server)], progress=False)
+    assert site_status(tmp_path, options).changed_at_source == ["content/issues/003.md"]
+    assert "Church bells" in read_issue(tmp_path, "003.md")  # status changed nothing
+
+
+def test_temporary_files_an_interrupted_run_left_are_swept(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    leftover = tmp_path / "content" / "issues" / ".nm-tmp-004.md.abc123"
+    leftover.write_text("half")
+    report = live.sync(tmp_path)
+    assert not leftover.exists() and report.temporary_files_removed == 1
