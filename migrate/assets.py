@@ -74,7 +74,7 @@ def svg_problem(data: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredImage:
     file: str        # path relative to the site folder
     url: str         # URL the site serves it at
@@ -101,20 +101,38 @@ class ImageStore:
         self.state = state
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
+        self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
         self._lock = threading.Lock()
         self.downloaded = 0
         self.reused = 0
 
     def fetch(self, url: str) -> Future:
-        """A future of StoredImage for `url`; a URL asked for twice is fetched once."""
+        """A future of StoredImage for `url`; a URL asked for twice is fetched once.
+
+        Finished downloads are remembered by their small result, not their Future, so a run of
+        thousands of images does not keep thousands of futures (and their locks) alive.
+        """
         with self._lock:
+            if url in self._done:
+                self.reused += 1
+                resolved: Future = Future()
+                result = self._done[url]
+                resolved.set_exception(FetchError(result)) if isinstance(result, str) else resolved.set_result(result)
+                return resolved
             future = self._futures.get(url)
             if future is None:
                 future = self._pool.submit(self._obtain, url)
                 self._futures[url] = future
+                future.add_done_callback(lambda done, url=url: self._settle(url, done))
             else:
                 self.reused += 1
             return future
+
+    def _settle(self, url: str, future: Future) -> None:
+        exc = future.exception()
+        with self._lock:
+            self._done[url] = (str(exc) or type(exc).__name__) if exc else future.result()
+            self._futures.pop(url, None)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -53,6 +53,29 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> bool:
     return True
 
 
+def atomic_write_stream(path: Path, chunks) -> None:
+    """Write a file from an iterable of byte chunks, atomically (temporary file, then rename),
+    without holding the whole file in memory."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name[:40]}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        crash_point()
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    crash_point()
+
+
 def sweep_temporary_files(root: Path) -> int:
     """Remove the temporary files an interrupted run left behind; returns how many."""
     removed = 0

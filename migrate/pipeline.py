@@ -192,7 +192,23 @@ class Migration:
             if on_issue:
                 on_issue(issue)
 
-        futures: list[Future] = []
+        in_flight: set[Future] = set()  # only unfinished work is held, not a future per issue
+
+        def submit(*job) -> None:
+            future = pool.submit(work, *job)
+            with lock:
+                in_flight.add(future)
+            future.add_done_callback(lambda done: in_flight.discard(done))
+
+        def wait_for_in_flight() -> None:
+            while True:
+                with lock:
+                    pending = list(in_flight)
+                if not pending:
+                    return
+                for future in pending:
+                    future.result()
+
         with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
                 for entry in fetcher.entries():
@@ -219,21 +235,19 @@ class Migration:
                         if job is not None:
                             registry.add(entry.source_id, entry.old_urls, entry.output_path)
                             slots.acquire()
-                            futures.append(pool.submit(work, *job))
+                            submit(*job)
                             continue
                         if entry.output_path:
                             registry.add(entry.source_id, entry.old_urls, entry.output_path)
                     if on_issue:
                         on_issue(None)
-                for future in futures:
-                    future.result()
+                wait_for_in_flight()
                 # Every issue is known now: finish those that waited for issues further on.
                 for prepared in renderer.deferred.drain():
                     slots.acquire()
-                    futures.append(pool.submit(work, prepared.issue, waiting_rows.get(prepared.issue.source_id), prepared))
+                    submit(prepared.issue, waiting_rows.pop(prepared.issue.source_id, None), prepared)
             finally:
-                for future in futures:
-                    future.result()
+                wait_for_in_flight()
                 renderer.close()
                 if self.images:
                     self.images.close()
@@ -246,7 +260,6 @@ class Migration:
             for source_id in seen:
                 if known.get(source_id) and known[source_id].gone and not options.dry_run:
                     state.set_gone(known[source_id].platform, source_id, False)
-        report.issues.sort(key=lambda entry: entry["order"])
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:

@@ -201,7 +201,7 @@ class Renderer:
     def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
         with self._lock:
             self._rendered += 1
-            if self.processes < 2 or self._rendered <= IN_PROCESS_ISSUES:
+            if self.processes < 1 or self._rendered <= IN_PROCESS_ISSUES:
                 return None
             if self._pool is None:
                 # forkserver: workers start from a clean process, not a fork of this threaded one.

@@ -1,16 +1,26 @@
-"""The run report: a JSON file in the site folder, and the summary printed at the end."""
+"""The run report: a JSON file in the site folder, and the summary printed at the end.
+
+Each issue's entry goes to a spool on disk as soon as the issue is done (a temporary SQLite
+file), and only counts stay in memory; the report is then written from the spool in source
+order, one entry at a time. A 10,000-issue run costs no more memory than a 100-issue one.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+import sqlite3
+import tempfile
+import threading
+from collections import Counter
 from pathlib import Path
+from typing import Iterator
 
 from . import __version__
-from .files import atomic_write
+from .files import atomic_write_stream
 from .record import Issue, SourceProblem
 
 REPORT_PATH = ".migrate/report.json"
+ACTIONS = ("written", "unchanged", "conflict", "would-write")
 
 
 def _date(value) -> str | None:
@@ -21,50 +31,83 @@ def _date(value) -> str | None:
     return value.isoformat()
 
 
-@dataclass
+def issue_entry(issue: Issue, outcome=None) -> dict:
+    """What the report says about one processed issue and what the writer did with it."""
+    return {
+        "order": issue.order,
+        "id": issue.source_id,
+        "title": issue.title,
+        "number": issue.number,
+        "date": _date(issue.date),
+        "draft": issue.draft,
+        "source": issue.source_ref,
+        "output": issue.output_path,
+        "action": outcome.action if outcome else None,
+        "incoming": outcome.incoming if outcome else None,
+        "moved_from": (outcome.removed_old or outcome.kept_old) if outcome else None,
+        "old_paths": [{"path": p.path, "inferred": p.inferred} for p in issue.old_paths],
+        "images": [{k: v for k, v in (("url", i.url), ("local", i.local), ("file", i.file), ("error", i.error)) if v}
+                   for i in issue.images],
+        "tracking_parameters_removed": issue.tracking_removed,
+        "links_rewritten": issue.links_rewritten,
+        "warnings": list(issue.warnings),
+        "failures": list(issue.failures),
+    }
+
+
+class _Spool:
+    """Issue entries on disk, read back in source order."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.NamedTemporaryFile(prefix="newsletter-migrate-report-", suffix=".sqlite")
+        self._db = sqlite3.connect(self._file.name, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE entries (position INTEGER, entry TEXT)")
+        self._lock = threading.Lock()
+
+    def add(self, position: int, entry: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO entries VALUES (?, ?)", (position, json.dumps(entry, ensure_ascii=False)))
+
+    def __iter__(self) -> Iterator[dict]:
+        # A cursor of its own: entries stream from disk one at a time, however many there are.
+        cursor = self._db.cursor()
+        for (text,) in cursor.execute("SELECT entry FROM entries ORDER BY position, rowid"):
+            yield json.loads(text)
+
+
 class RunReport:
-    platform: str
-    source: str
-    site: str
-    dry_run: bool = False
-    mode: str = "run"
-    issues: list[dict] = field(default_factory=list)
-    problems: list[dict] = field(default_factory=list)
-    skipped: list[dict] = field(default_factory=list)
-    gone: list[dict] = field(default_factory=list)
-    images_downloaded: int = 0
-    files_written: int = 0
-    files_unchanged: int = 0
-    up_to_date: int = 0
-    temporary_files_removed: int = 0
+    def __init__(self, platform: str, source: str, site: str, dry_run: bool = False, mode: str = "run"):
+        self.platform, self.source, self.site = platform, source, site
+        self.dry_run, self.mode = dry_run, mode
+        self.problems: list[dict] = []
+        self.skipped: list[dict] = []
+        self.gone: list[dict] = []
+        self.images_downloaded = 0
+        self.up_to_date = 0
+        self.temporary_files_removed = 0
+        self._spool = _Spool()
+        self._counts: Counter = Counter()
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ recording
     def add_issue(self, issue: Issue, outcome=None) -> None:
         """Record a processed issue and what the writer did with it (None: it failed before)."""
-        action = outcome.action if outcome else None
-        self.issues.append({
-            "order": issue.order,
-            "id": issue.source_id,
-            "title": issue.title,
-            "number": issue.number,
-            "date": _date(issue.date),
-            "draft": issue.draft,
-            "source": issue.source_ref,
-            "output": issue.output_path,
-            "action": action,
-            "incoming": outcome.incoming if outcome else None,
-            "moved_from": (outcome.removed_old or outcome.kept_old) if outcome else None,
-            "old_paths": [{"path": p.path, "inferred": p.inferred} for p in issue.old_paths],
-            "images": [{k: v for k, v in (("url", i.url), ("local", i.local), ("file", i.file), ("error", i.error)) if v}
-                       for i in issue.images],
-            "tracking_parameters_removed": issue.tracking_removed,
-            "warnings": list(issue.warnings),
-            "failures": list(issue.failures),
-        })
-        if action == "written":
-            self.files_written += 1
-        elif action == "unchanged":
-            self.files_unchanged += 1
+        entry = issue_entry(issue, outcome)
+        self._spool.add(issue.order, entry)
+        images = entry["images"]
+        with self._lock:
+            self._counts["issues"] += 1
+            self._counts[f"action:{entry['action']}"] += 1
+            self._counts["with_failures"] += bool(entry["failures"])
+            self._counts["images"] += len(images)
+            self._counts["images_local"] += sum(1 for image in images if image.get("local"))
+            self._counts["images_failed"] += sum(1 for image in images if image.get("error"))
+            self._counts["tracking"] += entry["tracking_parameters_removed"]
+            self._counts["links"] += entry["links_rewritten"]
+            self._counts["inferred"] += sum(1 for p in entry["old_paths"] if p["inferred"])
+            self._counts["warnings"] += len(entry["warnings"])
 
     def add_gone(self, row) -> None:
         """An issue the last run wrote that the source no longer has: reported, never deleted."""
@@ -78,63 +121,83 @@ class RunReport:
                              "source": issue.source_ref, "reason": issue.skip_reason})
 
     # ------------------------------------------------------------------ reading
-    @property
-    def failed_issues(self) -> list[dict]:
-        return [i for i in self.issues if i["failures"]]
+    def entries(self) -> Iterator[dict]:
+        """The processed issues' entries, in source order, read back from the spool."""
+        return iter(self._spool)
 
     @property
-    def unconverted(self) -> list[dict]:
+    def issues(self) -> list[dict]:
+        return list(self.entries())
+
+    @property
+    def files_written(self) -> int:
+        return self._counts["action:written"]
+
+    @property
+    def files_unchanged(self) -> int:
+        return self._counts["action:unchanged"]
+
+    @property
+    def failed_issues(self) -> list[dict]:
+        return [entry for entry in self.entries() if entry["failures"]]
+
+    @property
+    def unconverted(self) -> int:
         """Issues that failed before their file could be written (as against a failed image)."""
-        return [i for i in self.issues if i["action"] is None]
+        return self._counts["action:None"]
 
     @property
     def conflicts(self) -> list[dict]:
-        return [i for i in self.issues if i["action"] == "conflict"]
+        return [entry for entry in self.entries() if entry["action"] == "conflict"] if self._counts["action:conflict"] else []
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.failed_issues
+        return not self.problems and not self._counts["with_failures"]
 
     def summary(self) -> dict:
-        images = [img for i in self.issues for img in i["images"]]
+        c = self._counts
         return {
-            "issues_found": len(self.issues) + len(self.skipped) + len(self.problems) + self.up_to_date,
-            "issues_written": sum(1 for i in self.issues if i["action"] in ("written", "unchanged", "would-write")),
-            "files_changed": self.files_written,
-            "files_unchanged": self.files_unchanged,
+            "issues_found": c["issues"] + len(self.skipped) + len(self.problems) + self.up_to_date,
+            "issues_written": sum(c[f"action:{a}"] for a in ("written", "unchanged", "would-write")),
+            "files_changed": c["action:written"],
+            "files_unchanged": c["action:unchanged"],
             "up_to_date": self.up_to_date,
-            "conflicts": len(self.conflicts),
+            "conflicts": c["action:conflict"],
             "gone_from_source": len(self.gone),
             "issues_skipped": len(self.skipped),
-            "issues_with_failures": len(self.failed_issues),
+            "issues_with_failures": c["with_failures"],
             "source_problems": len(self.problems),
-            "images": len(images),
-            "images_local": sum(1 for img in images if img.get("local")),
+            "images": c["images"],
+            "images_local": c["images_local"],
             "images_downloaded": self.images_downloaded,
-            "images_failed": sum(1 for img in images if img.get("error")),
-            "tracking_parameters_removed": sum(i["tracking_parameters_removed"] for i in self.issues),
-            "inferred_old_paths": sum(1 for i in self.issues for p in i["old_paths"] if p["inferred"]),
-            "warnings": sum(len(i["warnings"]) for i in self.issues),
+            "images_failed": c["images_failed"],
+            "tracking_parameters_removed": c["tracking"],
+            "links_between_issues_rewritten": c["links"],
+            "inferred_old_paths": c["inferred"],
+            "warnings": c["warnings"],
         }
 
+    # ------------------------------------------------------------------ writing
+    def chunks(self) -> Iterator[str]:
+        """The report's JSON, piece by piece: the same text as one json.dumps, never held whole."""
+        head = {"tool": f"newsletter-migrate {__version__}", "platform": self.platform, "source": self.source,
+                "mode": self.mode, "dry_run": self.dry_run, "summary": self.summary()}
+        yield json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ',\n  "issues": ['
+        for n, entry in enumerate(self.entries()):
+            text = json.dumps(entry, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            yield ("," if n else "") + "\n    " + text
+        yield ("\n  ]" if self._counts["issues"] else "]") + ",\n"
+        tail = {"skipped": sorted(self.skipped, key=lambda i: i["order"]),
+                "problems": sorted(self.problems, key=lambda i: i["order"]),
+                "gone_from_source": self.gone}
+        yield json.dumps(tail, indent=2, ensure_ascii=False)[2:] + "\n"
+
     def to_json(self) -> str:
-        data = {
-            "tool": f"newsletter-migrate {__version__}",
-            "platform": self.platform,
-            "source": self.source,
-            "mode": self.mode,
-            "dry_run": self.dry_run,
-            "summary": self.summary(),
-            "issues": sorted(self.issues, key=lambda i: i["order"]),
-            "skipped": sorted(self.skipped, key=lambda i: i["order"]),
-            "problems": sorted(self.problems, key=lambda i: i["order"]),
-            "gone_from_source": self.gone,
-        }
-        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        return "".join(self.chunks())
 
     def write(self, site: Path) -> Path:
         path = Path(site) / REPORT_PATH
-        atomic_write(path, self.to_json().encode("utf-8"))
+        atomic_write_stream(path, (chunk.encode("utf-8") for chunk in self.chunks()))
         return path
 
     def lines(self) -> list[str]:
@@ -148,29 +211,31 @@ class RunReport:
             + (f", {s['up_to_date']} up to date" if self.mode != "run" else "")
             + f", {s['issues_skipped']} skipped, {s['issues_with_failures']} with failures, {s['source_problems']} unreadable.",
             f"Images: {s['images_local']} of {s['images']} local ({s['images_downloaded']} downloaded this run), {s['images_failed']} failed.",
-            f"Tracking parameters removed: {s['tracking_parameters_removed']}.",
+            f"Tracking parameters removed: {s['tracking_parameters_removed']}."
+            + (f" Links between issues pointed at their new pages: {s['links_between_issues_rewritten']}."
+               if s["links_between_issues_rewritten"] else ""),
         ]
         if self.dry_run:
             out[1] = f"Images: {s['images']} would be downloaded."
-            for issue in sorted(self.issues, key=lambda i: i["order"]):
-                out.append(f"would write {issue['output']} ({len(issue['images'])} image(s), {len(issue['old_paths'])} alias(es))")
         if s["inferred_old_paths"]:
             out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
-        for issue in self.conflicts:
-            out.append(f"CONFLICT {issue['output']}: edited by hand; the new version is in {issue['incoming']} (--force overwrites)")
         for item in self.gone:
             out.append(f"GONE id {item['id']} ({item['output']}): no longer at the source; the file is kept")
         for problem in sorted(self.problems, key=lambda p: p["order"]):
             out.append(f"UNREADABLE {problem['source']}: {problem['reason']}")
         for item in sorted(self.skipped, key=lambda i: i["order"]):
             out.append(f"SKIPPED id {item['id']}: {item['reason']}")
-        for issue in sorted(self.issues, key=lambda i: i["order"]):
-            label = f"#{issue['number']}" if issue["number"] is not None else f"id {issue['id']}"
-            for failure in issue["failures"]:
+        for entry in self.entries():
+            label = f"#{entry['number']}" if entry["number"] is not None else f"id {entry['id']}"
+            if self.dry_run:
+                out.append(f"would write {entry['output']} ({len(entry['images'])} image(s), {len(entry['old_paths'])} alias(es))")
+            if entry["action"] == "conflict":
+                out.append(f"CONFLICT {entry['output']}: edited by hand; the new version is in {entry['incoming']} (--force overwrites)")
+            for failure in entry["failures"]:
                 out.append(f"FAILED {label}: {failure}")
-            for warning in issue["warnings"]:
+            for warning in entry["warnings"]:
                 if not warning.startswith("was edited by hand"):  # already listed as a CONFLICT
                     out.append(f"WARNING {label}: {warning}")
         return out
