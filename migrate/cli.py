@@ -54,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(with --platform and --source, also what changed at the source)")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
 
+    redirects = commands.add_parser("redirects", help="server-side 301 rules from every old path to its new page")
+    redirects.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
+    redirects.add_argument("--format", required=True, choices=["netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json"],
+                           help="the host's rule format")
+    redirects.add_argument("--out", type=Path, help="write the rules here (default: print them)")
+
+    verify = commands.add_parser("verify", help="prove every old path leads to its issue: a Hugo build and/or a running server")
+    verify.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
+    verify.add_argument("--build", action="store_true", help="build the site with Hugo and check every alias page")
+    verify.add_argument("--base-url", metavar="URL", help="check a running server: each old path must redirect (301/308) to its page")
+
     check = commands.add_parser("check", help="lint a migrated site before publishing")
     check.add_argument("site", type=Path, nargs="?", default=Path("output"), help="the site folder (default: output/)")
     check.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
@@ -133,6 +144,35 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_redirects(args: argparse.Namespace) -> int:
+    from .files import atomic_write
+    from .redirects import redirect_map, render_redirects
+
+    rules = redirect_map(args.site)
+    text = render_redirects(rules, args.format)
+    if args.out:
+        atomic_write(args.out, text.encode("utf-8"))
+        print(f"{len(rules.redirects)} redirect(s) written to {args.out}.", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for clash in rules.clashes:
+        print(f"CLASH {clash}", file=sys.stderr)
+    if rules.old_hosts:
+        print("Old hosts to point at the new site: " + ", ".join(rules.old_hosts), file=sys.stderr)
+    return EXIT_FAILURES if rules.clashes else EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    reports = verify(args.site, build=args.build, base_url=args.base_url)
+    for report in reports:
+        for line in report.lines():
+            print(line)
+        report.write(args.site)
+    return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILURES
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_site, format_findings
 
@@ -150,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         commands = {"run": cmd_migrate, "sync": cmd_migrate, "retry-failed": cmd_migrate,
-                    "status": cmd_status, "check": cmd_check}
+                    "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check}
         return commands[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -190,11 +190,12 @@ class HttpClient:
         return apply_remaps(url, self.remaps)
 
     def get(self, url: str, headers: dict[str, str] | None = None, max_bytes: int | None = None,
-            sink=None) -> Response:
+            sink=None, follow_redirects: bool = True) -> Response:
         """GET with remap, guard and retries; raises FetchError when it fails for good.
 
         With `sink` (a binary file), the body is written there instead of held in memory, and each
-        retry starts the file over.
+        retry starts the file over. Without `follow_redirects`, a redirect is returned as it came
+        (status and Location), which is what a redirect check needs.
         """
         target = self.target(url)
         self.check_address(target)
@@ -217,7 +218,7 @@ class HttpClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink)
+                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink, follow_redirects)
         except FetchError:
             raise
         except requests.exceptions.Timeout:
@@ -237,11 +238,11 @@ class HttpClient:
                 slot = self._host_slots[host] = threading.BoundedSemaphore(max(1, self.settings.per_host))
             return slot
 
-    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None) -> Response:
+    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
         with self._host_slot(url):
-            return self._get_in_slot(url, headers, max_bytes, sink)
+            return self._get_in_slot(url, headers, max_bytes, sink, follow)
 
-    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None) -> Response:
+    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
         self.requests_made += 1
         log.debug("GET %s", _display(url))
         session = self._session()
@@ -250,6 +251,9 @@ class HttpClient:
             resp = session.get(current, headers=headers, stream=True, allow_redirects=False,
                                timeout=(self.settings.timeout_connect, self.settings.timeout_read))
             if resp.is_redirect and resp.headers.get("Location"):
+                if not follow:
+                    resp.close()
+                    return Response(current, resp.status_code, dict(resp.headers), b"")
                 nxt = requests.compat.urljoin(current, resp.headers["Location"])
                 resp.close()
                 self.check_address(nxt)  # a redirect must not lead around the guard

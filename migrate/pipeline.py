@@ -77,6 +77,13 @@ def note_gaps(issue: Issue) -> None:
         issue.warnings.append(f"old path rebuilt from the title, not stated by the source: {', '.join(inferred)}")
 
 
+def source_identity(source: str) -> str:
+    """The same source, however it is written: a resolved path, or the URL without its query."""
+    if source.startswith(("http://", "https://")):
+        return source.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return str(Path(source).resolve())
+
+
 def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
     """What, besides the source, decides an issue's output: the tool's version, the mappings
     folder's files and the options that shape the Markdown. A change re-renders every issue."""
@@ -129,12 +136,16 @@ class Migration:
         site = Path(options.site)
         fetcher_class = get_fetcher(options.platform)
         fingerprint = settings_fingerprint(options, self.mappings)
+        source_key = source_identity(options.source)
         known = {row.source_id: row for row in state.issues(fetcher_class.platform)} if state else {}
+        # Issues this source gave before: the ones whose absence from it now means "gone".
+        listed = {source_id for source_id, row in known.items() if row.source == source_key}
         failed_images = {row.url for row in state.images("failed")} if state else set()
         for row in known.values():
             self.layout.claim(row.output_path, row.source_id)
 
-        writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run)
+        writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run,
+                            source=source_key)
         for source_id, row in known.items():
             if row.incoming_hash:
                 known[source_id] = writer.adopt_if_resolved(row)
@@ -222,7 +233,7 @@ class Migration:
                             listing_complete = False
                     elif isinstance(entry, Unchanged):
                         if entry.whole_source:
-                            present = [source_id for source_id, row in known.items() if not row.gone]
+                            present = [source_id for source_id in listed if not known[source_id].gone]
                             report.up_to_date += len(present)
                             seen.update(present)
                         else:
@@ -253,7 +264,7 @@ class Migration:
                     self.images.close()
 
         if listing_complete and state is not None:
-            for source_id in sorted(set(known) - seen):
+            for source_id in sorted(listed - seen):
                 report.add_gone(known[source_id])
                 if not options.dry_run:
                     state.set_gone(known[source_id].platform, source_id, True)

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STATE_PATH = ".migrate/state.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS issues (
     platform TEXT NOT NULL,
     source_id TEXT NOT NULL,
+    source TEXT NOT NULL,             -- the --source the issue came from (several may feed one site)
     source_ref TEXT NOT NULL,
     source_hash TEXT,
     render_key TEXT,                  -- the settings the file was rendered with
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS sources (
 class IssueRow:
     platform: str
     source_id: str
+    source: str
     source_ref: str
     source_hash: str | None
     render_key: str | None
@@ -156,8 +158,8 @@ class StateStore:
     def put_issue(self, row: IssueRow) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.platform, row.source_id, row.source_ref, row.source_hash, row.render_key, row.title, json.dumps(row.old_paths),
+                "INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.platform, row.source_id, row.source, row.source_ref, row.source_hash, row.render_key, row.title, json.dumps(row.old_paths),
                  json.dumps(row.old_urls), json.dumps(row.previous_urls), row.output_path, row.output_hash,
                  row.incoming_hash, json.dumps(row.images), int(row.gone)))
 
@@ -214,7 +216,7 @@ class StateStore:
 
 
 def _issue_row(row) -> IssueRow:
-    (platform, source_id, source_ref, source_hash, render_key, title, old_paths, old_urls, previous_urls,
+    (platform, source_id, source, source_ref, source_hash, render_key, title, old_paths, old_urls, previous_urls,
      output_path, output_hash, incoming_hash, images, gone) = row
-    return IssueRow(platform, source_id, source_ref, source_hash, render_key, title, json.loads(old_paths), json.loads(old_urls),
+    return IssueRow(platform, source_id, source, source_ref, source_hash, render_key, title, json.loads(old_paths), json.loads(old_urls),
                     json.loads(previous_urls), output_path, output_hash, incoming_hash, json.loads(images), bool(gone))

@@ -45,8 +45,10 @@ class WriteOutcome:
 
 
 class SiteWriter:
-    def __init__(self, site: Path, state: StateStore | None, force: bool = False, dry_run: bool = False):
+    def __init__(self, site: Path, state: StateStore | None, force: bool = False, dry_run: bool = False,
+                 source: str = ""):
         self.site = Path(site)
+        self.source = source
         self.state = state
         self.force = force
         self.dry_run = dry_run
@@ -112,7 +114,7 @@ class SiteWriter:
                     outcome.kept_old = row.output_path
         if self.state is not None:
             self.state.put_issue(IssueRow(
-                platform=issue.platform, source_id=issue.source_id, source_ref=issue.source_ref,
+                platform=issue.platform, source_id=issue.source_id, source=self.source, source_ref=issue.source_ref,
                 source_hash=issue.source_hash, render_key=render_key, title=issue.title,
                 old_paths=[p.path for p in issue.old_paths], old_urls=list(issue.old_urls),
                 previous_urls=list(issue.previous_urls), output_path=issue.output_path,

@@ -3,11 +3,13 @@
 The sample is a Revue account of twelve issues (samples/revue-demo/issues.json, in the shape of
 Revue's API) with its images. A stand-in server plays Revue and its S3 image bucket on
 127.0.0.1; the tool fetches from it exactly as it would from the real thing, through --remap.
-Then `check` lints the result. The server is stopped whatever happens.
+Then `check` lints the result and `verify --build` builds it with Hugo and checks that every old
+path leads to its issue. The server is stopped whatever happens.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,9 @@ TOKEN = "demo-token-not-a-secret"
 
 def main() -> int:
     site = Path(os.environ.get("DEMO_SITE", ROOT / "output"))
+    # Each demo is a fresh migration: what an earlier demo generated goes first.
+    for generated in ("content", "static", ".migrate"):
+        shutil.rmtree(site / generated, ignore_errors=True)
     sample = HERE / "revue-demo"
     account = Account.from_files(sample / "issues.json", sample / "images", profile="tidepool", token=TOKEN)
     with StandinServer(account) as server:
@@ -31,12 +36,12 @@ def main() -> int:
                    "--site", str(site), "--remap", f"https://s3.amazonaws.com={server.url}/s3.amazonaws.com"]
         print("$ REVUE_API_TOKEN=… " + " ".join(command[1:]).replace(sys.executable, "python"), flush=True)
         status = subprocess.call(command, env={**os.environ, "REVUE_API_TOKEN": TOKEN}, cwd=ROOT)
-    print(flush=True)
-    check = [sys.executable, "-m", "migrate", "check", str(site)]
-    print("$ " + " ".join(check[1:]).replace(sys.executable, "python"), flush=True)
-    check_status = subprocess.call(check, cwd=ROOT)
+    statuses = [status]
+    for command in (["check", str(site)], ["verify", "--site", str(site), "--build"]):
+        print("\n$ python -m migrate " + " ".join(command), flush=True)
+        statuses.append(subprocess.call([sys.executable, "-m", "migrate", *command], cwd=ROOT))
     print(f"\nThe Hugo-ready site is in {site}/ (content/issues/*.md, static/images/).")
-    return status or check_status
+    return next((s for s in statuses if s), 0)
 
 
 if __name__ == "__main__":

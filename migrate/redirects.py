@@ -1,0 +1,173 @@
+"""Server-side redirects from every old path to its issue's new page.
+
+The map comes from what the migration recorded in the state store (each issue's old paths, and
+its earlier site URLs if it moved), not from the front matter as it stands now, so an alias lost
+by a later edit is still redirected and still verified. Rules are path-based: they go on the new
+host, and the old hosts (the platform's domain, a custom domain) must be pointed at it; the
+report names them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import UserError
+from .state import StateStore
+from .writer import site_url
+
+FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
+DEFAULT_FILES = {"netlify": "_redirects", "cloudflare": "_redirects", "nginx": "newsletter-redirects.conf",
+                 "apache": ".htaccess", "vercel": "vercel.json", "csv": "redirects.csv", "json": "redirects.json"}
+CLOUDFLARE_STATIC_LIMIT = 2000
+CLOUDFLARE_LINE_LIMIT = 1000
+VERCEL_LIMIT = 1024  # redirects in vercel.json; more need Vercel's bulk redirects (csv or json here)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    old_path: str
+    new_url: str
+    issue_id: str
+    title: str | None
+
+
+@dataclass
+class RedirectMap:
+    redirects: list[Redirect]
+    old_hosts: list[str]
+    clashes: list[str]  # old paths two issues claim; only the first issue keeps them
+
+
+def _normal(path: str) -> str:
+    path = "/" + path.strip().lstrip("/")
+    return path.rstrip("/") or "/"
+
+
+def redirect_map(site: Path) -> RedirectMap:
+    """Every old path the migration recorded, with the site URL of the issue it now leads to."""
+    state = StateStore.open_existing(site)
+    if state is None:
+        raise UserError(f"{Path(site)} has no .migrate/state.sqlite; run `newsletter-migrate run` into it first.")
+    try:
+        rows = [row for row in state.issues() if not row.gone]
+    finally:
+        state.close()
+    redirects: dict[str, Redirect] = {}
+    clashes: list[str] = []
+    hosts: set[str] = set()
+    for row in sorted(rows, key=lambda r: (r.output_path, r.source_id)):
+        target = site_url(row.output_path)
+        for url in row.old_urls:
+            host = (urlsplit(url).hostname or "").lower()
+            if host:
+                hosts.add(host)
+        for path in [*row.old_paths, *row.previous_urls]:
+            old = _normal(path)
+            if old == target.rstrip("/") or old == target:
+                continue  # an old path that is the new page itself needs no redirect
+            known = redirects.get(old)
+            if known is None:
+                redirects[old] = Redirect(old, target, row.source_id, row.title)
+            elif known.issue_id != row.source_id:
+                clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
+    return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(hosts), clashes)
+
+
+# ---------------------------------------------------------------------- formats
+
+def _netlify(rules: RedirectMap) -> str:
+    lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Netlify _redirects."]
+    lines += [f"{r.old_path}  {r.new_url}  301" for r in rules.redirects]
+    return "\n".join(lines) + "\n"
+
+
+def _cloudflare(rules: RedirectMap) -> str:
+    if len(rules.redirects) > CLOUDFLARE_STATIC_LIMIT:
+        raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_STATIC_LIMIT:,} static redirects in _redirects and this site needs "
+                        f"{len(rules.redirects):,}; use Cloudflare's Bulk Redirects with --format csv instead.")
+    lines = [f"{r.old_path} {r.new_url} 301" for r in rules.redirects]
+    too_long = [line for line in lines if len(line) > CLOUDFLARE_LINE_LIMIT]
+    if too_long:
+        raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_LINE_LIMIT:,} characters a line in _redirects and "
+                        f"{len(too_long)} rule(s) are longer (the first starts {too_long[0][:60]!r}); use --format csv for Bulk Redirects.")
+    return "# Old newsletter paths and their new pages (newsletter-migrate). Cloudflare Pages _redirects.\n" + "\n".join(lines) + "\n"
+
+
+def _nginx_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _nginx(rules: RedirectMap) -> str:
+    # nginx matches $uri, which it has already percent-decoded and normalised; so are the keys.
+    entries = []
+    for r in rules.redirects:
+        decoded = unquote(r.old_path)
+        entries += [(key, r.new_url) for key in dict.fromkeys([decoded, decoded + "/"] if decoded != "/" else [decoded])]
+    # nginx keeps map keys in a hash whose buckets must fit the longest key (in bytes).
+    longest = max((len(key.encode("utf-8")) for key, _ in entries), default=0)
+    bucket = 64
+    while bucket < longest + 32:
+        bucket *= 2
+    lines = [
+        "# Old newsletter paths and their new pages (newsletter-migrate).",
+        "# Include this file inside the http {} block, and add to the server {} block:",
+        "#     if ($newsletter_migrate_target) { return 301 $newsletter_migrate_target; }",
+        f"map_hash_bucket_size {bucket};",
+        f"map_hash_max_size {max(2048, 2 * len(entries))};",
+        "map $uri $newsletter_migrate_target {",
+        '    default "";',
+    ]
+    lines += [f"    {_nginx_string(key)} {_nginx_string(target)};" for key, target in entries]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _apache(rules: RedirectMap) -> str:
+    lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Apache mod_alias, for .htaccess",
+             "# or the server config. Redirect matches whole path segments, so /archive/4 never catches /archive/41."]
+    lines += [f'Redirect 301 "{r.old_path}" "{r.new_url}"' for r in rules.redirects]
+    return "\n".join(lines) + "\n"
+
+
+_VERCEL_SPECIAL = set(":*?()+[]{}\\!")
+
+
+def _vercel_source(path: str) -> str:
+    # Vercel reads `source` as a path-to-regexp pattern: its special characters must be escaped.
+    return "".join("\\" + ch if ch in _VERCEL_SPECIAL else ch for ch in path)
+
+
+def _vercel(rules: RedirectMap) -> str:
+    if len(rules.redirects) > VERCEL_LIMIT:
+        raise UserError(f"vercel.json takes {VERCEL_LIMIT:,} redirects and this site needs {len(rules.redirects):,}; "
+                        "use Vercel's bulk redirects with --format csv or --format json instead.")
+    entries = [{"source": _vercel_source(r.old_path), "destination": r.new_url, "permanent": True} for r in rules.redirects]
+    return json.dumps({"redirects": entries}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _csv(rules: RedirectMap) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "destination", "status", "issue_id", "title"])
+    for r in rules.redirects:
+        writer.writerow([r.old_path, r.new_url, 301, r.issue_id, r.title or ""])
+    return out.getvalue()
+
+
+def _json(rules: RedirectMap) -> str:
+    data = {"redirects": [asdict(r) for r in rules.redirects], "old_hosts": rules.old_hosts, "clashes": rules.clashes}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"netlify": _netlify, "cloudflare": _cloudflare, "nginx": _nginx, "apache": _apache,
+             "vercel": _vercel, "csv": _csv, "json": _json}
+
+
+def render_redirects(rules: RedirectMap, fmt: str) -> str:
+    if fmt not in RENDERERS:
+        raise UserError(f"Unknown redirect format {fmt!r}; use one of: {', '.join(FORMATS)}.")
+    return RENDERERS[fmt](rules)

@@ -1,0 +1,105 @@
+"""Redirect rules for each host, from the map of old paths the migration recorded."""
+import csv
+import io
+import json
+
+import pytest
+
+from migrate.errors import UserError
+from migrate.redirects import Redirect, RedirectMap, redirect_map, render_redirects
+
+from .support import REVUE, migrate
+
+OLD_4 = "/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
+OLD_3 = "/profile/fieldrec/issues/field-recordings-3-birds-bells-900203"
+
+
+@pytest.fixture
+def site(tmp_path):
+    migrate("revue-api", REVUE / "api-issues.json", tmp_path, download_images=False)
+    return tmp_path
+
+
+def test_the_map_holds_every_old_path_and_the_old_hosts(site):
+    rules = redirect_map(site)
+    assert [(r.old_path, r.new_url) for r in rules.redirects] == [(OLD_3, "/issues/003/"), (OLD_4, "/issues/004/")]
+    assert rules.old_hosts == ["www.getrevue.co"] and rules.clashes == []
+
+
+def test_the_map_is_what_the_migration_recorded_not_what_front_matter_says_now(site):
+    page = site / "content/issues/004.md"
+    page.write_text(page.read_text().replace(f"  - {OLD_4}\n", ""))
+    assert OLD_4 in [r.old_path for r in redirect_map(site).redirects]
+
+
+def test_a_moved_issue_redirects_from_its_old_page_too(site):
+    migrate("revue-api", REVUE / "api-issues.json", site, mode="sync", download_images=False, section="letters")
+    rules = {r.old_path: r.new_url for r in redirect_map(site).redirects}
+    assert rules["/issues/004"] == "/letters/004/" and rules[OLD_4] == "/letters/004/"
+
+
+def test_netlify_and_cloudflare_lines(site):
+    assert f"{OLD_4}  /issues/004/  301" in render_redirects(redirect_map(site), "netlify").splitlines()
+    assert f"{OLD_4} /issues/004/ 301" in render_redirects(redirect_map(site), "cloudflare").splitlines()
+
+
+def test_nginx_maps_each_path_with_and_without_its_trailing_slash(site):
+    text = render_redirects(redirect_map(site), "nginx")
+    assert f'    "{OLD_4}" "/issues/004/";' in text and f'    "{OLD_4}/" "/issues/004/";' in text
+    assert text.startswith("# ") and "map $uri $newsletter_migrate_target {" in text  # nginx itself reads it in test_verify
+
+
+def test_apache_vercel_csv_and_json(site):
+    rules = redirect_map(site)
+    assert f'Redirect 301 "{OLD_4}" "/issues/004/"' in render_redirects(rules, "apache")
+    vercel = json.loads(render_redirects(rules, "vercel"))["redirects"]
+    assert {"source": OLD_4, "destination": "/issues/004/", "permanent": True} in vercel
+    rows = list(csv.DictReader(io.StringIO(render_redirects(rules, "csv"))))
+    assert rows[1] == {"source": OLD_4, "destination": "/issues/004/", "status": "301", "issue_id": "900204",
+                       "title": "Field Recordings #4: Rain on a tin roof"}
+    assert json.loads(render_redirects(rules, "json"))["old_hosts"] == ["www.getrevue.co"]
+
+
+def test_vercel_sources_escape_path_pattern_characters():
+    rules = RedirectMap([Redirect("/issues/a:b(1)", "/issues/001/", "1", None)], [], [])
+    assert json.loads(render_redirects(rules, "vercel"))["redirects"][0]["source"] == "/issues/a\\:b\\(1\\)"
+
+
+def many(count: int, length: int = 20) -> RedirectMap:
+    return RedirectMap([Redirect(f"/issues/{'x' * length}-{n}", f"/issues/{n:04d}/", str(n), None) for n in range(count)], [], [])
+
+
+@pytest.mark.parametrize("fmt, rules, says", [
+    ("cloudflare", many(2001), "2,000 static redirects"),
+    ("cloudflare", many(1, length=1200), "1,000 characters a line"),
+    ("vercel", many(1025), "1,024 redirects"),
+])
+def test_a_host_limit_exceeded_is_a_clear_error(fmt, rules, says):
+    with pytest.raises(UserError, match=says):
+        render_redirects(rules, fmt)
+
+
+def test_within_the_limits_the_same_rules_render(tmp_path):
+    assert render_redirects(many(2000), "cloudflare").count(" 301\n") == 2000
+    assert len(json.loads(render_redirects(many(1024), "vercel"))["redirects"]) == 1024
+
+
+def test_an_old_path_two_issues_claim_is_reported(site):
+    from migrate.state import StateStore
+
+    state = StateStore.open_existing(site)
+    row = state.issue("revue", "900203")
+    row.old_paths.append(OLD_4)
+    state.put_issue(row)
+    state.close()
+    (clash,) = redirect_map(site).clashes
+    assert OLD_4 in clash and "900203" in clash and "900204" in clash
+
+
+def test_the_command_writes_the_file_and_names_the_old_hosts(site, tmp_path, capsys):
+    from migrate.cli import main
+
+    out = tmp_path / "_redirects"
+    assert main(["redirects", "--site", str(site), "--format", "netlify", "--out", str(out)]) == 0
+    assert OLD_3 in out.read_text()
+    assert "www.getrevue.co" in capsys.readouterr().err

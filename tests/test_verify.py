@@ -1,0 +1,188 @@
+"""verify: every old path the migration recorded must lead to its issue, checked on a real Hugo
+build, a static server over the built site, and a real nginx with the generated rules."""
+import functools
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from migrate.redirects import redirect_map, render_redirects
+from migrate.verify import build_site, verify_build, verify_http
+
+from .faultserver import ok, redirect, status
+from .support import REVUE, migrate
+
+OLD_4 = "/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
+OLD_3 = "/profile/fieldrec/issues/field-recordings-3-birds-bells-900203"
+
+
+@pytest.fixture
+def site(tmp_path):
+    migrate("revue-api", REVUE / "api-issues.json", tmp_path / "site", download_images=False)
+    migrate("revue-pages", REVUE / "page-2016.html", tmp_path / "site", download_images=False)
+    return tmp_path / "site"
+
+
+def edit(site: Path, name: str, old: str, new: str) -> None:
+    path = site / "content" / "issues" / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+
+
+class TestHugoBuild:
+    def test_every_old_path_has_an_alias_page_pointing_at_its_issue(self, site):
+        report = verify_build(site)
+        assert report.ok and report.checked == 4
+        assert report.old_hosts == ["letters.miraholm.example.net", "www.getrevue.co"]
+
+    def test_a_lost_alias_is_caught(self, site):
+        edit(site, "004.md", f"  - {OLD_4}\n", "")
+        (mismatch,) = verify_build(site).mismatches
+        assert (mismatch.old_path, mismatch.problem) == (OLD_4, "missing")
+
+    def test_an_alias_moved_to_the_wrong_issue_is_caught(self, site):
+        edit(site, "003.md", f"  - {OLD_3}\n", "")
+        edit(site, "004.md", "aliases:\n", f"aliases:\n  - {OLD_3}\n")
+        (mismatch,) = verify_build(site).mismatches
+        assert (mismatch.old_path, mismatch.problem) == (OLD_3, "wrong-target")
+
+    def test_the_command_exits_non_zero_on_a_mismatch_and_writes_its_report(self, site, capsys):
+        from migrate.cli import main
+
+        assert main(["verify", "--site", str(site), "--build"]) == 0
+        edit(site, "004.md", f"  - {OLD_4}\n", "")
+        assert main(["verify", "--site", str(site), "--build"]) == 1
+        assert f"MISMATCH {OLD_4} (missing)" in capsys.readouterr().out
+        assert (site / ".migrate" / "verify.json").is_file()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve_directory(root: Path, port: int):
+    handler = functools.partial(_QuietFiles, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def test_the_built_site_served_over_http_passes(site, tmp_path):
+    base = f"http://127.0.0.1:{_free_port()}/"
+    build_site(site, tmp_path / "public", base_url=base)
+    server = serve_directory(tmp_path / "public", int(base.rsplit(":", 1)[1].strip("/")))
+    try:
+        report = verify_http(site, base)
+    finally:
+        server.shutdown()
+    assert report.ok and report.checked == 4, report.lines()
+
+
+class TestOverHttp:
+    """A scripted server answers each old path the way a misconfigured host would."""
+
+    @pytest.fixture
+    def site(self, tmp_path):
+        migrate("revue-api", REVUE / "api-issues.json", tmp_path / "site", download_images=False)
+        return tmp_path / "site"
+
+    def check(self, site, faults, answers_3, answers_4):
+        faults.script(OLD_3, *answers_3)
+        faults.script(OLD_4, *answers_4)
+        faults.script("/issues/003/", ok(b"<html>three</html>"))
+        faults.script("/issues/004/", ok(b"<html>four</html>"))
+        return {m.old_path: m.problem for m in verify_http(site, faults.url, attempts=1).mismatches}
+
+    def test_permanent_redirects_to_the_right_pages_pass(self, site, faults):
+        assert self.check(site, faults, [redirect("/issues/003/", 301)], [redirect(f"{faults.url}/issues/004/", 308)]) == {}
+
+    def test_each_kind_of_mismatch_is_named(self, site, faults):
+        faults.script("/elsewhere/", redirect("/issues/004/", 301))
+        found = self.check(site, faults, [redirect("/issues/003/", 302)], [redirect("/elsewhere/", 301)])
+        assert found == {OLD_3: "not-permanent", OLD_4: "wrong-target"}
+
+    def test_chains_loops_and_missing_pages(self, site, faults):
+        faults.script("/issues/004/", redirect("/issues/004/final/", 301))
+        found = self.check(site, faults, [status(404)], [redirect(OLD_4, 301)])
+        assert found == {OLD_3: "missing", OLD_4: "loop"}
+        faults.script(OLD_4, redirect("/issues/004/", 301))
+        faults.script("/issues/004/", redirect("/issues/004/final/", 301))
+        assert {m.old_path: m.problem for m in verify_http(site, faults.url, attempts=1).mismatches}[OLD_4] == "chain"
+
+    def test_a_target_that_does_not_answer_200_is_caught(self, site, faults):
+        faults.script(OLD_3, redirect("/issues/003/", 301))
+        faults.script(OLD_4, redirect("/issues/004/", 301))
+        faults.script("/issues/003/", ok(b"<html>three</html>"))
+        faults.script("/issues/004/", status(404))
+        assert {m.old_path: m.problem for m in verify_http(site, faults.url, attempts=1).mismatches} == {OLD_4: "target-missing"}
+
+
+def _nginx() -> str | None:
+    return shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(_nginx() is None, reason="nginx is not installed (.ci/run installs it)")
+def test_the_generated_nginx_rules_answer_301_in_a_real_nginx(site, tmp_path):
+    port = _free_port()
+    build_site(site, tmp_path / "public", base_url=f"http://127.0.0.1:{port}/")
+    rules = tmp_path / "redirects.conf"
+    rules.write_text(render_redirects(redirect_map(site), "nginx"))
+    prefix = tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    config = prefix / "nginx.conf"
+    config.write_text(f"""
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {prefix}/logs/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {rules};
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp_path / "public"};
+        if ($newsletter_migrate_target) {{ return 301 $newsletter_migrate_target; }}
+    }}
+}}
+""")
+    check = subprocess.run([_nginx(), "-t", "-p", str(prefix), "-c", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    nginx = subprocess.Popen([_nginx(), "-p", str(prefix), "-c", str(config)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        report = verify_http(site, f"http://127.0.0.1:{port}/")
+        assert report.ok and report.checked == 4, report.lines()
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", OLD_4 + "/")
+        answer = connection.getresponse()
+        assert answer.status == 301 and answer.getheader("Location").endswith("/issues/004/")
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
