@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 
 from typing import TYPE_CHECKING
 
-from .files import atomic_write, sha256_file
+from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
 
 if TYPE_CHECKING:
@@ -53,11 +53,17 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
-_SVG_FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object"}
+# Elements that run code, embed other documents, or (the animation ones) can rewrite an
+# attribute such as href into a script URL after any static check.
+_SVG_FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object", "set", "animate",
+                       "animatemotion", "animatetransform", "animatecolor", "handler", "listener"}
 
 
 def svg_problem(data: bytes) -> str | None:
-    """Why an SVG is unsafe to publish (scripts, event handlers, javascript: links), or None."""
+    """Why an SVG is unsafe to publish from the site's own domain, or None.
+
+    Refused: scripting and animation elements, event handlers, and references to anything but
+    the SVG's own fragments (an external or script href could load or run code)."""
     try:
         doc = BeautifulSoup(data, "lxml-xml")
     except Exception:
@@ -69,8 +75,8 @@ def svg_problem(data: bytes) -> str | None:
             name = attr.lower().split(":")[-1]
             if name.startswith("on"):
                 return f"the SVG has an event handler ({attr})"
-            if name == "href" and str(value).strip().lower().startswith(("javascript:", "data:text")):
-                return "the SVG links to a script"
+            if name == "href" and not str(value).strip().startswith("#"):
+                return f"the SVG links outside itself ({str(value)[:40]!r})"
     return None
 
 
@@ -96,6 +102,7 @@ class ImageStore:
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
+        inside(self.site, self.folder)  # the images folder is the site's, nowhere else
         self.url_prefix = "/" + url_prefix.strip("/")
         self.max_bytes = max_bytes
         self.state = state
@@ -104,7 +111,6 @@ class ImageStore:
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
         self._lock = threading.Lock()
         self.downloaded = 0
-        self.reused = 0
 
     def fetch(self, url: str) -> Future:
         """A future of StoredImage for `url`; a URL asked for twice is fetched once.
@@ -114,19 +120,18 @@ class ImageStore:
         """
         with self._lock:
             if url in self._done:
-                self.reused += 1
                 resolved: Future = Future()
                 result = self._done[url]
                 resolved.set_exception(FetchError(result)) if isinstance(result, str) else resolved.set_result(result)
                 return resolved
             future = self._futures.get(url)
-            if future is None:
-                future = self._pool.submit(self._obtain, url)
-                self._futures[url] = future
-                future.add_done_callback(lambda done, url=url: self._settle(url, done))
-            else:
-                self.reused += 1
-            return future
+            if future is not None:
+                return future
+            future = self._futures[url] = self._pool.submit(self._obtain, url)
+        # Outside the lock: a download that already finished runs the callback right here, and
+        # the callback takes the lock.
+        future.add_done_callback(lambda done, url=url: self._settle(url, done))
+        return future
 
     def _settle(self, url: str, future: Future) -> None:
         exc = future.exception()
@@ -140,8 +145,6 @@ class ImageStore:
     def _obtain(self, url: str) -> StoredImage:
         known = self.state.image(url) if self.state else None
         if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
-            with self._lock:
-                self.reused += 1
             return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
                                sha256=known.sha256, size=(self.site / known.file).stat().st_size, written=False)
         try:

@@ -18,9 +18,10 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from .assets import sniff_image
-from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES
+from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
 from .mappings import Mappings, load_mappings, parse_date
+from .urls import host_of, query_names
 
 # Mailchimp-style merge tags, as written (*|FNAME|*) or escaped in Markdown (\*|FNAME|\*).
 _MERGE_TAG = re.compile(r"\\?\*\|[^|\n]{1,80}\|\\?\*")
@@ -69,7 +70,7 @@ class SiteChecker:
     def run(self) -> list[Finding]:
         content = self.site / "content"
         if not content.is_dir():
-            self.add(str(self.site), "site", "has no content/ folder; is it a migrated site?")
+            self.add(str(self.site), "site", "has no content/ folder; give check the folder a migration wrote into.")
             return self.findings
         files = sorted(content.rglob("*.md"))
         if not files:
@@ -178,7 +179,7 @@ class SiteChecker:
                 self.check_image(name, path, el.get("src") or "")
 
     def check_url(self, name: str, url: str, kind: str) -> None:
-        scheme = "".join(ch for ch in url.strip().lower() if ch > " ")
+        scheme = scheme_of(url)
         if scheme.startswith(SCRIPT_SCHEMES):
             self.add(name, "unsafe", f"{kind} to a {scheme.split(':', 1)[0]}: URL")
             return
@@ -187,14 +188,9 @@ class SiteChecker:
             if leftover in lowered:
                 self.add(name, "chrome", f"{kind} to platform chrome: {url}")
                 break
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            self.add(name, "links", f"{kind} URL is malformed: {url[:80]}")
-            return
-        for pair in parts.query.split("&") if parts.query else []:
-            param = unquote(pair.split("=", 1)[0])
-            if self.mappings.tracking.is_tracking(param, parts.hostname):
+        host = host_of(url)
+        for param in query_names(url):
+            if self.mappings.tracking.is_tracking(param, host):
                 self.add(name, "tracking", f"{kind} still carries {param}: {url}")
                 break
 

@@ -197,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # the output was piped into something that stopped reading
         return EXIT_OK
+    except OSError as exc:  # the disk, not the input: full, read-only, or gone
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; check that the site folder is writable and the disk has room.", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -120,6 +120,11 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
         check_template(options.path_template)
     except UserError as exc:
         problems.add("path", str(exc))
+    folder = Path(options.images_dir)
+    if folder.is_absolute() or ".." in folder.parts or not folder.parts:
+        problems.add("images_dir", f"must be a folder inside the site, such as static/images, not {options.images_dir!r}")
+    if not options.images_url.startswith("/") or ".." in options.images_url.split("/"):
+        problems.add("images_url", f"must be the site path the images folder is served at, such as /images, not {options.images_url!r}")
     problems.raise_if_any(str(path))
     return given
 

@@ -38,13 +38,6 @@ def has_content(node) -> bool:
     return False
 
 
-def new_document() -> BeautifulSoup:
-    return BeautifulSoup("<html><body></body></html>", "lxml")
-
-
-def body_of(doc: BeautifulSoup) -> Tag:
-    return doc.body if doc.body is not None else doc
-
 
 def style_of(el: Tag) -> str:
     style = el.get("style") or ""

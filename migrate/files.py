@@ -33,27 +33,11 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name[:40]}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        crash_point()
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    crash_point()
+    atomic_write_stream(path, [data], durable)
     return True
 
 
-def atomic_write_stream(path: Path, chunks) -> None:
+def atomic_write_stream(path: Path, chunks, durable: bool = True) -> None:
     """Write a file from an iterable of byte chunks, atomically (temporary file, then rename),
     without holding the whole file in memory."""
     path = Path(path)
@@ -64,7 +48,8 @@ def atomic_write_stream(path: Path, chunks) -> None:
             for chunk in chunks:
                 handle.write(chunk)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         crash_point()
         os.replace(tmp, path)
     except BaseException:
@@ -87,11 +72,20 @@ def sweep_temporary_files(root: Path) -> int:
     return removed
 
 
-def sha256_file(path: Path) -> str | None:
+def sha256_file(source) -> str | None:
+    """SHA-256 of a file, by path (None if it does not exist) or open binary handle, read in chunks."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        handle = open(source, "rb") if isinstance(source, (str, Path)) else source
     except FileNotFoundError:
         return None
+    try:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    finally:
+        if isinstance(source, (str, Path)):
+            handle.close()
+    return digest.hexdigest()
 
 
 def safe_component(text: str, fallback: str = "item") -> str:
@@ -110,8 +104,8 @@ def inside(root: Path, relative: str) -> Path:
     """Resolve a site-relative path, refusing anything that would land outside `root`."""
     rel = PurePosixPath(relative)
     if rel.is_absolute() or any(part in ("..", "") for part in rel.parts) or "\0" in relative:
-        raise UserError(f"The output path {relative!r} would leave the site folder; change the path template in your config.")
+        raise UserError(f"The path {relative!r} would leave the site folder; change it in your config to a path inside the site.")
     target = (root / Path(*rel.parts)).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise UserError(f"The output path {relative!r} resolves outside the site folder; remove the symlink or change the path template.")
+        raise UserError(f"The path {relative!r} resolves outside the site folder; remove the symlink, or change it in your config.")
     return target

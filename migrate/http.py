@@ -6,7 +6,8 @@ Every request the tool makes goes through `HttpClient.get`, so each rule holds e
   host (by naming it as a source or as a remap target);
 - transient failures (connection errors, truncated bodies, 429, 5xx) are retried with
   exponential backoff and jitter, honouring Retry-After, for a bounded number of attempts;
-- bodies are read with a size cap, and headers that carry secrets are never logged.
+- bodies are read with a size cap; headers that carry secrets are never logged, and never follow
+  a redirect to another host or from https to http.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import tenacity
@@ -122,7 +123,6 @@ class HttpClient:
         self._guard_cache: dict[tuple[str, int], str | None] = {}
         self._guard_lock = threading.Lock()
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
-        self.requests_made = 0
 
     # ------------------------------------------------------------------ session per thread
     def _session(self) -> requests.Session:
@@ -243,7 +243,6 @@ class HttpClient:
             return self._get_in_slot(url, headers, max_bytes, sink, follow)
 
     def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
-        self.requests_made += 1
         log.debug("GET %s", _display(url))
         session = self._session()
         current = url
@@ -254,9 +253,10 @@ class HttpClient:
                 if not follow:
                     resp.close()
                     return Response(current, resp.status_code, dict(resp.headers), b"")
-                nxt = requests.compat.urljoin(current, resp.headers["Location"])
+                nxt = urljoin(current, resp.headers["Location"])
                 resp.close()
                 self.check_address(nxt)  # a redirect must not lead around the guard
+                headers = _headers_for_hop(current, nxt, headers)
                 current = nxt
                 continue
             break
@@ -286,6 +286,18 @@ class HttpClient:
                 else:
                     chunks.append(chunk)
             return Response(current, resp.status_code, dict(resp.headers), b"".join(chunks))
+
+
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+
+
+def _headers_for_hop(here: str, there: str, headers: dict[str, str]) -> dict[str, str]:
+    """The headers to send on after a redirect: credentials stay with the host they were meant
+    for, and never go from https down to http."""
+    a, b = urlsplit(here), urlsplit(there)
+    if (a.hostname, a.port) == (b.hostname, b.port) and not (a.scheme == "https" and b.scheme != "https"):
+        return headers
+    return {key: value for key, value in headers.items() if key.lower() not in SECRET_HEADERS}
 
 
 def _is_transient(exc: BaseException) -> bool:

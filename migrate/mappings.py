@@ -15,6 +15,7 @@ import soupsieve
 import yaml
 
 from .errors import ConfigError, UserError
+from .urls import url_key
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
 
@@ -309,7 +310,7 @@ class Overrides:
     def for_issue(self, source_id: str, urls: list[str]) -> dict:
         merged: dict = {}
         for key in [*urls, str(source_id)]:
-            merged.update(self.by_key.get(key.rstrip("/") if "://" in key else key, {}))
+            merged.update(self.by_key.get(url_key(key) if "://" in key else key, {}))
         return merged
 
     def merge(self, other: "Overrides") -> None:
@@ -361,7 +362,7 @@ def load_overrides_data(data: Any, where: str, problems: Problems) -> Overrides:
                 else:
                     clean[name] = value.strip()
         key_text = str(key).strip()
-        overrides.by_key[key_text.rstrip("/") if "://" in key_text else key_text] = clean
+        overrides.by_key[url_key(key_text) if "://" in key_text else key_text] = clean
     return overrides
 
 

@@ -40,6 +40,7 @@ from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .state import STATE_PATH, IssueRow, StateStore
+from .urls import url_key
 from .writer import SiteWriter
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def note_gaps(issue: Issue) -> None:
 def source_identity(source: str) -> str:
     """The same source, however it is written: a resolved path, or the URL without its query."""
     if source.startswith(("http://", "https://")):
-        return source.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+        return url_key(source)
     return str(Path(source).resolve())
 
 
@@ -171,6 +172,7 @@ class Migration:
         fetcher = fetcher_class(options.source, context)
         source_label = options.source if not options.source.startswith("http") else _display(options.source)
         report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
+        previous_run_state = state.meta("run_state") if state else None
         if not options.dry_run:
             report.temporary_files_removed = sweep_temporary_files(site)
             state.set_meta("run_state", "running")
@@ -180,6 +182,7 @@ class Migration:
         # download slots keep the downloads fed, and four times as many in flight bound memory.
         slots = threading.BoundedSemaphore(options.concurrency * 4)
         seen: set[str] = set()
+        first_seen: dict[str, str] = {}  # issue id -> where this run first read it
         listing_complete = self.mode is not Mode.RETRY_FAILED
 
         waiting_rows: dict[str, IssueRow | None] = {}
@@ -205,11 +208,15 @@ class Migration:
 
         in_flight: set[Future] = set()  # only unfinished work is held, not a future per issue
 
+        def forget(done: Future) -> None:
+            with lock:
+                in_flight.discard(done)
+
         def submit(*job) -> None:
             future = pool.submit(work, *job)
             with lock:
                 in_flight.add(future)
-            future.add_done_callback(lambda done: in_flight.discard(done))
+            future.add_done_callback(forget)
 
         def wait_for_in_flight() -> None:
             while True:
@@ -219,6 +226,9 @@ class Migration:
                     return
                 for future in pending:
                     future.result()
+                    # The done-callback may have run before the future was added: discard here too.
+                    with lock:
+                        in_flight.discard(future)
 
         with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
@@ -240,8 +250,15 @@ class Migration:
                             matches = [row for row in known.values() if row.source_ref == entry.source_ref]
                             report.up_to_date += len(matches)
                             seen.update(row.source_id for row in matches)
+                    elif entry.source_id in first_seen:
+                        # Two copies of one issue (a page saved twice): the first is kept, so the
+                        # output does not depend on which copy a thread finishes last.
+                        report.add_problem(SourceProblem(entry.source_ref, f"repeats issue {entry.source_id}, already read from "
+                                                         f"{first_seen[entry.source_id]}; the first copy is kept",
+                                                         entry.order, entry.source_id))
                     else:
                         seen.add(entry.source_id)
+                        first_seen[entry.source_id] = entry.source_ref
                         job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
                         if job is not None:
                             registry.add(entry.source_id, entry.old_urls, entry.output_path)
@@ -276,9 +293,14 @@ class Migration:
         if not options.dry_run:
             report.write(site)
             state.set_meta("fingerprint", fingerprint)
-            # A run whose issues were all written (or kept) lets the next sync trust validators;
-            # an unreadable entry does not block that, since asking again would not mend it.
-            state.set_meta("run_state", "complete" if listing_complete and not report.unconverted else "incomplete")
+            # A run that read the whole source and wrote (or kept) every issue lets the next sync
+            # trust the validators. An unreadable entry that names its issue does not block that
+            # (asking again would not mend it); one that names none leaves the listing incomplete.
+            # retry-failed reads only part of the source, so it leaves the mark as it found it.
+            if self.mode is Mode.RETRY_FAILED:
+                state.set_meta("run_state", previous_run_state or "incomplete")
+            else:
+                state.set_meta("run_state", "complete" if listing_complete and not report.unconverted else "incomplete")
         return report
 
     def admit(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str],
@@ -290,8 +312,6 @@ class Migration:
             return None
         issue.output_path = self.layout.path_for(issue)
         inside(Path(self.options.site), issue.output_path)
-        if row is not None and row.incoming_hash:
-            row = writer.adopt_if_resolved(row)
         if self.mode is Mode.RETRY_FAILED and not (row and set(row.images) & failed_images):
             return None
         if self.mode is Mode.SYNC and self.up_to_date(issue, row, fingerprint, failed_images):

@@ -67,12 +67,6 @@ class Issue:
     markdown: str | None = None
     output_path: str | None = None
 
-    @property
-    def label(self) -> str:
-        """How messages name this issue: its number or id, and its title."""
-        ident = f"#{self.number}" if self.number is not None else f"id {self.source_id}"
-        return f"{ident} ({self.title})" if self.title else ident
-
     def add_old_path(self, path: str, inferred: bool = False) -> None:
         """Record an old path once; a stated path replaces an inferred copy of itself."""
         for i, known in enumerate(self.old_paths):

@@ -20,8 +20,6 @@ from .state import StateStore
 from .writer import site_url
 
 FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
-DEFAULT_FILES = {"netlify": "_redirects", "cloudflare": "_redirects", "nginx": "newsletter-redirects.conf",
-                 "apache": ".htaccess", "vercel": "vercel.json", "csv": "redirects.csv", "json": "redirects.json"}
 CLOUDFLARE_STATIC_LIMIT = 2000
 CLOUDFLARE_LINE_LIMIT = 1000
 VERCEL_LIMIT = 1024  # redirects in vercel.json; more need Vercel's bulk redirects (csv or json here)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 from typing import Callable
-from urllib.parse import urlsplit
 
 from .state import IssueRow
+from .urls import host_of
 from .writer import site_url
 
 # A platform's parser: the issue id (and profile name, where the URL has one) a URL names.
@@ -20,7 +20,8 @@ IssueRef = Callable[[str], "tuple[str, str | None] | None"]
 
 
 def _host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    """A host as a newsletter's links name it, with or without www."""
+    host = host_of(url)
     return host[4:] if host.startswith("www.") else host
 
 
@@ -51,11 +52,6 @@ class IssueRegistry:
         for row in rows:
             if not row.gone:
                 self.add(row.source_id, row.old_urls, row.output_path)
-
-    @property
-    def old_hosts(self) -> list[str]:
-        with self._lock:
-            return sorted(self._hosts)
 
     def answer(self, hrefs: list[str]) -> tuple[dict[str, str], set[str]]:
         """For each link: the new URL when it points at a known issue of this newsletter; and

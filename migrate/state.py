@@ -142,11 +142,6 @@ class StateStore:
             row = self._db.execute("SELECT * FROM issues WHERE platform = ? AND source_id = ?", (platform, source_id)).fetchone()
         return _issue_row(row) if row else None
 
-    def issue_by_ref(self, platform: str, source_ref: str) -> IssueRow | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM issues WHERE platform = ? AND source_ref = ?", (platform, source_ref)).fetchone()
-        return _issue_row(row) if row else None
-
     def issues(self, platform: str | None = None) -> list[IssueRow]:
         with self._lock:
             if platform:

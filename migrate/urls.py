@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .errors import UserError
-from .mappings import TrackingRules
+
+if TYPE_CHECKING:
+    from .mappings import TrackingRules
 
 
 def absolute(url: str, base: str | None = None) -> str:
@@ -18,7 +21,7 @@ def absolute(url: str, base: str | None = None) -> str:
     return url
 
 
-def strip_tracking(url: str, rules: TrackingRules) -> tuple[str, int]:
+def strip_tracking(url: str, rules: "TrackingRules") -> tuple[str, int]:
     """Remove tracking parameters from a URL.
 
     Every other parameter keeps its order and its exact encoding, and the fragment is kept.
@@ -40,6 +43,31 @@ def strip_tracking(url: str, rules: TrackingRules) -> tuple[str, int]:
     if not removed:
         return url, 0
     return urlunsplit(parts._replace(query="&".join(p for p in kept if p))), removed
+
+
+def without_fragment(url: str) -> str:
+    try:
+        return urlunsplit(urlsplit(url)._replace(fragment=""))
+    except ValueError:
+        return url
+
+
+def url_key(url: str) -> str:
+    """One spelling of a URL for looking it up: host in lower case, no fragment, no trailing slash."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    return urlunsplit(parts._replace(netloc=parts.netloc.lower(), path=parts.path.rstrip("/"), fragment=""))
+
+
+def query_names(url: str) -> list[str]:
+    """The names of a URL's query parameters, decoded, in order."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    return [unquote_plus(pair.split("=", 1)[0]) for pair in query.split("&") if pair] if query else []
 
 
 def host_of(url: str) -> str:

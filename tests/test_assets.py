@@ -34,6 +34,28 @@ def test_svgs_with_scripts_or_handlers_are_refused():
     assert "onload" in svg_problem(b'<svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>')
 
 
+@pytest.mark.parametrize("inner", [
+    '<a><set attributeName="href" to="javascript:alert(1)"/><circle r="1"/></a>',
+    '<animate attributeName="href" values="javascript:alert(1)"/>',
+    '<use href="https://evil.example/sprite.svg#a"/>',
+    '<image xlink:href="data:image/svg+xml;base64,PHN2Zz4=" xmlns:xlink="http://www.w3.org/1999/xlink"/>',
+])
+def test_svgs_that_animate_attributes_or_reach_outside_are_refused(inner):
+    assert svg_problem(f'<svg xmlns="http://www.w3.org/2000/svg">{inner}</svg>'.encode()) is not None
+
+
+def test_internal_references_in_an_svg_are_fine():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><defs><circle id="c" r="1"/></defs><use href="#c"/></svg>'
+    assert svg_problem(svg) is None
+
+
+def test_the_images_folder_cannot_leave_the_site(tmp_path):
+    from migrate.errors import UserError
+
+    with pytest.raises(UserError):
+        ImageStore(tmp_path / "site", HttpClient(), folder="../outside")
+
+
 def test_an_image_is_stored_under_its_content_hash_with_its_real_extension(tmp_path, faults):
     url = faults.script("/pic.jpg", ok(PNG, **{"Content-Type": "image/jpeg"}))  # labelled jpeg, really a png
     stored = store_for(tmp_path, faults).fetch(url).result()

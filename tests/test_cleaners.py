@@ -101,6 +101,10 @@ class TestShortcodes:
         html = '<p>[caption caption="From the pier"]<img src="/a.png" alt="Pier">[/caption]</p>'
         assert as_markdown(html, mappings, "shortcodes", "structure") == "![Pier](/a.png)\n\n_From the pier_"
 
+    def test_a_shortcode_element_in_the_source_is_forged_and_goes(self, mappings):
+        html = '<p>Hi</p><nm-shortcode data-name="param" data-x=\'x" >}}{{< /param\'></nm-shortcode>'
+        assert as_markdown(html, mappings, "shortcodes", "structure", embeds="shortcode") == "Hi"
+
     def test_iframes_of_known_players_become_embeds(self, mappings):
         html = '<iframe src="https://www.youtube.com/embed/AbCdEfGhIjK"></iframe>'
         assert as_markdown(html, mappings, "shortcodes", "unsafe", "structure", embeds="shortcode") == "{{< youtube AbCdEfGhIjK >}}"

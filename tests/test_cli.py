@@ -72,3 +72,12 @@ def test_check_exits_one_with_findings_and_zero_without(tmp_path, capsys):
 def test_python_dash_m_migrate_is_the_same_program():
     result = subprocess.run([sys.executable, "-m", "migrate", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("newsletter-migrate ")
+
+
+def test_a_site_that_cannot_be_written_is_a_one_sentence_error(tmp_path, capsys):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / ".migrate").write_text("a file where the tool's folder should be")
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"),
+                               "--site", str(site), "--no-images", "--quiet", capsys=capsys)
+    assert status == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err

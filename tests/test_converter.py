@@ -111,6 +111,15 @@ def test_hugo_shortcode_openers_in_text_stay_text():
     assert rendered_text(markdown).strip() == 'Write {{< youtube id >}} in Hugo'
 
 
+@pytest.mark.parametrize("html", [
+    '<nm-shortcode data-name="param" data-id="x"></nm-shortcode>',
+    '<nm-shortcode data-name="youtube" data-id=\'a" >}}{{< x\'></nm-shortcode>',
+    '<nm-shortcode data-name="x" data-user="a b" data-id="1"></nm-shortcode>',
+])
+def test_only_known_shortcodes_with_plain_values_are_written(html):
+    assert md(html) == ""
+
+
 def test_shortcode_elements_become_hugo_shortcodes():
     html = '<nm-shortcode data-name="youtube" data-id="AbCdEfGhIjK"></nm-shortcode><nm-shortcode data-name="x" data-user="a" data-id="1"></nm-shortcode>'
     assert md(html) == '{{< youtube AbCdEfGhIjK >}}\n\n{{< x user="a" id="1" >}}'

@@ -63,8 +63,23 @@ def test_a_rerun_over_its_own_output_changes_no_file(tmp_path, image_host):
 
 
 def test_a_dry_run_writes_nothing(tmp_path, image_host):
-    report = migrate("revue-pages", REVUE, tmp_path, remaps=[s3_remap(image_host)], dry_run=True)
-    assert len(report.issues) == 2 and not tmp_path.exists() or not any(tmp_path.iterdir())
+    report = migrate("revue-pages", REVUE, tmp_path / "site", remaps=[s3_remap(image_host)], dry_run=True)
+    assert len(report.issues) == 2
+    assert not (tmp_path / "site").exists()
+
+
+def test_an_issue_listed_twice_is_written_once_from_its_first_copy(tmp_path):
+    import json
+
+    first = json.loads((REVUE / "api-issues.json").read_text())[0]
+    second = dict(first, html="<p>A second copy of the same issue.</p>")
+    (tmp_path / "issues.json").write_text(json.dumps([first, second]))
+    for name in ("a", "b"):
+        report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, download_images=False)
+        (problem,) = report.problems
+        assert "repeats issue 900204" in problem["reason"] and report.files_written == 1
+    assert "second copy" not in read_issue(tmp_path / "a", "004.md")
+    assert site_tree(tmp_path / "a") == site_tree(tmp_path / "b")
 
 
 def test_two_issues_wanting_the_same_file_both_survive(tmp_path, image_host):

@@ -95,3 +95,12 @@ def test_without_an_items_file_issues_keep_their_description(tmp_path, mappings)
     found = entries(tmp_path, mappings)
     assert isinstance(found[0], SourceProblem) and "items" in found[0].reason
     assert [e.source_id for e in found[1:]] == ["800101", "800102", "800103"]
+
+
+def test_a_csv_row_longer_than_its_header_is_read_with_a_warning(tmp_path, mappings):
+    text = (EXPORT / "issues_2022-12-01.csv").read_text().splitlines()
+    text[1] += ",an extra value"
+    (tmp_path / "issues.csv").write_text("\n".join(text) + "\n")
+    found = [e for e in entries(tmp_path, mappings) if isinstance(e, Issue)]
+    assert [e.source_id for e in found] == ["800101", "800102", "800103"]
+    assert "more than the header" in found[0].warnings[0]

@@ -140,3 +140,16 @@ class TestAddressGuard:
         def refuse(*a, **k):
             raise AssertionError("no lookup expected")
         HttpClient(allowed_hosts={"images.example"}, resolver=refuse).check_address("https://images.example/a.png")
+
+
+def test_credentials_stay_with_their_host_across_redirects(faults):
+    port = faults.url.rsplit(":", 1)[1]
+    faults.script("/same", redirect("/landing"))
+    faults.script("/away", redirect(f"http://localhost:{port}/landing"))
+    faults.script("/landing", ok(b"x"))
+    client = HttpClient(allowed_hosts={"127.0.0.1", "localhost"})
+    client.get(faults.url + "/same", headers={"Authorization": "Token s3cret", "Accept": "text/html"})
+    assert faults.requests[-1][1].get("Authorization") == "Token s3cret"
+    client.get(faults.url + "/away", headers={"Authorization": "Token s3cret", "Accept": "text/html"})
+    landed = faults.requests[-1][1]
+    assert "Authorization" not in landed and landed["Accept"] == "text/html"

@@ -71,7 +71,8 @@ def test_a_config_file_sets_options_and_remaps(tmp_path):
 
 def test_a_bad_config_lists_every_problem(tmp_path):
     config = tmp_path / "migrate.yaml"
-    config.write_text("embeds: iframe\nconcurrency: many\nremap: [nonsense]\ncolour: blue\npath: 'content/{nope}.md'\n")
+    config.write_text("embeds: iframe\nconcurrency: many\nremap: [nonsense]\ncolour: blue\npath: 'content/{nope}.md'\n"
+                      "images_dir: ../outside\nimages_url: images\n")
     with pytest.raises(ConfigError) as caught:
         load_config(config, RunOptions())
-    assert len(caught.value.problems) == 5
+    assert len(caught.value.problems) == 7

@@ -14,12 +14,8 @@ from bs4 import BeautifulSoup
 
 from ..dom import attr_text, elements
 from ..record import Issue
+from ..urls import without_fragment
 from .base import Cleaner, register
-
-
-def _without_fragment(href: str) -> tuple[str, str]:
-    parts = urlsplit(href)
-    return urlunsplit(parts._replace(fragment="")), parts.fragment
 
 
 @register
@@ -30,7 +26,7 @@ class CrossLinks(Cleaner):
     def asks(self, doc: BeautifulSoup, issue: Issue) -> list[str]:
         """Every absolute link of the body, without its fragment, each once."""
         hrefs = (attr_text(a, "href") for a in elements(doc, {"a"}))
-        return list(dict.fromkeys(_without_fragment(h)[0] for h in hrefs if h.startswith(("http://", "https://"))))
+        return list(dict.fromkeys(without_fragment(h) for h in hrefs if h.startswith(("http://", "https://"))))
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         answers = issue.answers.get(self.answers_key) or {}
@@ -38,8 +34,8 @@ class CrossLinks(Cleaner):
             href = attr_text(a, "href")
             if not href.startswith(("http://", "https://")):
                 continue
-            bare, fragment = _without_fragment(href)
-            target = answers.get(bare)
+            target = answers.get(without_fragment(href))
+            fragment = urlsplit(href).fragment
             if target:
                 a["href"] = urlunsplit(urlsplit(target)._replace(fragment=fragment)) if fragment else target
                 issue.links_rewritten += 1

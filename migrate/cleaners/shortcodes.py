@@ -85,6 +85,9 @@ class Shortcodes(Cleaner):
     name = "shortcodes"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        # Only this cleaner makes shortcode elements; one that comes with the source is forged.
+        for forged in elements(doc, {"nm-shortcode"}):
+            forged.decompose()
         self._captions(doc)
         self._embeds(doc)
         self._iframes(doc)

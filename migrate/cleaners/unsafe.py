@@ -15,7 +15,7 @@ SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:", "livescript:")
 URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xlink:href", "srcset", "lowsrc", "dynsrc")
 
 
-def _scheme_of(value: str) -> str:
+def scheme_of(value: str) -> str:
     # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
     return "".join(ch for ch in value.strip().lower() if ch > " ")
 
@@ -37,7 +37,7 @@ class Unsafe(Cleaner):
             for attr in URL_ATTRS:
                 if attr not in el.attrs:
                     continue
-                value = _scheme_of(attr_text(el, attr))
+                value = scheme_of(attr_text(el, attr))
                 if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
                     continue  # an inline picture: the images cleaner stores it as a file
                 if value.startswith(SCRIPT_SCHEMES):

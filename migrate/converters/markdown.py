@@ -29,6 +29,7 @@ _ESCAPES = re.compile(r"""
   | \](?=[(\[:])                 # the end of a link or reference
   | ~(?=~)|(?<=~)~              # strikethrough
 """, re.VERBOSE)
+_SHORTCODE_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
@@ -168,13 +169,20 @@ class CaptionedImagesMixin(MarkdownConverter):
 class EmbedsMixin(MarkdownConverter):
     """Hugo shortcodes for players Hugo can show (youtube, vimeo, x)."""
 
+    # The shortcodes this converter writes, and the parameters each takes, in order.
+    SHORTCODES = {"youtube": ("id",), "vimeo": ("id",), "x": ("user", "id")}
+
     def convert_nm_shortcode(self, el, text, parent_tags):
         name = el.get("data-name")
-        params = [(k[5:], v) for k, v in el.attrs.items() if k.startswith("data-") and k != "data-name"]
+        keys = self.SHORTCODES.get(name)
+        values = [el.get(f"data-{key}", "") for key in keys] if keys else []
+        # Only known shortcodes with plain identifiers are written: Hugo runs whatever is here.
+        if not keys or not all(_SHORTCODE_VALUE.fullmatch(v) for v in values):
+            return ""
         if name in ("youtube", "vimeo"):
-            args = " ".join(v for _, v in params)
+            args = " ".join(values)
         else:
-            args = " ".join(f'{k}="{v}"' for k, v in params)
+            args = " ".join(f'{key}="{value}"' for key, value in zip(keys, values))
         return f"\n\n{{{{< {name} {args} >}}}}\n\n"
 
 

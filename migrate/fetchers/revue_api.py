@@ -7,12 +7,13 @@ import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import ijson
 from bs4 import BeautifulSoup
 
 from ..errors import UserError
+from ..files import sha256_file
 from ..http import FetchError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -38,7 +39,7 @@ class RevueApiFetcher(Fetcher):
         if not path.is_file():
             raise UserError(f"{path} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
         ref = str(path.resolve())
-        body_hash = _file_hash(path)
+        body_hash = sha256_file(path)
         if self.context.unchanged_body(ref, body_hash):
             yield Unchanged(ref, whole_source=True)
             return
@@ -50,7 +51,8 @@ class RevueApiFetcher(Fetcher):
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not token:
             raise UserError(f"Set {TOKEN_ENV} to your Revue API token (Revue: Integrations > API) to fetch from {base}.")
-        url = base if base.rstrip("/").endswith("/api/v2/issues") else urljoin(base.rstrip("/") + "/", "api/v2/issues")
+        parts = urlsplit(base)
+        url = base if parts.path.rstrip("/").endswith("/api/v2/issues") else urljoin(base, "/api/v2/issues")
         client = self.context.client
         client.allow(url)  # the user named this server
         # The body is spooled to disk and parsed from there: retries stay possible, memory stays flat.
@@ -66,7 +68,7 @@ class RevueApiFetcher(Fetcher):
                 yield Unchanged(url, whole_source=True)
                 return
             spool.seek(0)
-            body_hash = _file_hash(spool)
+            body_hash = sha256_file(spool)
             if self.context.unchanged_body(url, body_hash):
                 yield Unchanged(url, whole_source=True)
                 return
@@ -119,15 +121,3 @@ class RevueApiFetcher(Fetcher):
                 issue.slug = parsed.slug
         return issue
 
-
-def _file_hash(source) -> str:
-    """SHA-256 of a file, by path or open binary handle, read in chunks."""
-    digest = hashlib.sha256()
-    handle = open(source, "rb") if isinstance(source, Path) else source
-    try:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    finally:
-        if isinstance(source, Path):
-            handle.close()
-    return digest.hexdigest()

@@ -92,7 +92,7 @@ class RevueExportFetcher(Fetcher):
             issues_csv = files.find("issues", ".csv")
             items_json = files.find("items", ".json")
             if issues_csv is None:
-                raise UserError(f"{self.source} has no issues CSV (a file named issues*.csv); is it a Revue export?")
+                raise UserError(f"{self.source} has no issues CSV (a file named issues*.csv); give --source the zip or folder of a Revue account export.")
             ref = str(Path(self.source).resolve())
             body_hash = files.digest([issues_csv] + ([items_json] if items_json else []))
             if self.context.unchanged_body(ref, body_hash):
@@ -131,14 +131,22 @@ class RevueExportFetcher(Fetcher):
         order = -1
         missing = {"id", "subject"} - set(reader.fieldnames or [])
         if missing:
-            raise UserError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; it is not a Revue issues CSV.")
+            raise UserError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; give --source a Revue account export, whose issues CSV has them.")
         for order, row in enumerate(reader):
             ref = f"{name} row {order + 2}"
+            extra = row.pop(None, None)  # csv puts the values of a row longer than the header here
             issue_id = (row.get("id") or "").strip()
             if not issue_id:
                 yield SourceProblem(ref, "the row has no id", order)
                 continue
-            yield self._issue(row, issue_id, items.pop(issue_id, []), f"{ref} (id {issue_id})", order)
+            try:
+                issue = self._issue(row, issue_id, items.pop(issue_id, []), f"{ref} (id {issue_id})", order)
+            except Exception as exc:  # one malformed row must not end the run
+                yield SourceProblem(f"{ref} (id {issue_id})", f"could not be read ({type(exc).__name__}: {exc})", order, issue_id)
+                continue
+            if extra:
+                issue.warnings.append(f"its CSV row has {len(extra)} value(s) more than the header; they were ignored")
+            yield issue
         for orphan_id in sorted(items):
             yield SourceProblem(f"{name}", f"{len(items[orphan_id])} item(s) belong to issue {orphan_id}, which the CSV does not list", order + 1)
 

@@ -22,7 +22,7 @@ from ..errors import UserError
 from ..http import FetchError
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem, Unchanged
-from ..urls import absolute
+from ..urls import absolute, without_fragment
 from .base import Fetcher, prefetch_in_order, register
 from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path, revue_issue_ref
 
@@ -137,7 +137,7 @@ class RevuePagesFetcher(Fetcher):
                 parsed = parse_revue_path(href)
                 if parsed and parsed.kind == "issue" and urlsplit(href).hostname == host and parsed.issue_id not in seen_ids:
                     seen_ids.add(parsed.issue_id)
-                    links.append(href.split("#", 1)[0])
+                    links.append(without_fragment(href))
         return links
 
     def _next_page(self, soup: BeautifulSoup, page_url: str) -> str | None:
@@ -166,7 +166,7 @@ class PageReader:
         pages = self.mapping.pages
         content = next((el for sel in pages["content"] for el in [soup.select_one(sel)] if el is not None), None)
         if content is None or not content.get_text(strip=True):
-            return SourceProblem(ref, "has no issue content (no #issue-frame and an empty body); is it a Revue issue page?", order)
+            return SourceProblem(ref, "has no issue content (no #issue-frame, and an empty body); save the issue's own public page, not another page of the site", order)
 
         title = None
         for selector in self.mapping.field_selectors("title"):
