@@ -98,13 +98,16 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
         inside(self.site, self.folder)  # the images folder is the site's, nowhere else
         self.url_prefix = "/" + url_prefix.strip("/")
         self.max_bytes = max_bytes
+        # Checked before each download, so a run overshoots by at most one image per download slot.
+        self.max_run_bytes = max_run_bytes
+        self.downloaded_bytes = 0
         self.state = state
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
@@ -163,8 +166,13 @@ class ImageStore:
         if url.startswith("data:"):
             data = _decode_data_url(url)
         else:
+            if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
+                raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
+                                 "raise max_images_run_mb or run `retry-failed` to fetch the rest")
             response = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5"}, max_bytes=self.max_bytes)
             data, headers = response.body, response.headers
+            with self._lock:
+                self.downloaded_bytes += len(data)
         if not data:
             raise FetchError("the server returned an empty body")
         ext = sniff_image(data)

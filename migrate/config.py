@@ -31,11 +31,18 @@ class RunOptions:
     images_url: str = "/images"
     concurrency: int = 8
     processes: int | None = None      # worker processes for cleaning and converting; None: one per core
+    max_issue_mb: float = 5.0         # larger issue bodies are skipped with a reason (a parse costs ~20x in memory)
+    max_image_mb: float = 20.0        # one image larger than this is refused and left remote
+    max_images_run_mb: float = 10_000.0  # once a run has downloaded this much, further images wait for `retry-failed`
     timeout: float = 30.0
     attempts: int = 4
     profile: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
     progress: bool = True
+
+
+def megabytes(amount: float) -> int:
+    return int(amount * 1024 * 1024)
 
 
 # key in migrate.yaml -> (attribute, expected type(s), allowed values or None)
@@ -55,6 +62,9 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),
     "processes": ("processes", (int,), None),
+    "max_issue_mb": ("max_issue_mb", (int, float), None),
+    "max_image_mb": ("max_image_mb", (int, float), None),
+    "max_images_run_mb": ("max_images_run_mb", (int, float), None),
     "timeout": ("timeout", (int, float), None),
     "retries": ("attempts", (int,), None),
     "profile": ("profile", (str,), None),
@@ -114,6 +124,9 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
             problems.add(key, f"is not an option (known: {', '.join(sorted(set(_SCALARS) | _LISTS))})")
     if options.concurrency < 1 or options.concurrency > 64:
         problems.add("concurrency", "must be between 1 and 64")
+    for key in ("max_issue_mb", "max_image_mb", "max_images_run_mb", "timeout"):
+        if getattr(options, key) <= 0:
+            problems.add(key, "must be a number above 0")
     if options.number_width < 0 or options.number_width > 9:
         problems.add("number_width", "must be between 0 and 9")
     try:

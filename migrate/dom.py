@@ -1,7 +1,7 @@
 """Facts about HTML elements that cleaners and the converter share."""
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.

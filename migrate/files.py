@@ -1,7 +1,9 @@
 """Writing inside the site folder: atomically, and never outside it."""
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
 import os
 import tempfile
 import unicodedata
@@ -109,3 +111,61 @@ def inside(root: Path, relative: str) -> Path:
     if not target.is_relative_to(root.resolve()):
         raise UserError(f"The path {relative!r} resolves outside the site folder; remove the symlink, or change it in your config.")
     return target
+
+
+def first_non_space(stream: io.BufferedReader) -> bytes:
+    """The first byte after any leading whitespace, which is consumed; b"" for an empty stream."""
+    while True:
+        buffered = stream.peek(1)
+        if not buffered:
+            return b""
+        stripped = buffered.lstrip()
+        if stripped:
+            stream.read(len(buffered) - len(stripped))
+            return stripped[:1]
+        stream.read(len(buffered))
+
+
+class Utf8Stream(io.RawIOBase):
+    """A byte stream re-encoded as valid UTF-8, whatever it was: a UTF-16 or UTF-8 byte order mark
+    is honoured, and bytes that are not valid in the encoding become U+FFFD instead of an error
+    that would lose everything after them. `replaced` tells whether any were."""
+
+    def __init__(self, raw):
+        super().__init__()
+        self._raw = raw
+        self._decoder = None
+        self._pending = b""
+        self.replaced = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _start(self) -> None:
+        head = self._raw.read(4)
+        encoding = "utf-8"
+        for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(bom):
+                encoding = name
+                break
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._pending = self._convert(head, final=False)
+
+    def _convert(self, data: bytes, final: bool) -> bytes:
+        text = self._decoder.decode(data, final=final)
+        if "\ufffd" in text:
+            self.replaced = True
+        return text.encode("utf-8")
+
+    def readinto(self, buffer) -> int:
+        if self._decoder is None:
+            self._start()
+        while len(self._pending) < len(buffer):
+            chunk = self._raw.read(1 << 16)
+            self._pending += self._convert(chunk, final=not chunk)
+            if not chunk:
+                break
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size

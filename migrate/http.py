@@ -222,7 +222,7 @@ class HttpClient:
         except FetchError:
             raise
         except requests.exceptions.Timeout:
-            raise FetchError(f"timed out fetching {_display(target)} after {time.monotonic() - started:.0f}s") from None
+            raise FetchError(f"timed out fetching {_display(target)} after {time.monotonic() - started:.1f}s") from None
         except requests.exceptions.TooManyRedirects:
             raise FetchError(f"too many redirects from {_display(target)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import html
 import json
 import logging
 import sys
@@ -27,7 +28,7 @@ from typing import Callable
 
 from . import __version__
 from .assets import ImageStore
-from .config import RunOptions
+from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError
 from .fetchers import FetchContext, get_fetcher
@@ -68,7 +69,10 @@ def apply_overrides(issue: Issue, mappings: Mappings, options: RunOptions) -> No
 
 
 def note_gaps(issue: Issue) -> None:
-    """Say what the source did not give, instead of inventing it."""
+    """Say what the source did not give (or gave strangely), instead of inventing it."""
+    if issue.title and html.unescape(issue.title) != issue.title:
+        issue.warnings.append(f"its title still holds an HTML entity after decoding once ({issue.title!r}): it was "
+                              "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
         issue.warnings.append(f"has no title: add `title:` under \"{issue.source_id}\" in an overrides file")
     if issue.date is None and not issue.draft:
@@ -123,11 +127,13 @@ class Migration:
         site = Path(options.site)
         if site.exists() and not site.is_dir():
             raise UserError(f"--site {site} is a file; give it a folder (it is created when missing).")
+        get_fetcher(options.platform).check_source(options.source)  # before anything is written
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
-                                concurrency=options.concurrency, state=state)
+                                concurrency=options.concurrency, state=state,
+                                max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
         return cls(options, mappings, client, images, layout, state, mode, force)
 
@@ -307,6 +313,10 @@ class Migration:
               writer: SiteWriter, report: RunReport):
         """Decide, in source order, whether an issue needs work; returns the job or None."""
         apply_overrides(issue, self.mappings, self.options)
+        size_mb = len(issue.html.encode("utf-8")) / (1024 * 1024)
+        if size_mb > self.options.max_issue_mb and not issue.skip_reason:
+            issue.skip_reason = (f"its body is {size_mb:.1f} MB of HTML, over the {self.options.max_issue_mb:g} MB limit; "
+                                 "raise max_issue_mb in the config to convert it")
         if issue.skip_reason:
             report.add_skipped(issue)
             return None

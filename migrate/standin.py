@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
+import random
 import signal
+import socket
 import struct
 import sys
 import threading
@@ -62,6 +65,12 @@ class Account:
     not_modified: int = 0             # how many 304s were sent
     _index: dict = field(default_factory=dict, repr=False)
     _index_version: str | None = field(default=None, repr=False)
+    # Faults: this share of requests fails first (503, 429 with Retry-After, a reset connection, a
+    # truncated body), each path at most `fault_tries` times, so a client that retries gets all.
+    fault_rate: float = 0.0
+    fault_tries: int = 2
+    fault_seed: int = 1
+    faults_sent: dict = field(default_factory=dict)
 
     def find(self, issue_id: str) -> dict | None:
         """The issue with this id. With a `version`, an index is kept per version of the archive,
@@ -100,15 +109,20 @@ def issue_path(issue: dict, profile: str) -> str:
     return f"/profile/{profile}/issues/{slugify(issue.get('title') or '')}-{issue['id']}"
 
 
+def page_title(issue: dict) -> str:
+    """The title as a reader saw it: the API gives titles HTML-escaped, the page shows them decoded."""
+    return html.unescape(issue.get("title") or "")
+
+
 def render_issue_page(issue: dict, profile: str, origin: str) -> bytes:
     """An issue's public page in the 2019-22 shape, built through lxml's tree (in C: the stand-in
     must not add its own cost to the latency the benchmark sets)."""
     page = lxml.html.document_fromstring("<!DOCTYPE html><html><head></head><body></body></html>")
     head, body = page.find("head"), page.find("body")
-    etree.SubElement(head, "title").text = f"{issue.get('title') or ''} | Revue"
+    etree.SubElement(head, "title").text = f"{page_title(issue)} | Revue"
     etree.SubElement(head, "link", rel="canonical", href=origin + issue_path(issue, profile))
     header = etree.SubElement(body, "section", id="issue-header")
-    etree.SubElement(header, "h1", {"class": "issue-title"}).text = issue.get("title") or ""
+    etree.SubElement(header, "h1", {"class": "issue-title"}).text = page_title(issue)
     if issue.get("sent_at"):
         etree.SubElement(header, "time", datetime=issue["sent_at"]).text = issue["sent_at"][:10]
     frame = etree.SubElement(body, "div", id="issue-frame")
@@ -127,7 +141,7 @@ def render_profile_page(issues: list[dict], profile: str, page: int, pages: int)
     for issue in issues:
         item = doc.new_tag("li")
         link = doc.new_tag("a", href=issue_path(issue, profile))
-        link.string = issue.get("title") or str(issue["id"])
+        link.string = page_title(issue) or str(issue["id"])
         item.append(link)
         listing.append(item)
     doc.body.append(listing)
@@ -182,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
             account.hits[parts.path] = account.hits.get(parts.path, 0) + 1
         if account.latency:
             time.sleep(account.latency)
+        if account.fault_rate and self._inject_fault(parts.path):
+            return
         origin = f"http://{self.headers.get('Host', '127.0.0.1')}"
         profile_root = f"/profile/{account.profile}"
         if parts.path.rstrip("/") == "/api/v2/issues":
@@ -211,6 +227,32 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, b"no such image", "text/plain")
             else:
                 self._send(200, body, "application/octet-stream")
+
+    def _inject_fault(self, path: str) -> bool:
+        """Fail this request, as the account's fault rate says; True when it was failed."""
+        account = self.account
+        with self.server.lock:  # type: ignore[attr-defined]
+            rng = self.server.__dict__.setdefault("fault_rng", random.Random(account.fault_seed))  # type: ignore[attr-defined]
+            failed = account.faults_sent.get(path, 0)
+            if failed >= account.fault_tries or rng.random() >= account.fault_rate:
+                return False
+            account.faults_sent[path] = failed + 1
+            kind = rng.choice(["503", "429", "reset", "truncate"])
+        if kind == "reset":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        self.send_response(503 if kind == "503" else 429 if kind == "429" else 200)
+        if kind == "429":
+            self.send_header("Retry-After", "1")
+        body = b"<html>slow down</html>" if kind != "truncate" else b"\x89PNG\r\n\x1a\n partial"
+        # A truncated answer promises twice what it sends, then hangs up.
+        self.send_header("Content-Length", str(len(body) * (2 if kind == "truncate" else 1)))
+        self.end_headers()
+        self.wfile.write(body)
+        if kind == "truncate":
+            self.close_connection = True
+        return True
 
     def _send_api(self, etag: str) -> None:
         # Streamed with chunked encoding: a 1,000-issue archive is never built as one string here.

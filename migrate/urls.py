@@ -12,10 +12,15 @@ if TYPE_CHECKING:
 
 
 def absolute(url: str, base: str | None = None) -> str:
-    """Resolve protocol-relative and relative URLs; protocol-relative ones default to https."""
+    """Resolve relative URLs against `base`, and protocol-relative ones (`//host/path`) as https.
+
+    Protocol-relative URLs come from email HTML, which has no page to take a scheme from; the
+    archive may be read today from a mirror or a stand-in over http, but the image hosts it names
+    answer over https, and remaps are written for those https addresses.
+    """
     url = (url or "").strip()
     if url.startswith("//"):
-        return urljoin((base or "https://") if (base or "").startswith("http") else "https:", url)
+        return urljoin("https:", url)
     if base:
         return urljoin(base, url)
     return url

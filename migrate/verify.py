@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup
 from .errors import UserError
 from .files import atomic_write
 from .http import FetchError, HttpClient, HttpSettings
-from .redirects import Redirect, RedirectMap, redirect_map
+from .redirects import Redirect, redirect_map
 
 HUGO_FILES = Path(__file__).resolve().parent / "hugo"
 SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Step:
-    kind: str = "ok"              # ok | status | reset | truncate | redirect | slow
+    kind: str = "ok"              # ok | status | reset | truncate | redirect | slow | endless
     status: int = 200
     body: bytes = b""
     headers: dict = field(default_factory=dict)
@@ -42,6 +42,11 @@ def slow(body: bytes, delay: float) -> Step:
     return Step("slow", 200, body, {}, delay)
 
 
+def endless() -> Step:
+    """An answer whose body never ends (chunked, forever)."""
+    return Step("endless")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -62,6 +67,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if step.delay:
             time.sleep(step.delay)
+        if step.kind == "endless":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"\x89PNG" + b"\0" * 65532
+            try:
+                while True:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            except OSError:
+                return
         self.send_response(step.status)
         for key, value in step.headers.items():
             self.send_header(key, value)
@@ -77,6 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _QuietServer(ThreadingHTTPServer):
+    block_on_close = False  # a hanging answer must not hold up the test's teardown
+
     def handle_error(self, request, client_address):
         pass  # a client that gave up mid-answer is what several tests arrange
 

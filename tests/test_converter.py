@@ -111,6 +111,71 @@ def test_hugo_shortcode_openers_in_text_stay_text():
     assert rendered_text(markdown).strip() == 'Write {{< youtube id >}} in Hugo'
 
 
+def rendered_html(markdown: str) -> str:
+    return MarkdownIt("commonmark", {"html": True}).render(markdown)
+
+
+@pytest.mark.parametrize("html, seen", [
+    ("<p>{<b>{&lt; x &gt;}}</b></p>", "{{< x >}}"),                 # spelled across two elements
+    ("<p>{{<span></span>% note %}}</p>", "{{% note %}}"),
+    ('<p>{<a href="https://example.org">https://example.org</a></p>', "{https://example.org"),  # no `{<https://...>`
+    ('<p>{{<sup><a href="https://x.org/">https://x.org/</a></sup></p>', "{{https://x.org/"),  # nor through an inline parent
+    ('<p>a <ruby>x<rt>{{&lt; param "t" &gt;}}</rt></ruby> b</p>', 'a x{{< param "t" >}} b'),  # ruby text is text too
+])
+def test_hugo_shortcode_openers_across_elements_stay_text(html, seen):
+    markdown = md(html)
+    assert "{{<" not in markdown and "{{%" not in markdown
+    assert rendered_text(markdown).strip() == seen
+
+
+def test_hugo_shortcode_openers_in_code_are_kept_apart_by_a_zero_width_space():
+    markdown = md("<pre>{{&lt; youtube id &gt;}}</pre><p>Inline: <code>{{% x %}}</code></p>")
+    assert "{{<" not in markdown and "{{%" not in markdown
+    assert rendered_text(markdown).replace("\u200b", "").split() == ["{{<", "youtube", "id", ">}}", "Inline:", "{{%", "x", "%}}"]
+
+
+def test_hugo_shortcode_openers_in_alt_titles_and_urls_stay_inert():
+    markdown = md('<p><a href="https://example.org/{{%x" title="a {{< b">link</a>'
+                  '<img src="https://example.org/i.png" alt="{{< alt"></p>')
+    assert "{{<" not in markdown and "{{%" not in markdown
+    page = BeautifulSoup(rendered_html(markdown), "lxml")
+    assert page.a["title"] == "a {{< b" and page.img["alt"] == "{{< alt"
+    assert page.a["href"] == "https://example.org/%7B%7B%25x"  # what a browser sends for `{{%x` anyway
+
+
+def test_a_pre_inside_a_pre_is_one_code_block():
+    html = "<pre><pre>&lt;script&gt;alert(1)&lt;/script&gt;</pre></pre>"
+    page = BeautifulSoup(rendered_html(md(html)), "lxml")
+    assert not page.find("script") and page.pre.code.get_text() == "<script>alert(1)</script>\n"
+
+
+def test_a_code_block_fence_is_longer_than_any_backtick_run_inside_it():
+    html = "<pre>before\n```\n&lt;b&gt;escaped?&lt;/b&gt;\n````</pre>"
+    page = BeautifulSoup(rendered_html(md(html)), "lxml")
+    assert len(page.find_all("pre")) == 1 and not page.find("b")
+    assert page.pre.get_text() == "before\n```\n<b>escaped?</b>\n````\n"
+
+
+def test_inline_code_holding_blocks_stays_one_span_and_its_text_stays_text():
+    html = "<p>See <code><p>a</p><p>&lt;script&gt;alert(1)&lt;/script&gt;</p></code> here.</p>"
+    page = BeautifulSoup(rendered_html(md(html)), "lxml")
+    assert not page.find("script") and page.code.get_text() == "a <script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("html, span", [
+    ("<p><code>npm install\n  foo</code></p>", "npm install foo"),   # a wrapped source line is not a line break
+    ("<p>x <code>a&#13;&#13;&lt;script&gt;</code> y</p>", "a <script>"),  # nor are carriage returns
+])
+def test_whitespace_in_inline_code_collapses_as_html_shows_it(html, span):
+    page = BeautifulSoup(rendered_html(md(html)), "lxml")
+    assert not page.find("pre") and not page.find("script") and page.code.get_text() == span
+
+
+def test_code_alone_in_its_block_with_line_breaks_becomes_a_code_block():
+    page = BeautifulSoup(rendered_html(md("<div><code>one()<br>&lt;two&gt;</code></div>")), "lxml")
+    assert page.pre.code.get_text() == "one()\n<two>\n"
+
+
 @pytest.mark.parametrize("html", [
     '<nm-shortcode data-name="param" data-id="x"></nm-shortcode>',
     '<nm-shortcode data-name="youtube" data-id=\'a" >}}{{< x\'></nm-shortcode>',

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 
 from migrate.check import check_site, split_front_matter
-from migrate.mappings import Overrides, Problems, load_overrides_data
+from migrate.mappings import Problems, load_overrides_data
 from migrate.urls import Remap
 
 from .support import SHARED, migrate, report_of

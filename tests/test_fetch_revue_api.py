@@ -1,5 +1,6 @@
 """revue-api: a saved response body, or the live endpoint with the token from the environment."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,29 @@ def test_end_to_end_from_a_saved_body(tmp_path, mappings, image_host):
     assert "utm_" not in text and "/images/" in text and "s3.amazonaws.com" not in text
     assert report_of(tmp_path)["summary"]["source_problems"] == 1
     assert not report.ok  # the entry without html counts as a failure
+
+
+def test_debug_logging_of_a_whole_run_never_shows_the_token(standin, tmp_path):
+    """The command line with -v, through retried faults and worker processes: the token is in no
+    line of output and in no byte of any file the run leaves."""
+    import os
+    import subprocess
+    import sys
+
+    secret = "tok-" + os.urandom(12).hex()
+    sample = Path(__file__).resolve().parents[1] / "samples" / "revue-demo"
+    account = Account.from_files(sample / "issues.json", sample / "images", profile="tidepool", token=secret,
+                                 fault_rate=0.3, fault_seed=3)
+    server = standin(account)
+    site = tmp_path / "site"
+    env = {**os.environ, "REVUE_API_TOKEN": secret}
+    result = subprocess.run([sys.executable, "-m", "migrate", "-v", "run", "--platform", "revue-api", "--source", server.url,
+                             "--site", str(site), "--remap", f"https://s3.amazonaws.com={server.url}/s3.amazonaws.com",
+                             "--processes", "2", "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "DEBUG" in result.stderr and sum(account.faults_sent.values()) >= 3  # debug was on, and errors were logged
+    assert secret not in result.stdout + result.stderr
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.name == "report.json" for path in written) and any(path.name.startswith("state.sqlite") for path in written)
+    for path in written:
+        assert secret.encode() not in path.read_bytes(), path

@@ -79,7 +79,7 @@ def test_an_export_without_an_issues_csv_is_refused_with_a_reason(tmp_path, mapp
 
 def test_a_file_that_is_not_a_zip_says_so(tmp_path, mappings):
     (tmp_path / "export.zip").write_text("not a zip")
-    with pytest.raises(UserError, match="not a zip"):
+    with pytest.raises(UserError, match="not a readable zip"):
         entries(tmp_path / "export.zip", mappings)
 
 

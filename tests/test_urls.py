@@ -43,6 +43,8 @@ def test_host_scoped_names_only_go_on_their_hosts(mappings):
 def test_protocol_relative_urls_become_https():
     assert absolute("//s3.amazonaws.com/revue/a.png") == "https://s3.amazonaws.com/revue/a.png"
     assert absolute("/images/a.png", "http://site.example/issues/1") == "http://site.example/images/a.png"
+    # read from an http mirror, an email's protocol-relative image still names its https host
+    assert absolute("//s3.amazonaws.com/a.png", "http://127.0.0.1:8000/p/1") == "https://s3.amazonaws.com/a.png"
 
 
 def test_remap_sends_a_prefix_elsewhere_keeping_the_rest():

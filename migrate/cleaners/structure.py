@@ -106,6 +106,25 @@ def _split_paragraph(doc: BeautifulSoup, paragraph: Tag) -> None:
     paragraph.decompose()
 
 
+MAX_DEPTH = 64  # no newsletter nests deeper; the converter recurses once per level
+
+
+def _flatten_deep_nesting(doc: BeautifulSoup, issue: Issue) -> None:
+    """Unwrap elements nested deeper than MAX_DEPTH, keeping their content: hostile or broken
+    HTML (thousands of unclosed tags) must not exhaust the converter's recursion."""
+    depth: dict[int, int] = {}
+    too_deep: list[Tag] = []
+    for el in elements(doc):
+        level = depth.get(id(el.parent), 0) + 1
+        depth[id(el)] = level
+        if level > MAX_DEPTH:
+            too_deep.append(el)
+    for el in reversed(too_deep):
+        el.unwrap()
+    if too_deep:
+        issue.warnings.append(f"its HTML nested {len(too_deep)} element(s) deeper than {MAX_DEPTH} levels; they were unwrapped, their text kept")
+
+
 def _content_sibling(node, forward: bool):
     sibling = node.next_sibling if forward else node.previous_sibling
     while isinstance(sibling, NavigableString) and not sibling.strip():
@@ -166,6 +185,7 @@ class Structure(Cleaner):
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         for node in [n for n in doc.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]:
             node.extract()
+        _flatten_deep_nesting(doc, issue)
 
         # Inline elements the email styled as blocks stand on their own line.
         for el in elements(doc, INLINE_FORMATTING | {"span"}):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
-from bs4 import NavigableString, Tag
+from bs4 import Comment, NavigableString, Tag
 from markdownify import (ATX, BACKSLASH, MarkdownConverter, chomp, should_remove_whitespace_inside,
-                         should_remove_whitespace_outside)
+                         should_remove_whitespace_outside, strip_pre)
 
 from ..dom import BLOCKS, LAYOUT_BLOCKS
 from .sentences import SentenceBreak
+from .shortcode_guard import SHORTCODE_OPENER, Verbatim, guard_shortcode_openers, no_shortcode_opener
 
 _WHITESPACE = re.compile(r"\s+")
 # Text that would start Markdown block syntax when it begins a line.
@@ -33,6 +34,9 @@ _SHORTCODE_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
+_BACKTICK_RUN = re.compile(r"`+")
+# Where a <code> standing alone may become a code block (not in headings, cells or captions).
+_CODE_BLOCK_HOSTS = frozenset({"p", "div", "li", "blockquote", "section", "article", "center", "body", "main", "dd"})
 
 
 def _neighbour_char(node, forward: bool) -> str:
@@ -53,15 +57,25 @@ def _neighbour_char(node, forward: bool) -> str:
     return ""
 
 
+def _text_before(el: Tag) -> str:
+    """The nearest text before an element in document order, wherever it sits ('' when none)."""
+    for node in el.previous_elements:
+        if isinstance(node, NavigableString) and not isinstance(node, Comment) and str(node):
+            return str(node)
+    return ""
+
+
 def _safe_destination(url: str) -> str:
-    """A link destination Markdown reads back unchanged."""
+    """A link destination Markdown reads back unchanged, and Hugo does not take for a shortcode."""
+    if SHORTCODE_OPENER.search(url):
+        url = url.replace("{", "%7B")  # the percent-encoding browsers send for `{` in any case
     if any(ch in url for ch in " ()<>") or not url:
         return "<" + url.replace("<", "%3C").replace(">", "%3E") + ">"
     return url
 
 
 def _safe_title(title: str) -> str:
-    return ' "' + title.replace("\\", "\\\\").replace('"', '\\"') + '"' if title else ""
+    return ' "' + no_shortcode_opener(title.replace("\\", "\\\\").replace('"', '\\"')) + '"' if title else ""
 
 
 class EscapingMixin(MarkdownConverter):
@@ -71,6 +85,8 @@ class EscapingMixin(MarkdownConverter):
         parent_tags = parent_tags or set()
         if isinstance(el, SentenceBreak):
             return "\n"
+        if isinstance(el, Verbatim):
+            return str(el)
         text = str(el)
         if "pre" in parent_tags:
             return text
@@ -98,8 +114,6 @@ class EscapingMixin(MarkdownConverter):
             return text  # most text holds nothing Markdown would act on
         escaped = _ESCAPES.sub(lambda match: "\\" + match.group(0), text)
         escaped = _ENTITY_LIKE.sub(r"\\&", escaped)
-        # Hugo would run "{{<" and "{{%" as shortcodes; an entity keeps them text.
-        escaped = escaped.replace("{{<", "{{&lt;").replace("{{%", "{{&#37;")
         if at_line_start:
             match = _LINE_START.match(escaped)
             if match:
@@ -140,15 +154,76 @@ class LinksMixin(MarkdownConverter):
         if not href:
             return f"{prefix}{text}{suffix}"
         title = el.get("title") or ""
-        if text.replace("\\_", "_").replace("\\*", "*") == href and not title and " " not in href:
+        if (text.replace("\\_", "_").replace("\\*", "*") == href and not title and " " not in href
+                and not _text_before(el).endswith("{")):  # `{{<https://...>` would open a shortcode
             return f"{prefix}<{href}>{suffix}"
         return f"{prefix}[{text}]({_safe_destination(href)}{_safe_title(title)}){suffix}"
 
     def convert_img(self, el, text, parent_tags):
         alt = "".join("\\" + ch if ch in "\\[]*_`" else ch for ch in " ".join((el.get("alt") or "").split()))
+        alt = no_shortcode_opener(alt)
         src = el.get("src") or ""
         title = el.get("title") or ""
         return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"
+
+
+def _fenced(text: str) -> str:
+    """A fenced code block that no line of `text` can close."""
+    longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"\n\n{fence}\n{text}\n{fence}\n\n"
+
+
+def _code_text(el: Tag) -> str:
+    """The text of a code element as it shows outside <pre>: its whitespace collapsed as HTML
+    collapses it, and a new line only where a <br> or a block inside it starts one."""
+    parts: list[str] = []
+    for node in el.descendants:
+        if isinstance(node, Tag):
+            if node.name == "br" or node.name in BLOCKS or node.name in LAYOUT_BLOCKS:
+                parts.append("\n")
+        elif not isinstance(node, Comment):
+            parts.append(_WHITESPACE.sub(" ", str(node)))
+    return "".join(parts)
+
+
+def _alone_in_its_block(el: Tag) -> bool:
+    parent = el.parent
+    if parent is None or parent.name not in _CODE_BLOCK_HOSTS:
+        return False
+    return all(sibling is el or (isinstance(sibling, NavigableString) and not sibling.strip())
+               for sibling in parent.children)
+
+
+class CodeMixin(MarkdownConverter):
+    """Code as Markdown can hold it: a fenced block no line inside can close, and code spans that
+    stay on one line, since a blank line inside a span would end it and free its text as HTML."""
+
+    def convert_pre(self, el, text, parent_tags):
+        if "pre" in parent_tags:
+            return text  # a <pre> inside a <pre> is more of the same text, not a second block
+        text = strip_pre(text)
+        return _fenced(text) if text else ""
+
+    def convert_code(self, el, text, parent_tags):
+        if "_noformat" in parent_tags:
+            return text
+        raw = _code_text(el)
+        if "\n" in raw.strip() and _alone_in_its_block(el):
+            return _fenced(strip_pre(raw))  # a block of code that was marked up without <pre>
+        prefix = " " if raw[:1].isspace() else ""
+        suffix = " " if raw[-1:].isspace() else ""
+        raw = " ".join(line.strip() for line in raw.splitlines() if line.strip()) if "\n" in raw else raw.strip()
+        if not raw:
+            return ""
+        longest = max((len(run) for run in _BACKTICK_RUN.findall(raw)), default=0)
+        delimiter = "`" * (longest + 1)
+        if longest or (raw.startswith(" ") and raw.endswith(" ")):
+            raw = f" {raw} "  # Markdown takes one space off each side of a span that has both
+        return f"{prefix}{delimiter}{raw}{delimiter}{suffix}"
+
+    convert_kbd = convert_code
+    convert_samp = convert_code
 
 
 class CaptionedImagesMixin(MarkdownConverter):
@@ -186,7 +261,8 @@ class EmbedsMixin(MarkdownConverter):
         return f"\n\n{{{{< {name} {args} >}}}}\n\n"
 
 
-class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CaptionedImagesMixin, EmbedsMixin, MarkdownConverter):
+class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CodeMixin, CaptionedImagesMixin, EmbedsMixin,
+                     MarkdownConverter):
     """The converter for an issue body; its options match the reference site's Markdown."""
 
     class Options(MarkdownConverter.DefaultOptions):
@@ -202,5 +278,6 @@ class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CaptionedImagesMi
 
 def to_markdown(doc) -> str:
     """The Markdown of a cleaned issue body, ending in exactly one newline (or empty)."""
+    guard_shortcode_openers(doc)
     text = IssueConverter().convert_soup(doc).strip()
     return text + "\n" if text else ""

@@ -20,6 +20,8 @@ INLINE_EDGE_HOPS = {"a", "strong", "b", "em", "i", "s", "del", "code", "sub", "s
 class SentenceBreak(NavigableString):
     """Whitespace between two sentences, written as a line break."""
 
+    line_break = True
+
 
 def _owner(text: NavigableString) -> Tag | None:
     """The nearest paragraph or quote that owns this text, or None when it must not be split."""

@@ -88,6 +88,10 @@ class Fetcher(ABC):
     platform: ClassVar[str]
     help: ClassVar[str] = ""
 
+    @classmethod
+    def check_source(cls, source: str) -> None:
+        """Refuse a source that cannot be read at all (UserError), before the run writes anything."""
+
     @staticmethod
     def issue_ref(url: str) -> tuple[str, str | None] | None:
         """The issue id (and profile name) an old URL of this platform names, or None: how the

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -13,7 +14,7 @@ import ijson
 from bs4 import BeautifulSoup
 
 from ..errors import UserError
-from ..files import sha256_file
+from ..files import Utf8Stream, first_non_space, sha256_file
 from ..http import FetchError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -30,6 +31,11 @@ class RevueApiFetcher(Fetcher):
     platform = "revue"
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"
+
+    @classmethod
+    def check_source(cls, source: str) -> None:
+        if not source.startswith(("http://", "https://")) and not Path(source).is_file():
+            raise UserError(f"{source} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
@@ -76,17 +82,19 @@ class RevueApiFetcher(Fetcher):
             spool.seek(0)
             yield from self._parse(spool, url)
 
-    def _parse(self, stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
-        first = stream.read(1)
-        while first and first.isspace():
-            first = stream.read(1)
-        if first != b"[":
+    def _parse(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
+        # JSON must be UTF-8, but a saved body may not be: re-encode rather than lose the rest.
+        text = Utf8Stream(raw_stream)
+        stream = io.BufferedReader(text)
+        if first_non_space(stream) != b"[":
             raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
-        stream.seek(stream.tell() - 1)
         order = 0
         try:
             for order, raw in enumerate(ijson.items(stream, "item", use_float=True)):
-                yield self._issue(raw, order, ref)
+                issue = self._issue(raw, order, ref)
+                if text.replaced and isinstance(issue, Issue) and any("\ufffd" in (v or "") for v in (issue.title, issue.html)):
+                    issue.warnings.append("the source had bytes that are not text in its encoding; they show as \ufffd")
+                yield issue
         except ijson.JSONError as exc:
             yield SourceProblem(f"{ref} after entry {order}", f"the JSON is broken ({exc}); the entries after this point could not be read", order + 1)
 

@@ -14,69 +14,38 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import zipfile
 from collections import defaultdict
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Iterator
 
 import ijson
 from bs4 import BeautifulSoup, Tag
 
+from ..archives import ArchiveFiles
 from ..errors import UserError
+from ..files import Utf8Stream
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
 from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
-MAX_RATIO = 200  # an entry that inflates more than this is a zip bomb, not an export
+# A long description is still an issue's description; the run's max_issue_mb judges its size.
+CSV_FIELD_BYTES = 64 * 1024 * 1024
 
 
-class ExportFiles:
-    """The export's files, from a folder or read straight out of a zip (nothing is extracted)."""
-
-    def __init__(self, source: Path):
-        self.source = source
-        self._zip: zipfile.ZipFile | None = None
-        if source.is_file():
-            try:
-                self._zip = zipfile.ZipFile(source)
-            except zipfile.BadZipFile:
-                raise UserError(f"{source} is not a zip file; give --source the Revue export zip or the folder it unpacks to.") from None
-            self.names = [i.filename for i in self._zip.infolist() if not i.is_dir()]
-        elif source.is_dir():
-            self.names = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
-        else:
-            raise UserError(f"{source} does not exist; give --source the Revue export zip or its folder.")
-
-    def find(self, prefix: str, suffix: str) -> str | None:
-        matches = sorted(n for n in self.names
-                         if PurePosixPath(n).name.lower().startswith(prefix) and n.lower().endswith(suffix)
-                         and not PurePosixPath(n).name.startswith("."))
-        return matches[0] if matches else None
-
-    def open(self, name: str) -> IO[bytes]:
-        if self._zip is None:
-            return open(self.source / name, "rb")
-        info = self._zip.getinfo(name)
-        if info.file_size > MAX_MEMBER_BYTES or (info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 10 * 1024 * 1024):
-            raise UserError(f"{self.source}: {name} would inflate to {info.file_size} bytes, which no Revue export does; check the zip.")
-        return self._zip.open(info)
-
-    def digest(self, names: list[str]) -> str:
-        """One SHA-256 over the named files, to tell whether the export changed since last time."""
-        digest = hashlib.sha256()
-        for name in names:
-            digest.update(name.encode("utf-8") + b"\0")
-            with self.open(name) as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        return digest.hexdigest()
-
-    def close(self) -> None:
-        if self._zip is not None:
-            self._zip.close()
+def _rows(reader: csv.DictReader, name: str):
+    """The CSV's rows; a row the csv module cannot read ends them with a SourceProblem saying where."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield SourceProblem(f"{name} line {reader.line_num}", f"the CSV cannot be read from here on ({exc}); "
+                                "the rows after it are missing: repair the file and run again", reader.line_num)
+            return
+        yield row
 
 
 @register
@@ -86,13 +55,27 @@ class RevueExportFetcher(Fetcher):
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue account export: the zip, or the folder with issues*.csv and items*.json"
 
-    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
-        files = ExportFiles(Path(self.source))
+    @classmethod
+    def check_source(cls, source: str) -> None:
+        # A hostile zip is refused on opening, a damaged one on reading: both before anything is written.
+        files = ArchiveFiles(Path(source), what="Revue export")
         try:
-            issues_csv = files.find("issues", ".csv")
-            items_json = files.find("items", ".json")
-            if issues_csv is None:
-                raise UserError(f"{self.source} has no issues CSV (a file named issues*.csv); give --source the zip or folder of a Revue account export.")
+            issues_csv, items_json = cls._members(files, source)
+            files.verify([issues_csv] + ([items_json] if items_json else []))
+        finally:
+            files.close()
+
+    @staticmethod
+    def _members(files: ArchiveFiles, source: str) -> tuple[str, str | None]:
+        issues_csv = files.find("issues", ".csv")
+        if issues_csv is None:
+            raise UserError(f"{source} has no issues CSV (a file named issues*.csv); give --source the zip or folder of a Revue account export.")
+        return issues_csv, files.find("items", ".json")
+
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
+        files = ArchiveFiles(Path(self.source), what="Revue export")
+        try:
+            issues_csv, items_json = self._members(files, self.source)
             ref = str(Path(self.source).resolve())
             body_hash = files.digest([issues_csv] + ([items_json] if items_json else []))
             if self.context.unchanged_body(ref, body_hash):
@@ -115,8 +98,10 @@ class RevueExportFetcher(Fetcher):
     # ------------------------------------------------------------------ reading
     @staticmethod
     def _read_items(handle: IO[bytes], name: str, out: dict[str, list[dict]], problems: list[SourceProblem]) -> None:
+        # JSON must be UTF-8; bytes that are not become U+FFFD (and a warning on their issue)
+        # rather than losing every item after them.
         try:
-            for i, item in enumerate(ijson.items(handle, "item", use_float=True)):
+            for i, item in enumerate(ijson.items(io.BufferedReader(Utf8Stream(handle)), "item", use_float=True)):
                 if isinstance(item, dict) and item.get("issue_id") is not None:
                     issue_id = item["issue_id"]
                     out[str(int(issue_id)) if isinstance(issue_id, float) else str(issue_id)].append(item)
@@ -126,13 +111,18 @@ class RevueExportFetcher(Fetcher):
             problems.append(SourceProblem(name, f"the JSON is broken ({exc}); items after the break are missing"))
 
     def _read_issues(self, handle: IO[bytes], name: str, items: dict[str, list[dict]]) -> Iterator[Issue | SourceProblem]:
-        text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+        # Utf8Stream honours a UTF-16 byte order mark, as spreadsheet programs write.
+        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
+        text = io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
         reader = csv.DictReader(text)
         order = -1
         missing = {"id", "subject"} - set(reader.fieldnames or [])
         if missing:
             raise UserError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; give --source a Revue account export, whose issues CSV has them.")
-        for order, row in enumerate(reader):
+        for order, row in enumerate(_rows(reader, name)):
+            if isinstance(row, SourceProblem):
+                yield row
+                return
             ref = f"{name} row {order + 2}"
             extra = row.pop(None, None)  # csv puts the values of a row longer than the header here
             issue_id = (row.get("id") or "").strip()
@@ -160,6 +150,8 @@ class RevueExportFetcher(Fetcher):
         issue = Issue(platform=self.platform, source_id=issue_id, html="", source_ref=ref, order=order, source_hash=digest)
         issue.html = body.decode_contents()
         issue.title = clean_title(row.get("subject"), self.mapping, decode_entities=True)
+        if "\ufffd" in issue.html or "\ufffd" in (issue.title or ""):
+            issue.warnings.append("the export had bytes that are not text in its encoding; they show as \ufffd")
         issue.number = number_from_text(issue.title)
         preheader = (row.get("preheader") or "").strip()
         if preheader:

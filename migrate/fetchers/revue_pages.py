@@ -44,6 +44,11 @@ class RevuePagesFetcher(Fetcher):
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue public pages: a saved page, a folder of them, an issue URL or a profile archive URL"
 
+    @classmethod
+    def check_source(cls, source: str) -> None:
+        if not source.startswith(("http://", "https://")) and not Path(source).exists():
+            raise UserError(f"{source} does not exist; give --source a saved Revue page, a folder of pages, or a URL.")
+
     def __init__(self, source: str, context):
         super().__init__(source, context)
         self.reader = PageReader(self.mapping)
