@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import RunOptions, load_config
+from .config import RunOptions, load_config, parse_platform_option
 from .errors import UserError
 from .urls import Remap
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--site", type=Path, help="the Hugo site folder to write (default: output/)")
     source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
     source_options.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
+    source_options.add_argument("--platform-option", action="append", default=[], metavar="NAME=VALUE",
+                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     source_options.add_argument("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
@@ -86,6 +88,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         options.mappings_dir = args.mappings
     options.remaps.extend(Remap.parse(spec) for spec in args.remap)
     options.allow_hosts.extend(args.allow_host)
+    options.platform_options.update(parse_platform_option(spec) for spec in args.platform_option)
     options.dry_run = args.dry_run
     if args.sentence_per_line:
         options.sentence_per_line = True

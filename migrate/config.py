@@ -38,7 +38,21 @@ class RunOptions:
     attempts: int = 4
     profile: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
+    # Options of the chosen platform's fetcher (each fetcher lists its own in `platform_options`).
+    platform_options: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+
+
+def _option_text(value) -> str:
+    """A platform option's value as the command line would give it."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def parse_platform_option(spec: str) -> tuple[str, str]:
+    name, sep, value = spec.partition("=")
+    if not sep or not name.strip():
+        raise UserError(f"--platform-option {spec!r} needs the form NAME=VALUE, for example drafts=skip.")
+    return name.strip(), value.strip()
 
 
 def megabytes(amount: float) -> int:
@@ -69,7 +83,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "retries": ("attempts", (int,), None),
     "profile": ("profile", (str,), None),
 }
-_LISTS = {"remap", "allow_hosts", "old_hosts", "overrides"}
+_LISTS = {"remap", "allow_hosts", "old_hosts", "overrides", "platform_options"}
 
 
 def load_config(path: Path, options: RunOptions) -> set[str]:
@@ -112,6 +126,12 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
                 problems.add(key, "must be a list of host names")
             else:
                 getattr(options, key).extend(value)
+        elif key == "platform_options":
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+                                                      for k, v in value.items()):
+                problems.add(key, "must map option names to plain values, such as `drafts: skip`")
+            else:
+                options.platform_options.update({k: _option_text(v) for k, v in value.items()})
         elif key == "overrides":
             if isinstance(value, str):
                 override_path = (path.parent / value)

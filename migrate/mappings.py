@@ -9,7 +9,7 @@ import datetime as dt
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import soupsieve
 import yaml
@@ -180,6 +180,20 @@ class ClosestRule:
     closest: str
 
 
+# Sections of a platform mapping that a platform's own modules define: name -> loader. A loader
+# takes the section's YAML value, where it is (for messages) and the problems list, and returns
+# the parsed section; so a new platform adds its data without this module knowing it.
+SectionLoader = Callable[[Any, str, "Problems"], Any]
+SECTIONS: dict[str, SectionLoader] = {}
+
+
+def register_section(name: str) -> Callable[[SectionLoader], SectionLoader]:
+    def add(loader: SectionLoader) -> SectionLoader:
+        SECTIONS[name] = loader
+        return loader
+    return add
+
+
 @dataclass
 class PlatformMapping:
     name: str
@@ -196,9 +210,13 @@ class PlatformMapping:
     dead_redirectors: list[str] = field(default_factory=list)
     leftover_links: list[str] = field(default_factory=list)
     leftover_text: list[str] = field(default_factory=list)
+    sections: dict[str, Any] = field(default_factory=dict)   # the registered sections it has
 
     def field_selectors(self, name: str) -> list[FieldSelector]:
         return list(self.pages.get(name, []))
+
+    def section(self, name: str, default: Any = None) -> Any:
+        return self.sections.get(name, default)
 
 
 _PAGE_FIELDS = {"title", "canonical", "date", "number"}
@@ -213,8 +231,11 @@ def _load_platform(path: Path, problems: Problems) -> PlatformMapping | None:
     where = f"platforms/{path.name}"
     _check_keys(data, {"platform", "hosts", "title_suffixes", "generic_titles", "pages", "blocks",
                        "link_domain_lines", "chrome", "pixels", "embed_hosts", "dead_redirectors",
-                       "leftovers"}, where, problems)
+                       "leftovers"} | set(SECTIONS), where, problems)
     mapping = PlatformMapping(name=str(data.get("platform") or path.stem))
+    for name, loader in sorted(SECTIONS.items()):
+        if name in data:
+            mapping.sections[name] = loader(data[name], f"{where} {name}", problems)
     mapping.hosts = _string_list(data.get("hosts"), f"{where} hosts", problems)
     mapping.title_suffixes = _string_list(data.get("title_suffixes"), f"{where} title_suffixes", problems)
     mapping.generic_titles = _string_list(data.get("generic_titles"), f"{where} generic_titles", problems)
@@ -386,6 +407,9 @@ class Mappings:
 def load_mappings(root: Path | None = None) -> Mappings:
     """Read and validate the whole mappings folder, raising ConfigError with every problem."""
     from .cleaners import CLEANERS  # the chain may name only registered cleaners
+    from .fetchers import platform_names
+
+    platform_names()  # every fetcher module imported, so the sections they register are known
 
     root = Path(root) if root else DEFAULT_MAPPINGS
     if not root.is_dir():

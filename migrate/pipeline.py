@@ -89,6 +89,14 @@ def source_identity(source: str) -> str:
     return str(Path(source).resolve())
 
 
+def check_platform_options(fetcher_class, given: dict[str, str]) -> None:
+    known = fetcher_class.platform_options
+    for name in sorted(given):
+        if name not in known:
+            offer = f"it has: {', '.join(sorted(known))}" if known else "it has none"
+            raise UserError(f"{name!r} is not an option of --platform {fetcher_class.name} ({offer}); remove it or check its spelling.")
+
+
 def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
     """What, besides the source, decides an issue's output: the tool's version, the mappings
     folder's files and the options that shape the Markdown. A change re-renders every issue."""
@@ -97,7 +105,7 @@ def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
         digest.update(str(path.relative_to(mappings.root)).encode() + b"\0" + path.read_bytes())
     shaping = {name: getattr(options, name) for name in (
         "platform", "section", "path_template", "number_width", "sentence_per_line", "date_format", "embeds",
-        "download_images", "images_dir", "images_url", "profile", "old_hosts")}
+        "download_images", "images_dir", "images_url", "profile", "old_hosts", "platform_options")}
     shaping["overrides"] = {k: {f: str(v) for f, v in sorted(fields.items())} for k, fields in sorted(options.overrides.by_key.items())}
     digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -127,7 +135,9 @@ class Migration:
         site = Path(options.site)
         if site.exists() and not site.is_dir():
             raise UserError(f"--site {site} is a file; give it a folder (it is created when missing).")
-        get_fetcher(options.platform).check_source(options.source)  # before anything is written
+        fetcher_class = get_fetcher(options.platform)
+        check_platform_options(fetcher_class, options.platform_options)
+        fetcher_class.check_source(options.source)  # before anything is written
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
@@ -172,7 +182,8 @@ class Migration:
         renderer = Renderer(spec, self.mappings, self.images, registry,
                             default_processes() if options.processes is None else options.processes)
         cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
-        context = FetchContext(self.client, self.mappings, options.concurrency, {"profile": options.profile},
+        context = FetchContext(self.client, self.mappings, options.concurrency,
+                               {"profile": options.profile, **options.platform_options},
                                conditional=conditional, cache=cache, offload=renderer.offload,
                                wants=(lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True))
         fetcher = fetcher_class(options.source, context)

@@ -43,6 +43,8 @@ def test_a_failed_image_makes_the_exit_status_non_zero_but_the_issue_is_written(
     (["run", "--platform", "revue-pages", "--source", "x", "--remap", "oops"], "FROM=TO"),
     (["run", "--platform", "revue-pages", "--source", "x", "--config", "/no/such.yaml"], "config file"),
     (["run", "--platform", "revue-pages", "--source", "x", "--concurrency", "0"], "--concurrency"),
+    (["run", "--platform", "revue-pages", "--source", "x", "--platform-option", "drafts"], "NAME=VALUE"),
+    (["run", "--platform", "revue-pages", "--source", "x", "--platform-option", "drafts=skip"], "is not an option of"),
 ])
 def test_user_errors_are_one_sentence_without_a_traceback(args, says, capsys, tmp_path):
     status, out, err = run_cli(*args, "--site", str(tmp_path / "site"), capsys=capsys)

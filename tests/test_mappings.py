@@ -76,3 +76,35 @@ def test_a_bad_config_lists_every_problem(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(config, RunOptions())
     assert len(caught.value.problems) == 7
+
+
+def test_a_platform_module_can_add_its_own_validated_section(tmp_path, monkeypatch):
+    from migrate import mappings as module
+
+    def load_footnotes(value, where, problems):
+        if not isinstance(value, dict) or "anchor" not in value:
+            problems.add(where, "must be a mapping with `anchor:`")
+            return None
+        return value
+
+    monkeypatch.setitem(module.SECTIONS, "footnotes", load_footnotes)
+    root = copy_mappings(tmp_path)
+    platform = root / "platforms" / "revue.yaml"
+    platform.write_text(platform.read_text() + "\nfootnotes: {anchor: a.footnote-anchor}\n")
+    assert load_mappings(root).platform("revue").section("footnotes") == {"anchor": "a.footnote-anchor"}
+    platform.write_text(platform.read_text() + "\nfootnotes: [wrong]\n")
+    with pytest.raises(ConfigError, match="footnotes: must be a mapping with `anchor:`"):
+        load_mappings(root)
+
+
+def test_platform_options_come_from_the_config_and_unknown_ones_are_refused(tmp_path):
+    from migrate.fetchers import get_fetcher
+    from migrate.pipeline import check_platform_options
+
+    config = tmp_path / "migrate.yaml"
+    config.write_text("platform_options:\n  drafts: skip\n  limit: 3\n  keep: true\n")
+    options = RunOptions()
+    load_config(config, options)
+    assert options.platform_options == {"drafts": "skip", "limit": "3", "keep": "true"}
+    with pytest.raises(UserError, match=r"'drafts' is not an option of --platform revue-api \(it has none\)"):
+        check_platform_options(get_fetcher("revue-api"), options.platform_options)

@@ -87,6 +87,9 @@ class Fetcher(ABC):
     name: ClassVar[str]
     platform: ClassVar[str]
     help: ClassVar[str] = ""
+    # The options this fetcher reads from context.options (`--platform-option NAME=VALUE`, or
+    # `platform_options:` in the config): name -> what it does. Any other name is refused.
+    platform_options: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def check_source(cls, source: str) -> None:
