@@ -152,6 +152,14 @@ class TestBadFeeds:
         problem = next(e for e in entries(feed, mappings) if isinstance(e, SourceProblem))
         assert "no guid" in problem.reason
 
+    def test_a_relative_link_still_gives_its_path_as_the_alias(self, tmp_path, mappings):
+        feed = tmp_path / "feed.xml"
+        feed.write_text('<feed xmlns="http://www.w3.org/2005/Atom"><link rel="alternate" href=""/><entry><title>Hi</title>'
+                        '<link rel="alternate" href="/beginnings/"/><id>/beginnings</id><published>2014-12-14T09:24:30-08:00</published>'
+                        '<content type="html">&lt;p&gt;Hello&lt;/p&gt;</content></entry></feed>')
+        entry = next(e for e in entries(feed, mappings) if isinstance(e, Issue))
+        assert [p.path for p in entry.old_paths] == ["/beginnings/"] and entry.old_urls == [] and entry.slug == "beginnings"
+
     def test_a_link_with_only_a_query_gets_no_alias_and_a_warning(self, tmp_path, mappings):
         feed = tmp_path / "feed.xml"
         feed.write_text('<rss version="2.0"><channel><item><title>Old post</title><link>https://blog.example/?p=42</link>'

@@ -257,10 +257,12 @@ class FeedFetcher(Fetcher):
         except ValueError:
             issue.warnings.append(f"its link {link[:80]!r} is not a URL")
             return
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        relative = not parts.scheme and not parts.netloc and link.startswith("/")
+        if not relative and (parts.scheme not in ("http", "https") or not parts.hostname):
             issue.warnings.append(f"its link {link[:80]!r} is not an http(s) URL; it is not kept as an alias")
             return
-        issue.old_urls.append(link)
+        if not relative:  # a path alone (the feed named no site) still gives the alias
+            issue.old_urls.append(link)
         segments = [s for s in parts.path.split("/") if s]
         if not segments:
             why = f"only a query ({parts.query[:40]}) and no path" if parts.query else "no path"
