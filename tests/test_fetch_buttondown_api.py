@@ -208,6 +208,19 @@ class TestWholeRun:
         assert not [f for f in check_site(tmp_path / "site") if f.rule == "unsafe"]
         assert "onerror" not in text and "<iframe" not in text and "<svg" not in text and "{{<" not in text
 
+    def test_template_tags_filled_in_per_reader_go_but_code_keeps_them(self, tmp_path):
+        email = {**emails()[0], "body": ("Hi {{ subscriber.metadata.first_name }}, welcome back.\n\n"
+                                         "{% if subscriber.tags %}Thanks for reading.{% endif %}\n\n"
+                                         "In Jinja you write `{{ name }}`.\n\n[Unsubscribe]({{ unsubscribe_url }})\n")}
+        saved = tmp_path / "emails.json"
+        saved.write_text(json.dumps([email]))
+        report = migrate("buttondown-api", saved, tmp_path / "site", download_images=False)
+        text = read_issue(tmp_path / "site", "012.md")
+        assert "Hi , welcome back." in text and "Thanks for reading." in text and "`{{ name }}`" in text
+        assert "subscriber" not in text and "unsubscribe_url" not in text and "{%" not in text
+        assert check_site(tmp_path / "site") == []
+        assert any("template tag" in w for w in report.issues[0]["warnings"])
+
     def test_the_key_never_reaches_the_log_the_report_or_any_file(self, api, tmp_path, caplog):
         caplog.set_level(logging.DEBUG)
         api.fail(1, 429, Retry_After="0")
