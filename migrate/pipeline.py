@@ -36,7 +36,7 @@ from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
 from .mappings import Mappings, load_mappings
-from .record import Issue, SourceProblem, Unchanged
+from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
@@ -178,7 +178,10 @@ class Migration:
                           list_images=options.dry_run and options.download_images)
         registry = IssueRegistry(fetcher_class.issue_ref)
         registry.add_rows(list(known.values()))
-        registry.add_hosts(options.old_hosts, [options.profile] if options.profile else [])
+        # The platform's own hosts count from the start (their URLs name the newsletter's profile,
+        # which the registry checks), so a link to an issue not reached yet is known as one.
+        registry.add_hosts(options.old_hosts + self.mappings.platform(fetcher_class.platform).hosts,
+                           [options.profile] if options.profile else [])
         renderer = Renderer(spec, self.mappings, self.images, registry,
                             default_processes() if options.processes is None else options.processes)
         cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
@@ -258,6 +261,8 @@ class Migration:
                         seen.update(matches)
                         if not matches and entry.source_id is None:
                             listing_complete = False
+                    elif isinstance(entry, SourceNote):
+                        report.add_note(entry)
                     elif isinstance(entry, Unchanged):
                         if entry.whole_source:
                             present = [source_id for source_id in listed if not known[source_id].gone]

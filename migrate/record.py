@@ -94,3 +94,12 @@ class Unchanged:
 
     source_ref: str
     whole_source: bool = False
+
+
+@dataclass
+class SourceNote:
+    """What the author should know about the source as a whole (a feed holds only its latest
+    items): reported as a warning of the run, changing nothing."""
+
+    source_ref: str
+    message: str

@@ -35,12 +35,16 @@ class IssueRegistry:
 
     def add(self, source_id: str, old_urls: list[str], output_path: str) -> None:
         with self._lock:
-            self._urls[source_id] = site_url(output_path)
+            new_url = self._urls[source_id] = site_url(output_path)
             for url in old_urls:
                 self._hosts.add(_host(url))
                 ref = self.issue_ref(url)
-                if ref and ref[1]:
-                    self._profiles.add(ref[1])
+                if ref:
+                    # A platform whose URLs name something else than the source's id (a slug)
+                    # finds the issue by what its URLs name too.
+                    self._urls[ref[0]] = new_url
+                    if ref[1]:
+                        self._profiles.add(ref[1])
 
     def add_hosts(self, hosts: list[str], profiles: list[str]) -> None:
         """Old hosts and profile names the configuration declares (an export states none)."""

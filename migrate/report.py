@@ -17,7 +17,7 @@ from typing import Iterator
 
 from . import __version__
 from .files import atomic_write_stream
-from .record import Issue, SourceProblem
+from .record import Issue, SourceNote, SourceProblem
 
 REPORT_PATH = ".migrate/report.json"
 ACTIONS = ("written", "unchanged", "conflict", "would-write")
@@ -84,6 +84,7 @@ class RunReport:
         self.problems: list[dict] = []
         self.skipped: list[dict] = []
         self.gone: list[dict] = []
+        self.notes: list[dict] = []   # warnings about the source as a whole
         self.images_downloaded = 0
         self.up_to_date = 0
         self.temporary_files_removed = 0
@@ -115,6 +116,9 @@ class RunReport:
 
     def add_problem(self, problem: SourceProblem) -> None:
         self.problems.append({"order": problem.order, "source": problem.source_ref, "reason": problem.reason})
+
+    def add_note(self, note: SourceNote) -> None:
+        self.notes.append({"source": note.source_ref, "warning": note.message})
 
     def add_skipped(self, issue: Issue) -> None:
         self.skipped.append({"order": issue.order, "id": issue.source_id, "title": issue.title,
@@ -174,7 +178,7 @@ class RunReport:
             "tracking_parameters_removed": c["tracking"],
             "links_between_issues_rewritten": c["links"],
             "inferred_old_paths": c["inferred"],
-            "warnings": c["warnings"],
+            "warnings": c["warnings"] + len(self.notes),
         }
 
     # ------------------------------------------------------------------ writing
@@ -189,7 +193,7 @@ class RunReport:
         yield ("\n  ]" if self._counts["issues"] else "]") + ",\n"
         tail = {"skipped": sorted(self.skipped, key=lambda i: i["order"]),
                 "problems": sorted(self.problems, key=lambda i: i["order"]),
-                "gone_from_source": self.gone}
+                "gone_from_source": self.gone, "source_warnings": self.notes}
         yield json.dumps(tail, indent=2, ensure_ascii=False)[2:] + "\n"
 
     def to_json(self) -> str:
@@ -221,6 +225,8 @@ class RunReport:
             out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
+        for note in self.notes:
+            out.append(f"WARNING {note['source']}: {note['warning']}")
         for item in self.gone:
             out.append(f"GONE id {item['id']} ({item['output']}): no longer at the source; the file is kept")
         for problem in sorted(self.problems, key=lambda p: p["order"]):

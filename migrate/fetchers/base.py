@@ -90,6 +90,8 @@ class Fetcher(ABC):
     # The options this fetcher reads from context.options (`--platform-option NAME=VALUE`, or
     # `platform_options:` in the config): name -> what it does. Any other name is refused.
     platform_options: ClassVar[dict[str, str]] = {}
+    # The source used when none is given (an API's public base URL), or None: --source is needed.
+    default_source: ClassVar[str | None] = None
 
     @classmethod
     def check_source(cls, source: str) -> None:

@@ -1,0 +1,74 @@
+"""Template tags a platform fills in per reader leave the text: Buttondown renders each body as a
+Django template, so `{{ subscriber.metadata.first_name }}` or `{% if subscriber.tags %}` showed
+every reader something else, and the archive nothing of the tag itself.
+
+The tags are found in text nodes (never inside code or pre, where they are what the author
+showed), by the patterns in the platform mapping's `template_tags` section; a link whose whole
+address is a tag (`{{ unsubscribe_url }}`) keeps its text only. A platform without the section
+has nothing to do here.
+"""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, NavigableString
+
+from ..dom import attr_text, elements
+from ..errors import NotConfigured
+from ..mappings import Problems, _check_keys, _string_list, register_section
+from ..record import Issue
+from .base import CleanContext, Cleaner, register
+
+SECTION = "template_tags"
+VERBATIM = {"code", "pre", "kbd", "samp"}
+
+
+@register_section(SECTION)
+def load_template_tags(value, where: str, problems: Problems) -> re.Pattern | None:
+    if not isinstance(value, dict):
+        problems.add(where, "must be a mapping with `patterns:` (regular expressions)")
+        return None
+    _check_keys(value, {"patterns"}, where, problems)
+    patterns = _string_list(value.get("patterns"), f"{where}.patterns", problems)
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    except re.error as exc:
+        problems.add(f"{where}.patterns", f"holds an invalid regular expression ({exc})")
+        return None
+
+
+@register
+class TemplateTags(Cleaner):
+    name = "template_tags"
+
+    @classmethod
+    def from_config(cls, options: dict, context: CleanContext) -> "TemplateTags":
+        pattern = context.platform.section(SECTION)
+        if pattern is None:
+            raise NotConfigured(f"the platform's mapping has no {SECTION} section")
+        return cls(context, pattern=pattern, **options)
+
+    def __init__(self, context, pattern: re.Pattern, **options):
+        super().__init__(context, **options)
+        self.pattern = pattern
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        removed: list[str] = []
+        for a in elements(doc, {"a"}):
+            href = attr_text(a, "href")
+            if href and self.pattern.fullmatch(href):
+                removed.append(href)
+                a.unwrap()
+        for node in list(doc.descendants):
+            if not isinstance(node, NavigableString) or type(node) is not NavigableString:
+                continue  # comments, CDATA and the like are not text a reader sees
+            if any(parent.name in VERBATIM for parent in node.parents):
+                continue
+            text = str(node)
+            found = self.pattern.findall(text)
+            if found:
+                removed.extend(found)
+                node.replace_with(self.pattern.sub("", text))
+        if removed:
+            shown = ", ".join(dict.fromkeys(tag.strip() for tag in removed))
+            issue.warnings.append(f"{len(removed)} template tag(s) the platform filled in for each reader were removed: {shown[:200]}")

@@ -1,0 +1,224 @@
+"""`buttondown-export`: Buttondown's export, a zip or the folder it unpacks to.
+
+The export lists the emails in `emails.json` (an array of email objects, or an object with
+`results`) or `emails.csv` (one row per email, the API's field names as columns), and holds each
+body as `emails/<slug>.md` (or `emails/<id>.md`). A body file may open with YAML front matter
+holding the email's fields, as Buttondown's own tools write it; those fill what the listing
+leaves out. A listed email without a body, and a body no row lists (and whose front matter does
+not say what it is), are reported, never dropped silently.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path, PurePosixPath
+from typing import IO, Iterator
+
+import ijson
+import yaml
+
+from ..archives import ArchiveFiles
+from ..errors import UserError
+from ..files import Utf8Stream, first_non_space
+from ..record import Issue, SourceProblem, Unchanged
+from .base import Fetcher, register
+from .buttondown import (PLATFORM_OPTIONS, buttondown_issue_ref, drafts_option, email_issue, render_body, username_in,
+                         with_username)
+
+INDEX_NAMES = ("emails.json", "emails.csv")
+CSV_FIELD_BYTES = 64 * 1024 * 1024
+WHAT = "Buttondown export"
+
+
+def _members(files: ArchiveFiles, source: str) -> tuple[str | None, dict[str, str]]:
+    """The listing (emails.json before emails.csv) and the body files by their stem."""
+    indexes = sorted((n for n in files.names if PurePosixPath(n).name.lower() in INDEX_NAMES),
+                     key=lambda n: (len(PurePosixPath(n).parts), INDEX_NAMES.index(PurePosixPath(n).name.lower()), n))
+    bodies: dict[str, str] = {}
+    for name in sorted(files.names):
+        path = PurePosixPath(name)
+        if path.suffix.lower() == ".md" and len(path.parts) >= 2 and path.parts[-2].lower() == "emails" \
+                and not path.name.startswith("."):
+            bodies.setdefault(path.stem, name)
+    if not indexes and not bodies:
+        raise UserError(f"{source} holds no emails.json, emails.csv or emails/*.md; give --source the zip "
+                        "(or its unpacked folder) from Buttondown's Settings > Exports.")
+    return (indexes[0] if indexes else None), bodies
+
+
+def _front_matter(text: str) -> tuple[dict, str, str | None]:
+    """A body file's YAML front matter (as fields), the body after it, and why the front matter
+    could not be read (None when it could, or there is none)."""
+    if not text.startswith(("---\n", "---\r\n")):
+        return {}, text, None
+    lines = text.splitlines(keepends=True)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == "---":
+            head, body = "".join(lines[1:index]), "".join(lines[index + 1:])
+            try:
+                fields = yaml.safe_load(head)
+            except yaml.YAMLError as exc:
+                return {}, body, f"its front matter is not valid YAML ({getattr(exc, 'problem', exc)}); it was left out"
+            if fields is None:
+                return {}, body, None
+            if not isinstance(fields, dict):
+                return {}, body, "its front matter is not a mapping of fields; it was left out"
+            return {str(k): v for k, v in fields.items()}, body, None
+    return {}, text, None
+
+
+@register
+class ButtondownExportFetcher(Fetcher):
+    name = "buttondown-export"
+    platform = "buttondown"
+    issue_ref = staticmethod(buttondown_issue_ref)
+    platform_options = PLATFORM_OPTIONS
+    help = "Buttondown export: the zip, or the folder with emails.json or emails.csv and emails/<slug>.md"
+
+    @classmethod
+    def check_source(cls, source: str) -> None:
+        # A hostile zip is refused on opening, a damaged one on reading: both before anything is written.
+        files = ArchiveFiles(Path(source), what=WHAT)
+        try:
+            index, bodies = _members(files, source)
+            files.verify(([index] if index else []) + sorted(bodies.values()))
+            if index and index.lower().endswith(".csv"):
+                with files.open(index) as handle:
+                    _csv_reader(handle, index)
+        finally:
+            files.close()
+
+    def __init__(self, source: str, context):
+        super().__init__(source, context)
+        drafts_option(context.options, self.name)
+
+    def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
+        files = ArchiveFiles(Path(self.source), what=WHAT)
+        try:
+            index, bodies = _members(files, self.source)
+            ref = str(Path(self.source).resolve())
+            digest = files.digest(([index] if index else []) + sorted(bodies.values()))
+            if self.context.unchanged_body(ref, digest):
+                yield Unchanged(ref, whole_source=True)
+                return
+            self.context.remember(ref, body_hash=digest)
+            used: set[str] = set()
+            usernames: set[str] = set()
+            order = -1
+            if index:
+                with files.open(index) as handle:
+                    rows = _json_rows(handle, index) if index.lower().endswith(".json") else _csv_rows(handle, index)
+                    for order, (where, raw) in enumerate(rows):
+                        if isinstance(raw, SourceProblem):
+                            raw.order = order
+                            yield raw
+                            continue
+                        usernames.update(filter(None, [username_in(raw)]))
+                        if self.context.wants(where):
+                            yield self._listed(files, bodies, used, raw, where, order)
+                        else:
+                            used.update(_body_names(bodies, raw))
+            for stem, name in sorted(bodies.items()):
+                if name in used:
+                    continue
+                order += 1
+                if self.context.wants(name):
+                    yield self._unlisted(files, name, stem, index, order, with_username(self.context.options, usernames))
+        finally:
+            files.close()
+
+    # ------------------------------------------------------------------ one email
+    def _listed(self, files, bodies, used, raw, where: str, order: int) -> Issue | SourceProblem:
+        if not isinstance(raw, dict):
+            return SourceProblem(where, "the entry is not an object with an email's fields", order)
+        raw = dict(raw)
+        names = _body_names(bodies, raw)
+        email_id = str(raw.get("id") or raw.get("slug") or "").strip() or None
+        if names:
+            used.update(names)
+            fields, body, trouble = self._read_body(files, names[0])
+            for key, value in fields.items():
+                if raw.get(key) in (None, ""):
+                    raw[key] = value
+        elif isinstance(raw.get("body"), str):
+            body, trouble = raw.pop("body"), None
+        else:
+            looked = " or ".join(f"emails/{s}.md" for s in _stems(raw)) or "emails/<slug>.md"
+            return SourceProblem(where, f"the email is listed but its body is not in the export (no {looked})", order, email_id)
+        issue = email_issue(raw, body, mapping=self.mapping, options=self.context.options, where=where, order=order,
+                            source_ref=where, render=lambda text: self.context.offload(render_body, text))
+        if isinstance(issue, Issue) and trouble:
+            issue.warnings.append(f"{names[0]}: {trouble}")
+        return issue
+
+    def _unlisted(self, files, name: str, stem: str, index: str | None, order: int, options: dict) -> Issue | SourceProblem:
+        fields, body, trouble = self._read_body(files, name)
+        listing = index or "a listing"
+        if not fields.get("subject") and not fields.get("id"):
+            why = f" ({trouble})" if trouble else ""
+            return SourceProblem(name, f"this body is in no row of {listing}, and has no front matter saying which email it is{why}", order)
+        fields.setdefault("slug", stem)
+        issue = email_issue(fields, body, mapping=self.mapping, options=options, where=name, order=order,
+                            source_ref=name, render=lambda text: self.context.offload(render_body, text))
+        if isinstance(issue, Issue) and index:
+            issue.warnings.append(f"{name} is in no row of {index}; its own front matter was used")
+        return issue
+
+    @staticmethod
+    def _read_body(files: ArchiveFiles, name: str) -> tuple[dict, str, str | None]:
+        with files.open(name) as handle:
+            stream = Utf8Stream(handle)
+            text = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", newline="").read()
+        fields, body, trouble = _front_matter(text)
+        if stream.replaced:
+            trouble = "; ".join(filter(None, [trouble, "it had bytes that are not text in its encoding; they show as \ufffd"]))
+        return fields, body, trouble
+
+
+def _stems(raw: dict) -> list[str]:
+    return [s for s in dict.fromkeys(str(raw.get(k) or "").strip() for k in ("slug", "id")) if s]
+
+
+def _body_names(bodies: dict[str, str], raw) -> list[str]:
+    return [bodies[s] for s in _stems(raw) if s in bodies] if isinstance(raw, dict) else []
+
+
+# ---------------------------------------------------------------------- the listing
+
+def _json_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
+    stream = io.BufferedReader(Utf8Stream(handle))
+    first = first_non_space(stream)
+    if first not in (b"[", b"{"):
+        yield name, SourceProblem(name, "is not a JSON array of emails; no email could be read from it")
+        return
+    prefix = "item" if first == b"[" else "results.item"
+    position = 0
+    try:
+        for position, raw in enumerate(ijson.items(stream, prefix, use_float=True)):
+            yield f"{name}[{position}]", raw
+    except ijson.JSONError as exc:
+        yield name, SourceProblem(f"{name} after entry {position}", f"the JSON is broken ({exc}); the emails after this point could not be read")
+
+
+def _csv_reader(handle: IO[bytes], name: str) -> csv.DictReader:
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
+    text = io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
+    reader = csv.DictReader(text)
+    if not {"id", "slug"} & set(reader.fieldnames or []):
+        raise UserError(f"{name} has neither an id nor a slug column; give --source a Buttondown export, whose emails.csv has them.")
+    return reader
+
+
+def _csv_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
+    reader = _csv_reader(handle, name)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield name, SourceProblem(f"{name} line {reader.line_num}", f"the CSV cannot be read from here on ({exc}); "
+                                      "the rows after it are missing: repair the file and run again")
+            return
+        row.pop(None, None)  # values beyond the header
+        yield f"{name} row {reader.line_num}", {k: v for k, v in row.items() if k is not None}
