@@ -95,10 +95,15 @@ class Fetcher(ABC):
     def check_source(cls, source: str) -> None:
         """Refuse a source that cannot be read at all (UserError), before the run writes anything."""
 
+    @classmethod
+    def check_options(cls, options: dict[str, str]) -> None:
+        """Refuse platform option values this fetcher cannot use (UserError), before the run writes anything."""
+
     @staticmethod
     def issue_ref(url: str) -> tuple[str, str | None] | None:
-        """The issue id (and profile name) an old URL of this platform names, or None: how the
-        run recognises links between issues."""
+        """The issue id (and profile name) an old URL or path of this platform names, or None: how
+        the run recognises links between issues. The id may be the one the URL states rather than
+        the source's (a slug), since the run knows each issue by the ids its old paths name too."""
         return None
 
     def __init__(self, source: str, context: FetchContext):
