@@ -8,6 +8,7 @@ from ..errors import NotConfigured
 from ..mappings import Mappings
 from .base import CLEANERS, CleanContext, Cleaner, register
 from . import blocks, chrome, crosslinks, images, shortcodes, structure, tracking, unsafe  # noqa: F401  (they register)
+from . import footnotes, image_cdn, platform_tracking, stubs, substack_embeds  # noqa: F401
 
 __all__ = ["CLEANERS", "CleanContext", "Cleaner", "register", "build_chain"]
 

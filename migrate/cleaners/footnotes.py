@@ -1,0 +1,117 @@
+"""Footnotes are marked on the tree, for the converter to write as Markdown footnotes.
+
+The platform mapping's `footnote_markup` section says how the platform marks them: the `reference` in
+the text (Substack: `a.footnote-anchor`, `href="#footnote-1"`), the `note` block, and inside it
+the note's `label` (`a.footnote-number`, `id="footnote-1"`) and its `content`. Each reference
+becomes `<nm-footnote-ref>label</nm-footnote-ref>` (written `[^label]`) and each note
+`<nm-footnote data-label="label">content</nm-footnote>` at the end of the body (written
+`[^label]: content`). A reference whose note is missing keeps its number as plain text, and a
+note no reference points at keeps its content as plain paragraphs at the end, each named in a
+warning, so no text is lost and no footnote is left dangling.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import soupsieve
+from bs4 import BeautifulSoup, Tag
+
+from ..dom import attr_text, elements, gone
+from ..errors import NotConfigured
+from ..mappings import Problems, _check_keys, _check_selector, register_section
+from ..record import Issue
+from .base import CleanContext, Cleaner, register
+
+# Labels the converter may write: what Markdown footnote labels hold without escaping.
+FOOTNOTE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_PARTS = ("reference", "note", "label", "content")
+
+
+@register_section("footnote_markup")
+def load_footnotes(value: Any, where: str, problems: Problems) -> dict:
+    if not isinstance(value, dict):
+        problems.add(where, f"must be a mapping with {', '.join(f'`{p}:`' for p in _PARTS)} selectors")
+        return {}
+    _check_keys(value, set(_PARTS), where, problems)
+    section = {}
+    for part in _PARTS:
+        selector = value.get(part)
+        if not isinstance(selector, str):
+            problems.add(f"{where} {part}", "must be a CSS selector")
+        elif _check_selector(selector, f"{where} {part}", problems):
+            section[part] = selector
+    return section if len(section) == len(_PARTS) else {}
+
+
+def _fragment(href: str) -> str:
+    return href.split("#", 1)[1] if "#" in href else ""
+
+
+@register
+class Footnotes(Cleaner):
+    name = "footnotes"
+
+    @classmethod
+    def from_config(cls, options: dict, context: CleanContext) -> "Footnotes":
+        if not context.platform.section("footnote_markup"):
+            raise NotConfigured(f"platform {context.platform.name} marks no footnotes")
+        return cls(context, **options)
+
+    def __init__(self, context, **options):
+        super().__init__(context, **options)
+        self.selectors = {part: soupsieve.compile(sel) for part, sel in context.platform.section("footnote_markup").items()}
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        # Markers only this cleaner makes; any that came with the source are forged.
+        for forged in elements(doc, {"nm-footnote", "nm-footnote-ref"}):
+            forged.unwrap()
+        body = doc.body if doc.body is not None else doc
+        notes: dict[str, tuple[str, Tag]] = {}   # the id references point at -> (label, content)
+        order: list[str] = []
+        for note in self.selectors["note"].select(doc):
+            if gone(note):
+                continue
+            label_el = self.selectors["label"].select_one(note)
+            content = self.selectors["content"].select_one(note)
+            label = label_el.get_text(strip=True) if label_el is not None else ""
+            key = attr_text(label_el, "id") if label_el is not None else ""
+            if content is None:
+                if label_el is not None:
+                    label_el.decompose()
+                content = note
+            key = key or f"label:{label}"
+            if key in notes:
+                key = f"{key}#{len(notes)}"
+            notes[key] = (label, content.extract() if content is not note else content)
+            order.append(key)
+            if content is not note:
+                note.decompose()
+            else:
+                note.extract()
+        referenced: dict[str, str] = {}  # key -> the label written
+        for ref in self.selectors["reference"].select(doc):
+            label = ref.get_text(strip=True)
+            key = _fragment(attr_text(ref, "href"))
+            key = key if key in notes else f"label:{label}"
+            if key in notes and FOOTNOTE_LABEL.fullmatch(label) and referenced.get(key, label) == label:
+                marker = doc.new_tag("nm-footnote-ref")
+                marker.string = label
+                ref.replace_with(marker)
+                referenced[key] = label
+            else:
+                issue.warnings.append(f"footnote reference {label!r} has no note it can point at; its number is kept as text")
+                ref.replace_with(doc.new_string(label))
+        for key in order:
+            label, content = notes[key]
+            if key in referenced:
+                note = doc.new_tag("nm-footnote", attrs={"data-label": referenced[key]})
+                for child in list(content.contents):
+                    note.append(child.extract())
+                body.append(note)
+            else:
+                issue.warnings.append(f"footnote {label or '(unnumbered)'} is not referenced in the text; its note is kept as a paragraph at the end")
+                block = doc.new_tag("div")
+                for child in list(content.contents):
+                    block.append(child.extract())
+                body.append(block)
