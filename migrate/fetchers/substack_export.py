@@ -40,6 +40,7 @@ CSV_NAME = "posts.csv"
 REQUIRED_COLUMNS = {"post_id", "post_date", "is_published", "title"}
 DRAFT_CHOICES = ("keep", "skip")
 _POST_PATH = re.compile(r"^/p/(?P<slug>[^/]+)/?$")
+_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
 # ---------------------------------------------------------------------- the mapping's `export` section
@@ -75,7 +76,7 @@ def publication_base(text: str) -> str | None:
         parts = urlsplit(text.strip() if "://" in text else f"https://{text.strip()}")
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.hostname or ""):
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
