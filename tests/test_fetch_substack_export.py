@@ -3,12 +3,9 @@
 The fixture is a five-post publication in Substack's shapes: a post with a captioned CDN image,
 footnotes, embeds and every kind of subscribe/share chrome; a paid-only post; a draft; a podcast
 with its audio URL; and a stub."""
-import json
 import logging
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,7 +17,7 @@ from migrate.cli import main
 from migrate.errors import UserError
 from migrate.fetchers import FetchContext, get_fetcher
 from migrate.http import HttpClient
-from migrate.record import Issue, SourceProblem, Unchanged
+from migrate.record import Issue, SourceProblem
 from migrate.urls import Remap
 from migrate.verify import build_site, verify
 

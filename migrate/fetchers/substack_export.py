@@ -28,9 +28,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from bs4 import BeautifulSoup
 
 from ..archives import ArchiveFiles
+from ..cleaners.substack_embeds import data_attrs
 from ..errors import UserError
 from ..files import Utf8Stream
-from ..mappings import Problems, parse_date, register_section, _check_keys, _selector_list, _string_list
+from ..mappings import Problems, _check_keys, _selector_list, parse_date, register_section
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import path_of
 from .base import Fetcher, register
@@ -81,17 +82,23 @@ def publication_base(text: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
+def subscribe_base(target) -> str | None:
+    """The publication address a subscribe link (`https://host/subscribe?...`) belongs to, or None."""
+    if not isinstance(target, str) or not target.startswith(("http://", "https://")):
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
+    path = parts.path.rstrip("/")
+    if not path.endswith("/subscribe"):
+        return None
+    return publication_base(urlunsplit((parts.scheme, parts.netloc, path[:-len("/subscribe")], "", "")))
+
+
 def post_url(base: str, slug: str) -> str:
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, f"{parts.path}/p/{quote(slug, safe='')}", "", ""))
-
-
-def _data_attrs(el) -> dict:
-    try:
-        value = json.loads(el.get("data-attrs") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def title_from_slug(slug: str) -> str:
@@ -191,11 +198,9 @@ class SubstackExportFetcher(Fetcher):
             with files.open(name) as handle:
                 doc = BeautifulSoup(Utf8Stream(handle).read(), "lxml")
             for el in doc.select(", ".join(selectors)):
-                target = el.get("href") if el.name == "a" else _data_attrs(el).get("url")
-                if isinstance(target, str) and path_of(target).rstrip("/").endswith("/subscribe"):
-                    base = publication_base(target.split("/subscribe")[0]) if target.startswith(("http://", "https://")) else None
-                    if base:
-                        seen[base] += 1
+                base = subscribe_base(el.get("href") if el.name == "a" else data_attrs(el).get("url"))
+                if base:
+                    seen[base] += 1
         return [seen.most_common(1)[0][0]] if seen else []
 
     # ------------------------------------------------------------------ rows and files
