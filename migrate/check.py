@@ -1,7 +1,8 @@
 """`newsletter-migrate check`: lint a migrated site the way a careful author would before publishing.
 
-The Markdown is read with a CommonMark parser (markdown-it-py), so links, images and raw HTML are
-found as the site generator will find them, not by pattern-matching the text.
+The Markdown is read with a CommonMark parser (markdown-it-py, with footnotes as Goldmark has them),
+so links, images and raw HTML are found as the site generator will find them, not by
+pattern-matching the text.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 
 from .assets import sniff_image
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
@@ -55,7 +57,8 @@ class SiteChecker:
         self.mappings = mappings
         self.findings: list[Finding] = []
         self.aliases: dict[str, list[str]] = defaultdict(list)
-        self.parser = MarkdownIt("commonmark")
+        # Footnotes as Hugo's Goldmark reads them: a note's links and text are checked like the rest.
+        self.parser = MarkdownIt("commonmark").use(footnote_plugin)
         self.parser.validateLink = lambda url: True  # see every link, dangerous ones included
         platforms = list(mappings.platforms.values())
         self.title_suffixes = [s.strip() for p in platforms for s in p.title_suffixes if s.strip()]

@@ -6,7 +6,7 @@ from bs4 import Comment, NavigableString, Tag
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
 BLOCKS = HEADINGS | {"p", "ul", "ol", "li", "blockquote", "pre", "hr", "figure", "figcaption",
-                     "dl", "dt", "dd", "nm-shortcode"}
+                     "dl", "dt", "dd", "nm-shortcode", "nm-footnote"}
 # Layout elements: never carried into the Markdown, their content is kept.
 LAYOUT_BLOCKS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "div", "center", "section",
                  "article", "header", "main", "aside", "caption", "colgroup", "col", "body"}

@@ -137,6 +137,7 @@ class Migration:
             raise UserError(f"--site {site} is a file; give it a folder (it is created when missing).")
         fetcher_class = get_fetcher(options.platform)
         check_platform_options(fetcher_class, options.platform_options)
+        fetcher_class.check_options(options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
@@ -283,12 +284,12 @@ class Migration:
                         first_seen[entry.source_id] = entry.source_ref
                         job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
                         if job is not None:
-                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path, [p.path for p in entry.old_paths])
                             slots.acquire()
                             submit(*job)
                             continue
                         if entry.output_path:
-                            registry.add(entry.source_id, entry.old_urls, entry.output_path)
+                            registry.add(entry.source_id, entry.old_urls, entry.output_path, [p.path for p in entry.old_paths])
                     if on_issue:
                         on_issue(None)
                 wait_for_in_flight()

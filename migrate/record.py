@@ -57,6 +57,9 @@ class Issue:
 
     # Site URLs the issue had before its output path changed; they become aliases too.
     previous_urls: list[str] = field(default_factory=list)
+    # Front matter fields of the platform's own (a Substack post's `audience`), written after the
+    # standard ones and never replacing them.
+    params: dict = field(default_factory=dict)
 
     # Filled while the issue moves through the stages.
     images: list[ImageResult] = field(default_factory=list)

@@ -33,15 +33,16 @@ class IssueRegistry:
         self._profiles: set[str] = set()
         self._lock = threading.Lock()
 
-    def add(self, source_id: str, old_urls: list[str], output_path: str) -> None:
+    def add(self, source_id: str, old_urls: list[str], output_path: str, old_paths: list[str] = ()) -> None:
+        """Know an issue by its id and by every id its old URLs and paths name (a slug, where the
+        platform's URLs carry no id), and its URLs' hosts as the newsletter's."""
         with self._lock:
             new_url = self._urls[source_id] = site_url(output_path)
             for url in old_urls:
                 self._hosts.add(_host(url))
-                ref = self.issue_ref(url)
+            for old in [*old_urls, *old_paths]:
+                ref = self.issue_ref(old)
                 if ref:
-                    # A platform whose URLs name something else than the source's id (a slug)
-                    # finds the issue by what its URLs name too.
                     self._urls[ref[0]] = new_url
                     if ref[1]:
                         self._profiles.add(ref[1])
@@ -55,7 +56,7 @@ class IssueRegistry:
     def add_rows(self, rows: list[IssueRow]) -> None:
         for row in rows:
             if not row.gone:
-                self.add(row.source_id, row.old_urls, row.output_path)
+                self.add(row.source_id, row.old_urls, row.output_path, row.old_paths)
 
     def answer(self, hrefs: list[str]) -> tuple[dict[str, str], set[str]]:
         """For each link: the new URL when it points at a known issue of this newsletter; and

@@ -127,10 +127,10 @@ class TestEmails:
         draft = by_id(entries(api.url, mappings, drafts="skip"))["9e2b5c71-0f4d-4e3a-8b6c-d1a7f2e05c46"]
         assert "drafts=skip" in draft.skip_reason
 
-    def test_a_drafts_value_it_does_not_know_is_refused_before_anything_is_read(self, api, mappings):
-        with pytest.raises(UserError, match="drafts=include or drafts=skip"):
-            entries(api.url, mappings, drafts="maybe")
-        assert api.hits("/v1/emails") == 0
+    def test_a_drafts_value_it_does_not_know_is_refused_before_anything_is_read(self, api, tmp_path):
+        with pytest.raises(UserError, match="drafts=keep or drafts=skip"):
+            migrate("buttondown-api", api.url, tmp_path / "site", platform_options={"drafts": "maybe"})
+        assert api.hits("/v1/emails") == 0 and not (tmp_path / "site").exists()
 
     def test_a_transactional_email_is_skipped_with_its_reason(self, api, mappings):
         welcome = by_id(entries(api.url, mappings))["4d7f0a19-6c2e-43b8-9f15-8a3e0c6d2b70"]
@@ -190,11 +190,11 @@ class TestWholeRun:
         kelp = read_issue(tmp_path, "012.md")
         assert "[tide pools](/issues/011/)" in kelp and "buttondown.email" not in kelp
 
-    def test_footnotes_keep_their_label_and_their_note(self, api, tmp_path):
+    def test_footnotes_stay_markdown_footnotes(self, api, tmp_path):
         migrate("buttondown-api", api.url, tmp_path, remaps=assets(api))
         kelp = read_issue(tmp_path, "012.md")
-        assert "standing.[1]" in kelp and "1. Sea otters were nearly hunted out by 1911." in kelp
-        assert "#fn" not in kelp and "↩" not in kelp
+        assert "standing.[^1]" in kelp and "[^1]: Sea otters were nearly hunted out by 1911." in kelp
+        assert "#fn" not in kelp and "↩" not in kelp and "---" not in kelp.split("---", 2)[2]
 
     def test_hostile_markdown_leaves_nothing_active(self, tmp_path, mappings):
         email = {**emails()[0], "body": (

@@ -136,7 +136,7 @@ def test_a_run_gives_a_site_check_finds_nothing_in(tmp_path, image_host):
     assert report_of(site)["summary"]["source_problems"] == 2 and not report.ok  # the lost body, the stray file
     lichen = read_issue(site, "003.md")
     assert "[last week's moss issue](/issues/002/)" in lichen and "utm_" not in lichen
-    assert "#fn" not in lichen and "1. Some have a third partner, a yeast, found only in 2016." in lichen
+    assert "#fn" not in lichen and "[^1]: Some have a third partner, a yeast, found only in 2016." in lichen
     moss = read_issue(site, "002.md")
     assert "javascript" not in moss.split("[here")[0] and "Click here" in moss
 

@@ -96,7 +96,7 @@ class TestAtom:
         assert issues(RSS / "atom.xml", mappings)["kelp-forests-and-sea-otters"].description == "Why the otters keep the kelp standing."
 
     def test_a_buttondown_feed_gets_its_links_between_emails_rewritten(self, tmp_path):
-        report = migrate("rss", RSS / "atom.xml", tmp_path, download_images=False)
+        migrate("rss", RSS / "atom.xml", tmp_path, download_images=False)
         assert "[the tide pools issue](/issues/tide-pools-at-dawn/)" in read_issue(tmp_path, "kelp-forests-and-sea-otters.md")
         assert report_of(tmp_path)["summary"]["links_between_issues_rewritten"] == 1
 

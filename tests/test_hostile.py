@@ -4,7 +4,6 @@ An input is converted correctly, or skipped or reported with a one-line reason; 
 crashes the run, never yields invalid front matter, never writes outside the site folder, and
 never drops an issue silently. Every case below names its input and the outcome it must have.
 """
-import io
 import json
 import os
 import stat

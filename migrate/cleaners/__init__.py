@@ -7,7 +7,8 @@ import logging
 from ..errors import NotConfigured
 from ..mappings import Mappings
 from .base import CLEANERS, CleanContext, Cleaner, register
-from . import blocks, chrome, crosslinks, footnotes, images, shortcodes, structure, template_tags, tracking, unsafe  # noqa: F401  (they register)
+from . import blocks, chrome, crosslinks, images, shortcodes, structure, tracking, unsafe  # noqa: F401  (they register)
+from . import footnotes, image_cdn, platform_tracking, stubs, substack_embeds, template_tags  # noqa: F401
 
 __all__ = ["CLEANERS", "CleanContext", "Cleaner", "register", "build_chain"]
 

@@ -17,6 +17,7 @@ KEEP_ATTRS = {
     "img": {"src", "alt", "title"},
     "ol": {"start"},
     "nm-shortcode": None,  # keeps its data-* attributes
+    "nm-footnote": None,
 }
 MARK = "data-nm-block"
 SMALL_IMAGE = 100  # pixels; narrower images are inline icons, not pictures of their own
@@ -233,7 +234,10 @@ class Structure(Cleaner):
             if el.name in ("html", "body", "img", "br", "hr", "nm-shortcode"):
                 continue
             if not _shows_something(el):
-                el.decompose()
+                if el.name in INLINE_FORMATTING and el.get_text() and not el.get_text().strip():
+                    el.replace_with(NavigableString(" "))  # `<strong> </strong>` still parts two words
+                else:
+                    el.decompose()
 
         base = issue.old_urls[0] if issue.old_urls else None
         for el in elements(doc):

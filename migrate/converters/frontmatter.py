@@ -43,6 +43,8 @@ def front_matter_fields(issue: Issue, date_format: str = "date") -> dict:
         fields["description"] = issue.description
     if issue.draft:
         fields["draft"] = True
+    for name, value in issue.params.items():
+        fields.setdefault(name, value)
     return fields
 
 

@@ -28,10 +28,12 @@ _ESCAPES = re.compile(r"""
   | `                           # a code span
   | <(?=[^\W\d_]|[/!?])          # raw HTML or an autolink
   | \](?=[(\[:])                 # the end of a link or reference
+  | \[(?=\^)                    # the start of a footnote reference
   | ~(?=~)|(?<=~)~              # strikethrough
 """, re.VERBOSE)
 _SHORTCODE_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\]~{&]")
+_FOOTNOTE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\[\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
 _BACKTICK_RUN = re.compile(r"`+")
@@ -261,8 +263,27 @@ class EmbedsMixin(MarkdownConverter):
         return f"\n\n{{{{< {name} {args} >}}}}\n\n"
 
 
+class FootnotesMixin(MarkdownConverter):
+    """Footnotes the `footnotes` cleaner marked: `[^label]` in the text, `[^label]: note` below,
+    the note's further lines indented so they stay in it (Goldmark's and markdown-it's syntax)."""
+
+    def convert_nm_footnote_ref(self, el, text, parent_tags):
+        label = el.get_text().strip()
+        return f"[^{label}]" if _FOOTNOTE_LABEL.fullmatch(label) and "_noformat" not in parent_tags else text
+
+    def convert_nm_footnote(self, el, text, parent_tags):
+        label = el.get("data-label") or ""
+        lines = text.strip().split("\n")
+        if not lines[0]:
+            return ""
+        if not _FOOTNOTE_LABEL.fullmatch(label):
+            return "\n\n" + "\n".join(lines) + "\n\n"
+        rest = "".join("\n" + ("    " + line if line.strip() else "") for line in lines[1:])
+        return f"\n\n[^{label}]: {lines[0]}{rest}\n\n"
+
+
 class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CodeMixin, CaptionedImagesMixin, EmbedsMixin,
-                     MarkdownConverter):
+                     FootnotesMixin, MarkdownConverter):
     """The converter for an issue body; its options match the reference site's Markdown."""
 
     class Options(MarkdownConverter.DefaultOptions):

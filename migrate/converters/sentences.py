@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from ..dom import HEADINGS, elements
 
 SPLIT_IN = {"p", "blockquote"}
-NEVER_IN = HEADINGS | {"li", "pre", "code", "figcaption", "table", "nm-shortcode"}
+NEVER_IN = HEADINGS | {"li", "pre", "code", "figcaption", "table", "nm-shortcode", "nm-footnote-ref"}
 ENDINGS = ".!?"
 INLINE_EDGE_HOPS = {"a", "strong", "b", "em", "i", "s", "del", "code", "sub", "sup", "mark", "q"}
 

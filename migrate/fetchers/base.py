@@ -5,6 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterator
 
+from ..errors import UserError
 from ..http import HttpClient
 from ..mappings import Mappings, PlatformMapping
 from ..record import Issue, SourceProblem, Unchanged
@@ -97,10 +98,15 @@ class Fetcher(ABC):
     def check_source(cls, source: str) -> None:
         """Refuse a source that cannot be read at all (UserError), before the run writes anything."""
 
+    @classmethod
+    def check_options(cls, options: dict[str, str]) -> None:
+        """Refuse platform option values this fetcher cannot use (UserError), before the run writes anything."""
+
     @staticmethod
     def issue_ref(url: str) -> tuple[str, str | None] | None:
-        """The issue id (and profile name) an old URL of this platform names, or None: how the
-        run recognises links between issues."""
+        """The issue id (and profile name) an old URL or path of this platform names, or None: how
+        the run recognises links between issues. The id may be the one the URL states rather than
+        the source's (a slug), since the run knows each issue by the ids its old paths name too."""
         return None
 
     def __init__(self, source: str, context: FetchContext):
@@ -112,6 +118,19 @@ class Fetcher(ABC):
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         """Yield issues, problems with entries that could not become issues, and (on a re-sync)
         the documents that have not changed."""
+
+
+# The one way every platform spells what happens to unsent issues (`--platform-option drafts=`).
+DRAFTS_OPTION = "keep (default): unsent issues are written with `draft: true`; skip: they are left out, each named in the report"
+
+
+def keeps_drafts(options: dict) -> bool:
+    """Whether unsent issues are written (as drafts), by the `drafts` option; any value but keep or
+    skip is a UserError (call it from check_options, before anything is written)."""
+    value = (options.get("drafts") or "keep").strip().lower()
+    if value not in ("keep", "skip"):
+        raise UserError(f"--platform-option drafts={value} is not a choice; use drafts=keep or drafts=skip.")
+    return value == "keep"
 
 
 def prefetch_in_order(items, work, workers: int, window: int | None = None):

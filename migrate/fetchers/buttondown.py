@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
-from ..errors import UserError
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem
+from .base import DRAFTS_OPTION, keeps_drafts
 
 TOKEN_ENV = "BUTTONDOWN_API_KEY"
 BUTTONDOWN_HOSTS = ("buttondown.com", "buttondown.email")
@@ -39,7 +39,7 @@ DRAFT_STATUSES = {"draft", "scheduled", "managed_by_rss", "errored"}
 SKIPPED_STATUSES = {"deleted": "it was deleted at Buttondown", "transactional": "it is a transactional email, not an issue"}
 
 PLATFORM_OPTIONS = {
-    "drafts": "include (default: written with draft: true) or skip (unsent emails are left out)",
+    "drafts": DRAFTS_OPTION,
     "username": "your Buttondown username: keeps the buttondown.com/<username>/archive/<slug>/ form "
                 "when a source names only a custom domain, or no URL at all",
 }
@@ -97,14 +97,6 @@ def with_username(options: dict, usernames: set[str]) -> dict:
     if (options.get("username") or "").strip() or len(usernames) != 1:
         return options
     return {**options, "username": next(iter(usernames))}
-
-
-def drafts_option(options: dict, fetcher: str) -> bool:
-    """Whether unsent emails are written (as drafts); refuses any value but include or skip."""
-    value = (options.get("drafts") or "include").strip().lower()
-    if value not in ("include", "skip"):
-        raise UserError(f"--platform-option drafts={value} is not understood by {fetcher}; use drafts=include or drafts=skip.")
-    return value == "include"
 
 
 # ---------------------------------------------------------------------- bodies
@@ -225,7 +217,7 @@ def email_issue(raw: dict, body: str, *, mapping: PlatformMapping, options: dict
         if status not in DRAFT_STATUSES:
             issue.warnings.append(f"has the status {status!r}, which is not one of a sent email; it is written as a draft")
         issue.draft = True
-        if not drafts_option(options, "Buttondown"):
+        if not keeps_drafts(options):
             issue.skip_reason = f"an unsent email (status {status}); drafts=skip leaves it out"
     if email_type == "private" and not issue.draft:
         issue.draft = True

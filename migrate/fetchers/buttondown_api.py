@@ -23,8 +23,8 @@ from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
 from ..http import FetchError, _display
 from ..record import Issue, SourceProblem, Unchanged
-from .base import Fetcher, register
-from .buttondown import (PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, drafts_option, email_issue, render_body,
+from .base import Fetcher, keeps_drafts, register
+from .buttondown import (PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, email_issue, render_body,
                          username_in, with_username)
 
 DEFAULT_BASE = "https://api.buttondown.com/v1"
@@ -61,9 +61,9 @@ class ButtondownApiFetcher(Fetcher):
         if not source.startswith(("http://", "https://")) and not Path(source).is_file():
             raise UserError(f"{source} is not a file; give --source the API base ({DEFAULT_BASE}) or a saved GET /v1/emails response (JSON).")
 
-    def __init__(self, source: str, context):
-        super().__init__(source, context)
-        drafts_option(context.options, self.name)  # a wrong value is refused before anything is read
+    @classmethod
+    def check_options(cls, options: dict[str, str]) -> None:
+        keeps_drafts(options)
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):

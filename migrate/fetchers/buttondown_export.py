@@ -21,8 +21,8 @@ from ..archives import ArchiveFiles
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space
 from ..record import Issue, SourceProblem, Unchanged
-from .base import Fetcher, register
-from .buttondown import (PLATFORM_OPTIONS, buttondown_issue_ref, drafts_option, email_issue, render_body, username_in,
+from .base import Fetcher, keeps_drafts, register
+from .buttondown import (PLATFORM_OPTIONS, buttondown_issue_ref, email_issue, render_body, username_in,
                          with_username)
 
 INDEX_NAMES = ("emails.json", "emails.csv")
@@ -88,9 +88,9 @@ class ButtondownExportFetcher(Fetcher):
         finally:
             files.close()
 
-    def __init__(self, source: str, context):
-        super().__init__(source, context)
-        drafts_option(context.options, self.name)
+    @classmethod
+    def check_options(cls, options: dict[str, str]) -> None:
+        keeps_drafts(options)
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         files = ArchiveFiles(Path(self.source), what=WHAT)

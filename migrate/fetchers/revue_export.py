@@ -11,7 +11,6 @@ set `profile:` in the config to add the getrevue.co profile form too.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from collections import defaultdict
@@ -28,25 +27,8 @@ from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
+from .csvrows import csv_reader, csv_rows
 from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
-
-# A long description is still an issue's description; the run's max_issue_mb judges its size.
-CSV_FIELD_BYTES = 64 * 1024 * 1024
-
-
-def _rows(reader: csv.DictReader, name: str):
-    """The CSV's rows; a row the csv module cannot read ends them with a SourceProblem saying where."""
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield SourceProblem(f"{name} line {reader.line_num}", f"the CSV cannot be read from here on ({exc}); "
-                                "the rows after it are missing: repair the file and run again", reader.line_num)
-            return
-        yield row
-
 
 @register
 class RevueExportFetcher(Fetcher):
@@ -111,15 +93,12 @@ class RevueExportFetcher(Fetcher):
             problems.append(SourceProblem(name, f"the JSON is broken ({exc}); items after the break are missing"))
 
     def _read_issues(self, handle: IO[bytes], name: str, items: dict[str, list[dict]]) -> Iterator[Issue | SourceProblem]:
-        # Utf8Stream honours a UTF-16 byte order mark, as spreadsheet programs write.
-        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
-        text = io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
-        reader = csv.DictReader(text)
+        reader = csv_reader(handle)
         order = -1
         missing = {"id", "subject"} - set(reader.fieldnames or [])
         if missing:
             raise UserError(f"{name} lacks the column(s) {', '.join(sorted(missing))}; give --source a Revue account export, whose issues CSV has them.")
-        for order, row in enumerate(_rows(reader, name)):
+        for order, row in enumerate(csv_rows(reader, name)):
             if isinstance(row, SourceProblem):
                 yield row
                 return

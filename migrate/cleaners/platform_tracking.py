@@ -1,0 +1,53 @@
+"""Parameters that only mean something to the platform leave links to the platform's own pages.
+
+A Substack link to a post may carry the reader's referral code (`r`), a login `token` from the
+email it was copied out of, or redirect markers; on any other host those names may mean something
+else, so they are removed only from links to the platform's hosts (its mapping's `hosts:`) and to
+the newsletter's own hosts (those of the issue's old URLs). The names are the platform mapping's
+`tracking: {params: [...]}`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from ..dom import elements
+from ..errors import NotConfigured
+from ..mappings import Problems, TrackingRules, _check_keys, _string_list, register_section
+from ..record import Issue
+from ..urls import host_of, strip_tracking
+from .base import CleanContext, Cleaner, register
+from .tracking import URL_ATTRIBUTES
+
+
+@register_section("tracking")
+def load_platform_tracking(value: Any, where: str, problems: Problems) -> frozenset[str]:
+    if not isinstance(value, dict):
+        problems.add(where, "must be a mapping with `params:`")
+        return frozenset()
+    _check_keys(value, {"params"}, where, problems)
+    return frozenset(p.lower() for p in _string_list(value.get("params"), f"{where} params", problems))
+
+
+@register
+class PlatformTracking(Cleaner):
+    name = "platform_tracking"
+
+    @classmethod
+    def from_config(cls, options: dict, context: CleanContext) -> "PlatformTracking":
+        if not context.platform.section("tracking"):
+            raise NotConfigured(f"platform {context.platform.name} adds no parameters of its own")
+        return cls(context, **options)
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        names = self.context.platform.section("tracking")
+        hosts = {h.lower() for h in self.context.platform.hosts} | {host_of(url) for url in issue.old_urls} - {""}
+        rules = TrackingRules(by_host=tuple((host, names) for host in sorted(hosts)))
+        for el in elements(doc, URL_ATTRIBUTES.keys()):
+            attr = URL_ATTRIBUTES[el.name]
+            if el.has_attr(attr):
+                cleaned, removed = strip_tracking(str(el[attr]), rules)
+                if removed:
+                    el[attr] = cleaned
+                    issue.tracking_removed += removed
