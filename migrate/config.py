@@ -1,6 +1,7 @@
 """Run options: the command line over an optional `--config migrate.yaml`, validated up front."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ class RunOptions:
 
 
 def _option_text(value) -> str:
-    """A platform option's value as the command line would give it."""
+    """A platform option's value as the command line would give it (YAML reads 2023-01-18 as a date)."""
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
@@ -127,7 +128,7 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
             else:
                 getattr(options, key).extend(value)
         elif key == "platform_options":
-            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool, dt.date))
                                                       for k, v in value.items()):
                 problems.add(key, "must map option names to plain values, such as `drafts: skip`")
             else:

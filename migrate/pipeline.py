@@ -76,7 +76,8 @@ def note_gaps(issue: Issue) -> None:
     if not issue.title:
         issue.warnings.append(f"has no title: add `title:` under \"{issue.source_id}\" in an overrides file")
     if issue.date is None and not issue.draft:
-        issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file")
+        hint = f" ({issue.date_hint})" if issue.date_hint else ""
+        issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file{hint}")
     inferred = [p.path for p in issue.old_paths if p.inferred]
     if inferred:
         issue.warnings.append(f"old path rebuilt from the title, not stated by the source: {', '.join(inferred)}")

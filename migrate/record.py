@@ -46,6 +46,7 @@ class Issue:
     description: str | None = None
     draft: bool = False
     slug: str | None = None
+    date_hint: str | None = None     # what the source tells of a date it does not state
     old_urls: list[str] = field(default_factory=list)
     old_paths: list[OldPath] = field(default_factory=list)
     source_ref: str = ""
