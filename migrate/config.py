@@ -28,6 +28,7 @@ class RunOptions:
     date_format: str = "date"
     embeds: str = "link"
     download_images: bool = True
+    wayback_images: bool = False      # an image whose host failed for good is tried once more from the Wayback Machine
     images_dir: str = "static/images"
     images_url: str = "/images"
     concurrency: int = 8
@@ -73,6 +74,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "date_format": ("date_format", (str,), ("date", "datetime")),
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
+    "wayback_images": ("wayback_images", (bool,), None),
     "images_dir": ("images_dir", (str,), None),
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),

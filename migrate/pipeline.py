@@ -144,11 +144,16 @@ class Migration:
         # cleaned with, before anything is written; the run fills in the rest of its context.
         fetcher = fetcher_class(options.source, FetchContext(client, mappings, options.concurrency,
                                                              {"profile": options.profile, **options.platform_options}))
+        fallback = None
+        if options.wayback_images:
+            from .wayback import ArchivedImages
+
+            fallback = ArchivedImages.for_run(client, fetcher)
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
-                                concurrency=options.concurrency, state=state,
+                                concurrency=options.concurrency, state=state, fallback=fallback,
                                 max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
         return cls(options, mappings, client, images, layout, state, fetcher, mode, force)

@@ -25,6 +25,7 @@ class ImageResult:
     local: str | None = None     # site-relative URL of the local copy, when it was stored
     file: str | None = None      # path of the stored file, relative to the site folder
     error: str | None = None     # why it stayed remote
+    archive: str | None = None   # the archived copy it was taken from, when its own host failed
 
 
 @dataclass

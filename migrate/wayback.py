@@ -1,6 +1,7 @@
 """The Wayback Machine: its capture index (CDX), its raw captures, and its replay URLs.
 
-Used by the `wayback` fetcher (a dead platform's issue pages, as the archive captured them).
+Used by the `wayback` fetcher (a dead platform's issue pages, as the archive captured them) and,
+when a run asks for it (`wayback_images`), by the image store for images whose host is gone.
 
 What this module relies on, as the Wayback Machine documents and serves it
 (https://github.com/internetarchive/wayback/tree/master/wayback-cdx-server):
@@ -32,7 +33,7 @@ import soupsieve
 from bs4 import BeautifulSoup
 
 from .errors import UserError
-from .http import FetchError, HttpClient, Response
+from .http import FetchError, HostUnreachable, HttpClient, Response
 from .mappings import Problems, _check_keys, parse_date, register_section
 
 DEFAULT_CDX = "https://web.archive.org/cdx/search/cdx"
@@ -41,6 +42,7 @@ AUTH_ENV = "WAYBACK_AUTHORIZATION"   # an Authorization header for an archive be
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 PAGE_ROWS = 5000          # rows per CDX answer; the rest follow through resume keys
 MAX_CDX_PAGES = 2000      # a server that keeps sending resume keys is not followed forever
+GONE_STATUSES = (404, 410)
 
 # /<timestamp><modifier>/<original>, the part of a replay URL after the captures base.
 _REPLAY_TAIL = re.compile(r"^/(?P<stamp>\d{1,14})(?P<mod>[a-z]{2}_)?/(?P<rest>.+)$", re.DOTALL)
@@ -315,6 +317,43 @@ def read_capture(reader, data: bytes, timestamp: str, rules: ReplayRules, ref: s
     """Undo the archive's traces, then hand the page to its platform's reader. Plain data in
     and out, so a run can do it in a worker process."""
     return reader(unwrap_capture(data, timestamp, rules), ref, order, page_url)
+
+
+# --------------------------------------------------------------------------- images
+
+def gone_for_good(error: FetchError) -> bool:
+    """A failure the image's own host will not mend: its name does not resolve, nothing accepts
+    the connection, or it answers that the image is not there (404) or gone (410)."""
+    return isinstance(error, HostUnreachable) or error.status in GONE_STATUSES
+
+
+class ArchivedImages:
+    """The image store's fallback: where the archive keeps a copy of an image whose host
+    failed for good (its earliest capture that answered 200), asked once per image."""
+
+    def __init__(self, archive: Archive):
+        self.archive = archive
+        self.headers = archive.headers
+
+    @classmethod
+    def for_run(cls, client: HttpClient, fetcher=None) -> "ArchivedImages":
+        """The run's archive: the one the `wayback` fetcher reads, or the public Wayback
+        Machine (which `--remap` can point elsewhere)."""
+        archive = getattr(fetcher, "archive", None)
+        return cls(archive if isinstance(archive, Archive) else Archive.from_options(client, {}))
+
+    def locate(self, url: str, error: FetchError) -> str | None:
+        """The URL of an archived copy of `url`; None when `error` is not one an archive mends;
+        FetchError when the archive has no copy or could not be asked."""
+        if not gone_for_good(error):
+            return None
+        try:
+            capture = self.archive.first_good_capture(url)
+        except ArchiveError as exc:
+            raise FetchError(f"the Wayback Machine could not be asked ({exc})") from None
+        if capture is None:
+            raise FetchError("the Wayback Machine has no copy either")
+        return self.archive.capture_url(capture, "im_")
 
 
 # --------------------------------------------------------------------------- mapping data

@@ -440,13 +440,19 @@ def test_requests_to_the_archive_stay_within_its_concurrency(wayback, mappings):
     assert server.archive.capture_hits() == 6 and server.archive.most_in_flight <= 2
 
 
-def test_a_date_in_the_config_is_a_platform_option_too(tmp_path):
+def test_the_config_and_the_command_line_name_the_wayback_options(tmp_path):
     config = tmp_path / "migrate.yaml"
-    config.write_text("platform: wayback\nsource: getrevue.co/profile/me/issues/\n"
+    config.write_text("platform: wayback\nsource: getrevue.co/profile/me/issues/\nwayback_images: true\n"
                       "platform_options:\n  pages: revue-pages\n  until: 2023-01-18\n  tries: 5\n")
     options = RunOptions()
     load_config(config, options)
-    assert options.platform_options == {"pages": "revue-pages", "until": "2023-01-18", "tries": "5"}
+    assert options.wayback_images and options.platform_options == {"pages": "revue-pages", "until": "2023-01-18", "tries": "5"}
+    from migrate.cli import build_parser, options_from_args
+
+    args = build_parser().parse_args(["run", "--platform", "revue-api", "--source", "x.json", "--wayback-images"])
+    assert options_from_args(args).wayback_images
+    args = build_parser().parse_args(["run", "--platform", "revue-api", "--source", "x.json"])
+    assert not options_from_args(args).wayback_images
 
 
 def test_a_larger_archive_is_read_through_worker_processes_and_resynced_without_fetching(wayback, tmp_path):
@@ -471,4 +477,4 @@ def test_the_readme_documents_every_wayback_option():
     section = readme[readme.index("### From the Wayback Machine"):readme.index("### Images on dead hosts")]
     for name in get_fetcher("wayback").platform_options:
         assert f"`{name}`" in section, name
-    assert "WAYBACK_AUTHORIZATION" in section
+    assert "--wayback-images" in section and "wayback_images: true" in readme and "WAYBACK_AUTHORIZATION" in section
