@@ -10,7 +10,7 @@ import base64
 import hashlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
@@ -87,6 +87,7 @@ class StoredImage:
     sha256: str
     size: int
     written: bool    # False when an identical file was already there
+    archived: str | None = None   # the archive's copy it came from, when its own host failed
 
 
 class ImageStore:
@@ -98,7 +99,7 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None, max_run_bytes: int | None = None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -109,6 +110,9 @@ class ImageStore:
         self.max_run_bytes = max_run_bytes
         self.downloaded_bytes = 0
         self.state = state
+        # Where to look for an image whose host failed for good (see wayback.ArchivedImages):
+        # locate(url, error) -> URL of an archived copy or None, and the headers to ask it with.
+        self.fallback = fallback
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -151,7 +155,10 @@ class ImageStore:
             return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
                                sha256=known.sha256, size=(self.site / known.file).stat().st_size, written=False)
         try:
-            stored, headers = self._download(url)
+            try:
+                stored, headers = self._download(url)
+            except FetchError as exc:
+                stored, headers = self._from_archive(url, exc)
         except FetchError as exc:
             if self.state is None or url.startswith("data:"):
                 raise
@@ -161,7 +168,21 @@ class ImageStore:
             self.state.image_done(url, stored.file, stored.sha256, headers.get("ETag"), headers.get("Last-Modified"))
         return stored
 
-    def _download(self, url: str) -> tuple[StoredImage, dict]:
+    def _from_archive(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
+        """The archived copy of an image whose host failed for good; `error` again when the run
+        has no fallback or the failure is not one an archive can mend."""
+        if self.fallback is None or url.startswith("data:"):
+            raise error
+        try:
+            where = self.fallback.locate(url, error)
+            if where is None:
+                raise error
+            stored, headers = self._download(where, self.fallback.headers)
+        except FetchError as exc:
+            raise error if exc is error else FetchError(f"{error}; {exc}") from None
+        return replace(stored, archived=where), headers
+
+    def _download(self, url: str, extra_headers: dict | None = None) -> tuple[StoredImage, dict]:
         headers: dict = {}
         if url.startswith("data:"):
             data = _decode_data_url(url)
@@ -169,7 +190,8 @@ class ImageStore:
             if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
                 raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
                                  "raise max_images_run_mb or run `retry-failed` to fetch the rest")
-            response = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5"}, max_bytes=self.max_bytes)
+            response = self.client.get(url, headers={"Accept": "image/*,*/*;q=0.5", **(extra_headers or {})},
+                                       max_bytes=self.max_bytes)
             data, headers = response.body, response.headers
             with self._lock:
                 self.downloaded_bytes += len(data)

@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
+    source_options.add_argument("--wayback-images", action="store_true", default=None,
+                                help="try an image whose host is gone (refused, unknown, 404, 410) once more from the Wayback Machine")
     source_options.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
     source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
     source_options.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -94,6 +96,8 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
         options.sentence_per_line = True
     if args.no_images:
         options.download_images = False
+    if args.wayback_images:
+        options.wayback_images = True
     if args.concurrency is not None:
         if not 1 <= args.concurrency <= 64:
             raise UserError("--concurrency must be between 1 and 64.")

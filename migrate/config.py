@@ -1,6 +1,7 @@
 """Run options: the command line over an optional `--config migrate.yaml`, validated up front."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class RunOptions:
     date_format: str = "date"
     embeds: str = "link"
     download_images: bool = True
+    wayback_images: bool = False      # an image whose host failed for good is tried once more from the Wayback Machine
     images_dir: str = "static/images"
     images_url: str = "/images"
     concurrency: int = 8
@@ -44,7 +46,7 @@ class RunOptions:
 
 
 def _option_text(value) -> str:
-    """A platform option's value as the command line would give it."""
+    """A platform option's value as the command line would give it (YAML reads 2023-01-18 as a date)."""
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
@@ -72,6 +74,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "date_format": ("date_format", (str,), ("date", "datetime")),
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
+    "wayback_images": ("wayback_images", (bool,), None),
     "images_dir": ("images_dir", (str,), None),
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),
@@ -127,7 +130,7 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
             else:
                 getattr(options, key).extend(value)
         elif key == "platform_options":
-            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool, dt.date))
                                                       for k, v in value.items()):
                 problems.add(key, "must map option names to plain values, such as `drafts: skip`")
             else:

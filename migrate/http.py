@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import tenacity
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import __version__
@@ -49,6 +50,11 @@ class BlockedAddress(FetchError):
 
 class TooLarge(FetchError):
     """The body exceeded the size cap."""
+
+
+class HostUnreachable(FetchError):
+    """The host cannot be reached at all: its name does not resolve, or nothing accepts the
+    connection. Unlike a timeout or a 5xx, asking again later is unlikely to help."""
 
 
 class _RetryableStatus(FetchError):
@@ -120,7 +126,7 @@ class HttpClient:
     def __post_init__(self) -> None:
         self.allowed_hosts = {h.lower() for h in self.allowed_hosts} | {r.target_host for r in self.remaps}
         self._local = threading.local()
-        self._guard_cache: dict[tuple[str, int], str | None] = {}
+        self._guard_cache: dict[tuple[str, int], tuple[type[FetchError], str] | None] = {}
         self._guard_lock = threading.Lock()
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
 
@@ -165,24 +171,25 @@ class HttpClient:
             with self._guard_lock:
                 self._guard_cache[key] = cached
         if cached:
-            raise BlockedAddress(cached)
+            kind, message = cached
+            raise kind(message)
 
-    def _refusal(self, host: str, port: int) -> str | None:
+    def _refusal(self, host: str, port: int) -> tuple[type[FetchError], str] | None:
         try:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:
             try:
                 infos = (self.resolver or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
             except OSError as exc:
-                return f"cannot resolve {host} ({exc.strerror or exc})"
+                return HostUnreachable, f"cannot resolve {host} ({exc.strerror or exc})"
             addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
         for address in addresses:
             if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
                     or address.is_reserved or address.is_unspecified
                     or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped
                         and not address.ipv4_mapped.is_global)):
-                return (f"{host} resolves to the non-public address {address}; "
-                        f"allow it with --remap or --allow-host {host} if you trust it")
+                return BlockedAddress, (f"{host} resolves to the non-public address {address}; "
+                                        f"allow it with --remap or --allow-host {host} if you trust it")
         return None
 
     # ------------------------------------------------------------------ requests
@@ -226,8 +233,16 @@ class HttpClient:
         except requests.exceptions.TooManyRedirects:
             raise FetchError(f"too many redirects from {_display(target)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
-            raise FetchError(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
+            kind = HostUnreachable if _cannot_connect(exc) else FetchError
+            raise kind(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
         raise FetchError(f"could not fetch {_display(target)}")  # pragma: no cover - tenacity always returns or raises
+
+    def limit(self, url: str, at_most: int) -> None:
+        """At most `at_most` requests in flight to this URL's host, whatever part of the run
+        makes them (a service that rate-limits, such as the Wayback Machine)."""
+        host = (urlsplit(self.target(url)).netloc or "").lower()
+        with self._guard_lock:
+            self._host_slots[host] = threading.BoundedSemaphore(max(1, at_most))
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         """The semaphore that keeps this run polite: at most `per_host` requests to a host."""
@@ -298,6 +313,12 @@ def _headers_for_hop(here: str, there: str, headers: dict[str, str]) -> dict[str
     if (a.hostname, a.port) == (b.hostname, b.port) and not (a.scheme == "https" and b.scheme != "https"):
         return headers
     return {key: value for key, value in headers.items() if key.lower() not in SECRET_HEADERS}
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """Whether the connection itself failed: refused, or the name did not resolve."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _is_transient(exc: BaseException) -> bool:

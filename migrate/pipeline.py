@@ -31,7 +31,7 @@ from .assets import ImageStore
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError
-from .fetchers import FetchContext, get_fetcher
+from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
@@ -76,7 +76,8 @@ def note_gaps(issue: Issue) -> None:
     if not issue.title:
         issue.warnings.append(f"has no title: add `title:` under \"{issue.source_id}\" in an overrides file")
     if issue.date is None and not issue.draft:
-        issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file")
+        hint = f" ({issue.date_hint})" if issue.date_hint else ""
+        issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file{hint}")
     inferred = [p.path for p in issue.old_paths if p.inferred]
     if inferred:
         issue.warnings.append(f"old path rebuilt from the title, not stated by the source: {', '.join(inferred)}")
@@ -121,6 +122,7 @@ class Migration:
     images: ImageStore | None
     layout: PathLayout
     state: StateStore | None
+    fetcher: Fetcher
     mode: Mode = Mode.RUN
     force: bool = False
 
@@ -139,23 +141,32 @@ class Migration:
         check_platform_options(fetcher_class, options.platform_options)
         fetcher_class.check_options(options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
+        # The fetcher may refuse its options, and decides which platform's mapping its issues are
+        # cleaned with, before anything is written; the run fills in the rest of its context.
+        fetcher = fetcher_class(options.source, FetchContext(client, mappings, options.concurrency,
+                                                             {"profile": options.profile, **options.platform_options}))
+        fallback = None
+        if options.wayback_images:
+            from .wayback import ArchivedImages
+
+            fallback = ArchivedImages.for_run(client, fetcher)
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
-                                concurrency=options.concurrency, state=state,
+                                concurrency=options.concurrency, state=state, fallback=fallback,
                                 max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
-        return cls(options, mappings, client, images, layout, state, mode, force)
+        return cls(options, mappings, client, images, layout, state, fetcher, mode, force)
 
     # ------------------------------------------------------------------ the run
     def run(self, on_issue: Callable[[Issue | None], None] | None = None) -> RunReport:
         options, state = self.options, self.state
         site = Path(options.site)
-        fetcher_class = get_fetcher(options.platform)
+        fetcher = self.fetcher
         fingerprint = settings_fingerprint(options, self.mappings)
-        source_key = source_identity(options.source)
-        known = {row.source_id: row for row in state.issues(fetcher_class.platform)} if state else {}
+        source_key = source_identity(fetcher.source)
+        known = {row.source_id: row for row in state.issues(fetcher.platform)} if state else {}
         # Issues this source gave before: the ones whose absence from it now means "gone".
         listed = {source_id for source_id, row in known.items() if row.source == source_key}
         failed_images = {row.url for row in state.images("failed")} if state else set()
@@ -174,23 +185,22 @@ class Migration:
                        and all((site / row.output_path).exists() for row in known.values() if not row.gone)
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
-        spec = RenderSpec(str(self.mappings.root), fetcher_class.platform, options.embeds, options.sentence_per_line,
+        spec = RenderSpec(str(self.mappings.root), fetcher.platform, options.embeds, options.sentence_per_line,
                           options.date_format, images=self.images is not None,
                           list_images=options.dry_run and options.download_images)
-        registry = IssueRegistry(fetcher_class.issue_ref)
+        registry = IssueRegistry(fetcher.issue_ref)
         registry.add_rows(list(known.values()))
         # The platform's own hosts count from the start (their URLs name the newsletter's profile,
         # which the registry checks), so a link to an issue not reached yet is known as one.
-        registry.add_hosts(options.old_hosts + self.mappings.platform(fetcher_class.platform).hosts,
+        registry.add_hosts(options.old_hosts + self.mappings.platform(fetcher.platform).hosts,
                            [options.profile] if options.profile else [])
         renderer = Renderer(spec, self.mappings, self.images, registry,
                             default_processes() if options.processes is None else options.processes)
-        cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
-        context = FetchContext(self.client, self.mappings, options.concurrency,
-                               {"profile": options.profile, **options.platform_options},
-                               conditional=conditional, cache=cache, offload=renderer.offload,
-                               wants=(lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True))
-        fetcher = fetcher_class(options.source, context)
+        context = fetcher.context
+        context.conditional = conditional
+        context.cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
+        context.offload = renderer.offload
+        context.wants = (lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True)
         source_label = options.source if not options.source.startswith("http") else _display(options.source)
         report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
         previous_run_state = state.meta("run_state") if state else None

@@ -25,6 +25,7 @@ class ImageResult:
     local: str | None = None     # site-relative URL of the local copy, when it was stored
     file: str | None = None      # path of the stored file, relative to the site folder
     error: str | None = None     # why it stayed remote
+    archive: str | None = None   # the archived copy it was taken from, when its own host failed
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Issue:
     description: str | None = None
     draft: bool = False
     slug: str | None = None
+    date_hint: str | None = None     # what the source tells of a date it does not state
     old_urls: list[str] = field(default_factory=list)
     old_paths: list[OldPath] = field(default_factory=list)
     source_ref: str = ""

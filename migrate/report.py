@@ -46,7 +46,8 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "incoming": outcome.incoming if outcome else None,
         "moved_from": (outcome.removed_old or outcome.kept_old) if outcome else None,
         "old_paths": [{"path": p.path, "inferred": p.inferred} for p in issue.old_paths],
-        "images": [{k: v for k, v in (("url", i.url), ("local", i.local), ("file", i.file), ("error", i.error)) if v}
+        "images": [{k: v for k, v in (("url", i.url), ("local", i.local), ("file", i.file), ("error", i.error),
+                                      ("archive", i.archive)) if v}
                    for i in issue.images],
         "tracking_parameters_removed": issue.tracking_removed,
         "links_rewritten": issue.links_rewritten,
@@ -105,6 +106,7 @@ class RunReport:
             self._counts["images"] += len(images)
             self._counts["images_local"] += sum(1 for image in images if image.get("local"))
             self._counts["images_failed"] += sum(1 for image in images if image.get("error"))
+            self._counts["images_archived"] += sum(1 for image in images if image.get("archive"))
             self._counts["tracking"] += entry["tracking_parameters_removed"]
             self._counts["links"] += entry["links_rewritten"]
             self._counts["inferred"] += sum(1 for p in entry["old_paths"] if p["inferred"])
@@ -175,6 +177,7 @@ class RunReport:
             "images_local": c["images_local"],
             "images_downloaded": self.images_downloaded,
             "images_failed": c["images_failed"],
+            "images_from_archive": c["images_archived"],
             "tracking_parameters_removed": c["tracking"],
             "links_between_issues_rewritten": c["links"],
             "inferred_old_paths": c["inferred"],
@@ -221,6 +224,9 @@ class RunReport:
         ]
         if self.dry_run:
             out[1] = f"Images: {s['images']} would be downloaded."
+        if s["images_from_archive"]:
+            out.append(f"Images taken from the Wayback Machine because their host failed: {s['images_from_archive']} "
+                       "(each has `archive` in the report).")
         if s["inferred_old_paths"]:
             out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
         if self.temporary_files_removed:

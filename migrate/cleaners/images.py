@@ -49,7 +49,7 @@ class Images(Cleaner):
                     img["src"] = url
             else:
                 img["src"] = answer.url
-                issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file))
+                issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
 
 
 def _images_with_urls(doc: BeautifulSoup, issue: Issue) -> list:

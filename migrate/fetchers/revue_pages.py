@@ -24,6 +24,7 @@ from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import absolute, without_fragment
 from .base import Fetcher, prefetch_in_order, register
+from .pages import ReadsPages
 from .revue import clean_title, infer_issue_path, number_from_text, parse_revue_path, revue_issue_ref
 
 PAGE_SUFFIXES = (".html", ".htm")
@@ -38,7 +39,7 @@ def _path_rank(path: str) -> int:
 
 
 @register
-class RevuePagesFetcher(Fetcher):
+class RevuePagesFetcher(ReadsPages, Fetcher):
     name = "revue-pages"
     platform = "revue"
     issue_ref = staticmethod(revue_issue_ref)
@@ -52,6 +53,10 @@ class RevuePagesFetcher(Fetcher):
     def __init__(self, source: str, context):
         super().__init__(source, context)
         self.reader = PageReader(self.mapping)
+
+    def page_reader(self):
+        """One Revue issue page from anywhere (an archive's capture): see fetchers/pages.py."""
+        return self.reader.read_issue_page
 
     # ------------------------------------------------------------------ sources
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
@@ -130,7 +135,7 @@ class RevuePagesFetcher(Fetcher):
         return self.context.offload(self.reader.read, data, ref, order, page_url)
 
     def _is_issue_page(self, soup: BeautifulSoup) -> bool:
-        return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
+        return self.reader.is_issue_page(soup)
 
     def _issue_links(self, soup: BeautifulSoup, page_url: str) -> list[str]:
         host = urlsplit(page_url).hostname
@@ -161,11 +166,29 @@ class PageReader:
         self.mapping = mapping
 
     def read(self, data: bytes, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+        soup = self._parse(data, ref, order)
+        return soup if isinstance(soup, SourceProblem) else self.from_soup(soup, ref, order, page_url)
+
+    def read_issue_page(self, data: bytes, ref: str, order: int, page_url: str) -> Issue | SourceProblem:
+        """`read`, for a page that may be anything its URL served (an archive's capture): a page
+        without any mark of an issue page is refused rather than read whole as one."""
+        soup = self._parse(data, ref, order)
+        if isinstance(soup, SourceProblem):
+            return soup
+        if not self.is_issue_page(soup):
+            markers = ", ".join(self.mapping.pages["issue_markers"])
+            return SourceProblem(ref, f"is not a {self.mapping.name} issue page (none of {markers}): an error page, a notice or a listing", order)
+        return self.from_soup(soup, ref, order, page_url)
+
+    def is_issue_page(self, soup: BeautifulSoup) -> bool:
+        return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
+
+    @staticmethod
+    def _parse(data: bytes, ref: str, order: int) -> BeautifulSoup | SourceProblem:
         try:
-            soup = BeautifulSoup(data, "lxml")
+            return BeautifulSoup(data, "lxml")
         except Exception as exc:  # lxml refuses only truly broken input
             return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
-        return self.from_soup(soup, ref, order, page_url)
 
     def from_soup(self, soup: BeautifulSoup, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
         pages = self.mapping.pages
