@@ -108,6 +108,10 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 
         raise UserError(f"Say which form the archive is in with --platform ({', '.join(platform_names())}).")
     if not options.source:
+        from .fetchers import get_fetcher
+
+        options.source = get_fetcher(options.platform).default_source() or ""
+    if not options.source:
         raise UserError("Say where the archive is with --source (a file, a folder or a URL).")
     return options
 

@@ -95,6 +95,15 @@ class Fetcher(ABC):
     def check_source(cls, source: str) -> None:
         """Refuse a source that cannot be read at all (UserError), before the run writes anything."""
 
+    @classmethod
+    def check_options(cls, options: dict[str, str]) -> None:
+        """Refuse a platform option's value that cannot work (UserError), before the run writes anything."""
+
+    @classmethod
+    def default_source(cls) -> str | None:
+        """The source to read when --source is not given (an API's address), or None: required."""
+        return None
+
     @staticmethod
     def issue_ref(url: str) -> tuple[str, str | None] | None:
         """The issue id (and profile name) an old URL of this platform names, or None: how the
