@@ -166,6 +166,9 @@ def cmd_redirects(args: argparse.Namespace) -> int:
         print(f"CLASH {clash}", file=sys.stderr)
     if rules.old_hosts:
         print("Old hosts to point at the new site: " + ", ".join(rules.old_hosts), file=sys.stderr)
+    if rules.unserved:
+        print(f"{len(rules.unserved)} old URL(s) cannot be served by a path rule (their identity is in a query string, or they "
+              "are short links on the platform's own host); --format json lists them under `unserved`.", file=sys.stderr)
     return EXIT_FAILURES if rules.clashes else EXIT_OK
 
 
