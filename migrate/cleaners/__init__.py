@@ -8,6 +8,7 @@ from ..errors import NotConfigured
 from ..mappings import Mappings
 from .base import CLEANERS, CleanContext, Cleaner, register
 from . import blocks, chrome, crosslinks, images, shortcodes, structure, tracking, unsafe  # noqa: F401  (they register)
+from . import click_trackers, mailchimp_layout, merge_tags  # noqa: F401  (Mailchimp's; no-ops for other platforms)
 
 __all__ = ["CLEANERS", "CleanContext", "Cleaner", "register", "build_chain"]
 
