@@ -247,3 +247,11 @@ def test_a_campaign_file_in_a_legacy_encoding_is_read_as_it_says(tmp_path, mappi
     (tmp_path / "export" / "20020_garden-notes.html").write_bytes(page.encode("cp1252"))
     june = issues_of(entries(tmp_path / "export", mappings))["e5f6a7b8c9"]
     assert "Caf\u00e9 on the allotment \u2013 opening" in june.html and not any("\ufffd" in w for w in june.warnings)
+
+
+def test_a_rendered_preview_text_is_the_description_and_an_unrendered_one_is_not(tmp_path, mappings):
+    shutil.copytree(EXPORT, tmp_path / "export")
+    frost = tmp_path / "export" / "20009_frost-alert-copy-01-.html"
+    frost.write_text(frost.read_text().replace(">*|MC_PREVIEW_TEXT|*</span>", ">Fleece out tonight</span>"))
+    found = issues_of(entries(tmp_path / "export", mappings))
+    assert found["c3d4e5f6a7"].description == "Fleece out tonight" and found["a1b2c3d4e5"].description is None

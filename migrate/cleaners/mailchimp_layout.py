@@ -151,8 +151,8 @@ class MailchimpLayout(Cleaner):
     # ------------------------------------------------------------------ captions
     def _figure(self, doc: BeautifulSoup, block: Tag) -> None:
         image = block.find("img")
-        captions = [c for c in self.caption_text.select(block)] if self.caption_text is not None else []
-        captions = [c for c in captions if has_content(c) and c.find("img") is None]
+        found = self.caption_text.select(block) if self.caption_text is not None else []
+        captions = [c for c in found if has_content(c) and c.find("img") is None]
         if image is None or len(captions) != 1:
             return
         caption = captions[0]

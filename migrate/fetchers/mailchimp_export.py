@@ -90,6 +90,7 @@ class CampaignFile:
     name: str                    # the member to read: the .html, else the .txt
     plain: bool = False          # a .txt: plain text
     subject: str | None = None   # its <title>, when that is a real subject and not a merge tag
+    preview: str | None = None   # its hidden preview text, when the export rendered it
 
     @property
     def key(self) -> str:
@@ -204,27 +205,26 @@ def _fits(number: int, sent: dt.datetime | None, anchors: list[tuple[int, dt.dat
 
 def _align(file_ids, row_ids, files, rows, candidates, anchors) -> list[tuple[int, int, bool]]:
     """Pair files and rows in order, as many as can be, with as few dates out of step as can be;
-    among equals, the earliest rows."""
+    among equals, the earliest rows. Returns (file, row, whether its date fits)."""
     m, n = len(file_ids), len(row_ids)
+    # What pairing file i with row j scores: None where their names differ, else whether the date fits.
+    fits = [[_fits(files[f].number, rows[r].sent, anchors) if r in candidates[f] else None for r in row_ids] for f in file_ids]
     best = [[(0, 0)] * (n + 1) for _ in range(m + 1)]
     for i in range(1, m + 1):
         for j in range(1, n + 1):
             options = [best[i - 1][j], best[i][j - 1]]
-            f, r = file_ids[i - 1], row_ids[j - 1]
-            if r in candidates[f]:
-                fits = _fits(files[f].number, rows[r].sent, anchors)
+            if fits[i - 1][j - 1] is not None:
                 matched, fitting = best[i - 1][j - 1]
-                options.append((matched + 1, fitting + (1 if fits else 0)))
+                options.append((matched + 1, fitting + fits[i - 1][j - 1]))
             best[i][j] = max(options)
     pairs = []
     i, j = m, n
     while i and j:
-        f, r = file_ids[i - 1], row_ids[j - 1]
+        fit = fits[i - 1][j - 1]
         if best[i][j] == best[i][j - 1]:
-            j -= 1
-        elif r in candidates[f] and best[i][j] == (best[i - 1][j - 1][0] + 1,
-                                                  best[i - 1][j - 1][1] + (1 if _fits(files[f].number, rows[r].sent, anchors) else 0)):
-            pairs.append((f, r, _fits(files[f].number, rows[r].sent, anchors)))
+            j -= 1  # leave the later row out, so the earlier ones are paired
+        elif fit is not None and best[i][j] == (best[i - 1][j - 1][0] + 1, best[i - 1][j - 1][1] + fit):
+            pairs.append((file_ids[i - 1], row_ids[j - 1], fit))
             i, j = i - 1, j - 1
         else:
             i -= 1
@@ -354,12 +354,13 @@ class MailchimpExportFetcher(Fetcher):
             if key in found and plain:
                 continue  # the .html of a campaign is its body; the .txt is the plain-text twin
             found[key] = CampaignFile(key[0], key[1], name, plain)
+        wanted = SoupStrainer(["title", "span"])  # the preview text is a span
         for campaign_file in found.values():
             if not campaign_file.plain:
                 with files.open(campaign_file.name) as handle:
-                    head = BeautifulSoup(handle.read(), "lxml", parse_only=SoupStrainer("title"))
-                title = " ".join(head.get_text(" ").split()) if head.find("title") else ""
-                campaign_file.subject = title if title and not has_tags(title) else None
+                    head = BeautifulSoup(handle.read(), "lxml", parse_only=wanted)
+                campaign_file.subject = _rendered(head.find("title"), self.mapping)
+                campaign_file.preview = _rendered(head.find(class_="mcnPreviewText"), self.mapping)
         return sorted(found.values(), key=lambda c: (c.number, c.slug))
 
     def _body(self, files: ArchiveFiles, campaign_file: CampaignFile) -> tuple[str, bytes, list[str]]:
@@ -393,7 +394,7 @@ class MailchimpExportFetcher(Fetcher):
             issue.warnings.append(row.warning)
         if note:
             issue.warnings.append(note)
-        issue.description = _preview_text(html_text, self.mapping)
+        issue.description = campaign_file.preview
         issue.slug = campaign_slug(issue.date, issue.title)
         if archive and row.unique_id:
             host, account = archive
@@ -470,10 +471,7 @@ def _title_of(html_text: str, mapping) -> str | None:
     return None
 
 
-def _preview_text(html_text: str, mapping) -> str | None:
-    """The hidden preview text, when the export rendered it (an unrendered one is a merge tag)."""
-    doc = BeautifulSoup(html_text, "lxml", parse_only=SoupStrainer(class_="mcnPreviewText"))
-    text = " ".join(doc.get_text(" ").split())
-    if not text or has_tags(text):
-        return None
-    return clean_subject(text, mapping)
+def _rendered(el, mapping) -> str | None:
+    """An element's text, when the export rendered it (an unrendered one is a merge tag)."""
+    text = " ".join(el.get_text(" ").split()) if el is not None else ""
+    return clean_subject(text, mapping) if text and not has_tags(text) else None
