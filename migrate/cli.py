@@ -114,7 +114,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
     if not options.source:
         from .fetchers import get_fetcher
 
-        options.source = get_fetcher(options.platform).default_source or ""
+        options.source = get_fetcher(options.platform).default_source() or ""
     if not options.source:
         raise UserError("Say where the archive is with --source (a file, a folder or a URL).")
     return options
@@ -170,6 +170,9 @@ def cmd_redirects(args: argparse.Namespace) -> int:
         print(f"CLASH {clash}", file=sys.stderr)
     if rules.old_hosts:
         print("Old hosts to point at the new site: " + ", ".join(rules.old_hosts), file=sys.stderr)
+    if rules.unserved:
+        print(f"{len(rules.unserved)} old URL(s) cannot be served by a path rule (their identity is in a query string, or they "
+              "are short links on the platform's own host); --format json lists them under `unserved`.", file=sys.stderr)
     return EXIT_FAILURES if rules.clashes else EXIT_OK
 
 

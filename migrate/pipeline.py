@@ -96,6 +96,7 @@ def check_platform_options(fetcher_class, given: dict[str, str]) -> None:
         if name not in known:
             offer = f"it has: {', '.join(sorted(known))}" if known else "it has none"
             raise UserError(f"{name!r} is not an option of --platform {fetcher_class.name} ({offer}); remove it or check its spelling.")
+    fetcher_class.check_options(given)
 
 
 def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:

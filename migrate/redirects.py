@@ -5,13 +5,17 @@ its earlier site URLs if it moved), not from the front matter as it stands now, 
 by a later edit is still redirected and still verified. Rules are path-based: they go on the new
 host, and the old hosts (the platform's domain, a custom domain) must be pointed at it; the
 report names them.
+
+An old URL no path rule can serve (its identity is in its query string, as Mailchimp's
+campaign-archive URLs are, or it is a short link on the platform's own host) is listed apart, as
+`unserved`, with the page it now leads to: for the record, and for fixing links elsewhere.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -33,11 +37,20 @@ class Redirect:
     title: str | None
 
 
+@dataclass(frozen=True)
+class Unserved:
+    old_url: str
+    new_url: str
+    issue_id: str
+    title: str | None
+
+
 @dataclass
 class RedirectMap:
     redirects: list[Redirect]
     old_hosts: list[str]
     clashes: list[str]  # old paths two issues claim; only the first issue keeps them
+    unserved: list[Unserved] = field(default_factory=list)  # old URLs no path rule can serve
 
 
 def _normal(path: str) -> str:
@@ -57,12 +70,16 @@ def redirect_map(site: Path) -> RedirectMap:
     redirects: dict[str, Redirect] = {}
     clashes: list[str] = []
     hosts: set[str] = set()
+    unserved: list[Unserved] = []
     for row in sorted(rows, key=lambda r: (r.output_path, r.source_id)):
         target = site_url(row.output_path)
+        paths = {_normal(path) for path in row.old_paths}
         for url in row.old_urls:
-            host = (urlsplit(url).hostname or "").lower()
-            if host:
-                hosts.add(host)
+            parts = urlsplit(url)
+            if parts.query or _normal(parts.path) not in paths:
+                unserved.append(Unserved(url, target, row.source_id, row.title))
+            elif parts.hostname:
+                hosts.add(parts.hostname.lower())
         for path in [*row.old_paths, *row.previous_urls]:
             old = _normal(path)
             if old == target.rstrip("/") or old == target:
@@ -72,7 +89,7 @@ def redirect_map(site: Path) -> RedirectMap:
                 redirects[old] = Redirect(old, target, row.source_id, row.title)
             elif known.issue_id != row.source_id:
                 clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
-    return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(hosts), clashes)
+    return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(hosts), clashes, unserved)
 
 
 # ---------------------------------------------------------------------- formats
@@ -157,7 +174,8 @@ def _csv(rules: RedirectMap) -> str:
 
 
 def _json(rules: RedirectMap) -> str:
-    data = {"redirects": [asdict(r) for r in rules.redirects], "old_hosts": rules.old_hosts, "clashes": rules.clashes}
+    data = {"redirects": [asdict(r) for r in rules.redirects], "old_hosts": rules.old_hosts, "clashes": rules.clashes,
+            "unserved": [asdict(u) for u in rules.unserved]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

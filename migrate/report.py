@@ -46,6 +46,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "incoming": outcome.incoming if outcome else None,
         "moved_from": (outcome.removed_old or outcome.kept_old) if outcome else None,
         "old_paths": [{"path": p.path, "inferred": p.inferred} for p in issue.old_paths],
+        "old_urls": list(issue.old_urls),
         "images": [{k: v for k, v in (("url", i.url), ("local", i.local), ("file", i.file), ("error", i.error),
                                       ("archive", i.archive)) if v}
                    for i in issue.images],

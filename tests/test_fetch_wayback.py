@@ -66,7 +66,7 @@ def overrides_for_undated():
     (f"https://web.archive.org/web/{TS}/https://example.com/page?a=1&b=2#part", "https://example.com/page?a=1&b=2#part"),
     (f"/web/{TS}/https://example.com/relative", "https://example.com/relative"),
     (f"/web/{TS}im_/http://example.com/pic.gif", "http://example.com/pic.gif"),
-    (f"/web/20190101000000/https://example.com/another-moment", "https://example.com/another-moment"),
+    ("/web/20190101000000/https://example.com/another-moment", "https://example.com/another-moment"),
     (f"https://web.archive.org/web/{TS}/https:/example.com/folded", "https://example.com/folded"),
     (f"https://web.archive.org/web/{TS}/example.com/no-scheme", "http://example.com/no-scheme"),
 ])

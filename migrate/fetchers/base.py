@@ -91,8 +91,6 @@ class Fetcher(ABC):
     # The options this fetcher reads from context.options (`--platform-option NAME=VALUE`, or
     # `platform_options:` in the config): name -> what it does. Any other name is refused.
     platform_options: ClassVar[dict[str, str]] = {}
-    # The source used when none is given (an API's public base URL), or None: --source is needed.
-    default_source: ClassVar[str | None] = None
 
     @classmethod
     def check_source(cls, source: str) -> None:
@@ -100,7 +98,12 @@ class Fetcher(ABC):
 
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
-        """Refuse platform option values this fetcher cannot use (UserError), before the run writes anything."""
+        """Refuse a platform option's value that cannot work (UserError), before the run writes anything."""
+
+    @classmethod
+    def default_source(cls) -> str | None:
+        """The source to read when --source is not given (an API's address), or None: required."""
+        return None
 
     @staticmethod
     def issue_ref(url: str) -> tuple[str, str | None] | None:

@@ -51,10 +51,13 @@ def _same_origin(a: str, b: str) -> bool:
 class ButtondownApiFetcher(Fetcher):
     name = "buttondown-api"
     platform = "buttondown"
-    default_source = DEFAULT_BASE
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS
     help = f"Buttondown API v1: the API base (default {DEFAULT_BASE}; key in ${TOKEN_ENV}) or a saved GET /v1/emails JSON body"
+
+    @classmethod
+    def default_source(cls) -> str | None:
+        return DEFAULT_BASE
 
     @classmethod
     def check_source(cls, source: str) -> None:
