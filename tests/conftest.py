@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import subprocess
+import sys
 
 import pytest
 
 from migrate.mappings import load_mappings
 from migrate.standin import Account, StandinServer
+
+from .waybackserver import wayback  # noqa: F401  (a fixture: a loopback Wayback Machine)
 
 _real_getaddrinfo = socket.getaddrinfo
 _real_connect = socket.socket.connect
@@ -86,3 +90,20 @@ def faults():
     server = FaultServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def asset_server():
+    """The shared image stand-in (../shared/tools/asset_server.py) on a free loopback port, for
+    the tests that migrate the shared corpora (they skip where ../shared is absent)."""
+    from .support import SHARED
+
+    script = SHARED / "tools" / "asset_server.py"
+    if not script.exists():
+        pytest.skip("../shared/tools/asset_server.py is not on this machine")
+    process = subprocess.Popen([sys.executable, str(script), "--port", "0", "--max-seconds", "600"],
+                               stdout=subprocess.PIPE, text=True)
+    port = int(process.stdout.readline().split()[-1])
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)

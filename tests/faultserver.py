@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackServer
 
 
 @dataclass
@@ -91,30 +93,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(step.body)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    block_on_close = False  # a hanging answer must not hold up the test's teardown
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up mid-answer is what several tests arrange
-
-
-class FaultServer:
+class FaultServer(LoopbackServer):
     def __init__(self):
-        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
+        super().__init__(_Handler)
         self.httpd.lock = threading.Lock()
         self.httpd.scripts = {}
         self.httpd.position = {}
         self.httpd.requests = []
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.start()
 
     def script(self, path: str, *steps: Step) -> str:
         self.httpd.scripts[path] = list(steps)
         return self.url + path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     @property
     def requests(self) -> list:
@@ -123,6 +113,3 @@ class FaultServer:
     def hits(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p.split("?", 1)[0] == path)
 
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -19,13 +19,14 @@ import base64
 import copy
 import hashlib
 import json
-import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from .loopback import LoopbackServer
 
 ERRORS_DOC = "https://mailchimp.com/developer/marketing/docs/errors/"
 
@@ -164,26 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, content, {"ETag": etag})
 
 
-class MailchimpStandin:
+class MailchimpStandin(LoopbackServer):
     def __init__(self, account: MailchimpAccount):
+        super().__init__(type("Handler", (_Handler,), {"account": account}))
         self.account = account
-        handler = type("Handler", (_Handler,), {"account": account})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def api(self) -> str:
         return f"{self.url}/3.0"
 
-    def start(self) -> "MailchimpStandin":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()

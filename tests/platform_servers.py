@@ -14,18 +14,12 @@ import hashlib
 import json
 import threading
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from migrate.standin import tiny_png
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request, client_address):
-        pass
+from .loopback import LoopbackServer
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,17 +44,13 @@ class _Handler(BaseHTTPRequestHandler):
         owner.answer(self)
 
 
-class _Base:
+class _Base(LoopbackServer):
     def __init__(self):
+        super().__init__(_Handler)
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict]] = []
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.start()
 
     def hits(self, path: str) -> int:
         with self.lock:
@@ -68,10 +58,6 @@ class _Base:
 
     def image(self, handler: _Handler) -> None:
         handler.send(200, tiny_png(hashlib.sha256(handler.path.encode()).digest()), "image/png")
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class ButtondownApi(_Base):

@@ -2,8 +2,6 @@
 the result matches the ground truth kept beside it. Images come from the shared asset server,
 reached through --remap. Skipped where ../shared is not present."""
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,16 +20,6 @@ CORPUS = SHARED / "corpus"
 TEXT_FLOOR = 0.98  # share of the truth's characters the migrated text must keep
 
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not on this machine")
-
-
-@pytest.fixture(scope="module")
-def asset_server():
-    process = subprocess.Popen([sys.executable, str(SHARED / "tools" / "asset_server.py"), "--port", "0", "--max-seconds", "300"],
-                               stdout=subprocess.PIPE, text=True)
-    port = int(process.stdout.readline().split()[-1])
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
 
 
 def s3(asset_server):

@@ -6,8 +6,6 @@ Images come from the shared asset server through --remap. Skipped where ../share
 import csv
 import datetime as dt
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -30,16 +28,6 @@ FOOTERS = "#templateFooter, .footerContainer, .mceFooterSection, #canspamBarWrap
 MERGE_TAG = re.compile(r"\*\|[^|]*\|\*")
 
 pytestmark = pytest.mark.skipif(not EXPORT.exists(), reason="../shared/corpus is not on this machine")
-
-
-@pytest.fixture(scope="module")
-def asset_server():
-    process = subprocess.Popen([sys.executable, str(SHARED / "tools" / "asset_server.py"), "--port", "0", "--max-seconds", "300"],
-                               stdout=subprocess.PIPE, text=True)
-    port = int(process.stdout.readline().split()[-1])
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.fixture(scope="module")

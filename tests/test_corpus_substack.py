@@ -4,8 +4,6 @@ the stub each handled, `/p/<slug>` kept as the alias, every content image local,
 author's text intact. Images come from the shared asset server through --remap. Skipped where
 ../shared is not present."""
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,16 +24,6 @@ EXPORT = SHARED / "corpus" / "substack-export" / "export"
 CONTENT_HOSTS = ["substack-post-media.s3.amazonaws.com", "bucketeer-e05bbc84-baa3-437e-9518-adb32be77984.s3.amazonaws.com"]
 
 pytestmark = pytest.mark.skipif(not EXPORT.exists(), reason="../shared/corpus is not on this machine")
-
-
-@pytest.fixture(scope="module")
-def asset_server():
-    process = subprocess.Popen([sys.executable, str(SHARED / "tools" / "asset_server.py"), "--port", "0", "--max-seconds", "300"],
-                               stdout=subprocess.PIPE, text=True)
-    port = int(process.stdout.readline().split()[-1])
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.fixture(scope="module")

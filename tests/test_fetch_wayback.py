@@ -26,7 +26,7 @@ from migrate.wayback import Capture, ReplayRules, replay_original, unwrap_captur
 
 from .faultserver import ok, status
 from .support import migrate, read_issue, report_of, s3_remap
-from .waybackserver import WAYBACK, WaybackArchive, WaybackServer, wayback  # noqa: F401  (the fixture)
+from .waybackserver import WAYBACK, WaybackArchive, WaybackServer
 
 PREFIX = "getrevue.co/profile/nighttrains/issues/"
 PAGE7 = "https://www.getrevue.co/profile/nighttrains/issues/night-trains-7-the-vienna-sleeper-berths-explained-and-a-dining-car-comeback-640107"

@@ -10,8 +10,8 @@ from migrate.check import check_site
 from migrate.mappings import Problems, load_overrides_data
 
 from .support import SHARED, migrate, site_tree
-from .test_corpus import asset_server, s3  # noqa: F401  (the fixture)
-from .waybackserver import WaybackArchive, wayback  # noqa: F401  (the fixture)
+from .test_corpus import s3
+from .waybackserver import WaybackArchive
 
 PAGES = SHARED / "corpus" / "revue-pages"
 GOLDEN = SHARED / "golden" / "revue-dt-018" / "page.html"

@@ -15,7 +15,6 @@ from migrate.wayback import gone_for_good
 from .faultserver import status
 from .support import migrate, report_of
 from .test_fetch_wayback import PREFIX
-from .waybackserver import wayback  # noqa: F401  (the fixture)
 
 S3 = "https://s3.amazonaws.com/revue"
 ARCHIVED_404 = f"{S3}/items/images/011/222/333/mail/sleeper-berth.png?1615000000"   # its host says 404

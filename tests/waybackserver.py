@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +35,8 @@ import pytest
 import yaml
 
 from migrate.standin import tiny_png
+
+from .loopback import LoopbackServer
 
 _CAPTURE_PATH = re.compile(r"^/web/(?P<stamp>\d{1,14})(?P<mod>[a-z]{2}_)?/(?P<original>.+)$", re.DOTALL)
 WAYBACK = Path(__file__).parent / "fixtures" / "wayback"
@@ -233,27 +235,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(exact.status, exact.body, exact.mimetype)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def handle_error(self, request, client_address) -> None:
-        pass
-
-
-class WaybackServer:
+class WaybackServer(LoopbackServer):
     """The stand-in on a loopback port, in a background thread."""
 
     def __init__(self, archive: WaybackArchive, port: int = 0):
-        self.httpd = _Server(("127.0.0.1", port), _Handler)
+        super().__init__(_Handler, port)
         self.httpd.archive = archive  # type: ignore[attr-defined]
         self.httpd.lock = threading.Lock()  # type: ignore[attr-defined]
         self.archive = archive
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     @property
     def cdx(self) -> str:
@@ -267,13 +256,6 @@ class WaybackServer:
         """The platform options that point the `wayback` fetcher here."""
         return {"cdx": self.cdx, "captures": self.captures, "cdx_pause": "0", **more}
 
-    def start(self) -> "WaybackServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from ..errors import UserError
 from ..files import Utf8Stream, first_non_space
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, keeps_drafts, register
+from .csvrows import csv_reader, csv_rows
 from .buttondown import (PLATFORM_OPTIONS, buttondown_issue_ref, email_issue, render_body, username_in,
                          with_username)
 
 INDEX_NAMES = ("emails.json", "emails.csv")
-CSV_FIELD_BYTES = 64 * 1024 * 1024
 WHAT = "Buttondown export"
 
 
@@ -201,9 +201,7 @@ def _json_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | Sourc
 
 
 def _csv_reader(handle: IO[bytes], name: str) -> csv.DictReader:
-    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
-    text = io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
-    reader = csv.DictReader(text)
+    reader = csv_reader(handle)
     if not {"id", "slug"} & set(reader.fieldnames or []):
         raise UserError(f"{name} has neither an id nor a slug column; give --source a Buttondown export, whose emails.csv has them.")
     return reader
@@ -211,14 +209,9 @@ def _csv_reader(handle: IO[bytes], name: str) -> csv.DictReader:
 
 def _csv_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
     reader = _csv_reader(handle, name)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield name, SourceProblem(f"{name} line {reader.line_num}", f"the CSV cannot be read from here on ({exc}); "
-                                      "the rows after it are missing: repair the file and run again")
+    for row in csv_rows(reader, name):
+        if isinstance(row, SourceProblem):
+            yield name, row
             return
         row.pop(None, None)  # values beyond the header
         yield f"{name} row {reader.line_num}", {k: v for k, v in row.items() if k is not None}

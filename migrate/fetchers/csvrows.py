@@ -14,12 +14,16 @@ from ..record import SourceProblem
 CSV_FIELD_BYTES = 64 * 1024 * 1024
 
 
-def csv_reader(handle: IO[bytes]) -> csv.DictReader:
-    """A DictReader over an export's CSV bytes; Utf8Stream honours a UTF-16 byte order mark, as
-    spreadsheet programs write, and turns bytes that are not UTF-8 into U+FFFD."""
+def csv_text(handle: IO[bytes]) -> io.TextIOWrapper:
+    """An export's CSV bytes as text for the csv module: Utf8Stream honours a UTF-16 byte order
+    mark, as spreadsheet programs write, and turns bytes that are not UTF-8 into U+FFFD."""
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
-    text = io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
-    return csv.DictReader(text)
+    return io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline="")
+
+
+def csv_reader(handle: IO[bytes]) -> csv.DictReader:
+    """A DictReader over an export's CSV bytes (see csv_text)."""
+    return csv.DictReader(csv_text(handle))
 
 
 def csv_rows(reader: csv.DictReader, name: str) -> Iterator[dict | SourceProblem]:

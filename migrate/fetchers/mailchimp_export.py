@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -36,16 +35,15 @@ from slugify import slugify
 from ..archives import ArchiveFiles
 from ..cleaners.merge_tags import has_tags
 from ..errors import UserError
-from ..files import Utf8Stream
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_matches
 from .base import Fetcher, register
+from .csvrows import csv_text
 from .mailchimp import (ARCHIVE_HOST_SUFFIXES, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref,
                         text_body)
 
 CAMPAIGN_FILE = re.compile(r"^(\d+)_(.*)\.(html?|txt)$", re.IGNORECASE)
-CSV_FIELD_BYTES = 16 * 1024 * 1024
 # campaigns.csv's columns, by the names Mailchimp gives them (and a few spellings of the same).
 COLUMNS = {
     "title": ("title", "campaign title", "campaign name", "name"),
@@ -310,8 +308,7 @@ class MailchimpExportFetcher(Fetcher):
 
     # ------------------------------------------------------------------ reading
     def _rows(self, handle: IO[bytes], name: str, zone: dt.tzinfo) -> tuple[list[Row], list[SourceProblem]]:
-        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
-        reader = csv.reader(io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline=""))
+        reader = csv.reader(csv_text(handle))
         problems: list[SourceProblem] = []
         try:
             header = next(reader, None)
@@ -433,7 +430,7 @@ def _positions(header: list[str], name: str) -> dict[str, int | None]:
 
 
 def _header(handle: IO[bytes]) -> list[str]:
-    reader = csv.reader(io.TextIOWrapper(io.BufferedReader(Utf8Stream(handle)), encoding="utf-8", newline=""))
+    reader = csv.reader(csv_text(handle))
     try:
         return next(reader, None) or []
     except csv.Error:
