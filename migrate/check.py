@@ -23,11 +23,41 @@ from .assets import sniff_image
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
 from .mappings import Mappings, load_mappings, parse_date
+from .state import StateStore
 from .urls import host_of, query_names
 
 # Mailchimp-style merge tags, as written (*|FNAME|*) or escaped in Markdown (\*|FNAME|\*).
 _MERGE_TAG = re.compile(r"\\?\*\|[^|\n]{1,80}\|\\?\*")
+_EMPHASISED_TAG = re.compile(r"\|[^|\n]{1,80}\|")
 LAYOUT_TAGS = (LAYOUT_BLOCKS - {"body", "caption", "colgroup", "col"}) | {"span", "font", "center", "table"}
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """What `check` looks for in a file from these platforms."""
+
+    title_suffixes: tuple[str, ...]
+    leftover_links: tuple[str, ...]
+    leftover_text: tuple[str, ...]
+    pixels: tuple[str, ...]
+
+    @classmethod
+    def of(cls, platforms: list) -> "PlatformRules":
+        return cls(tuple(s.strip() for p in platforms for s in p.title_suffixes if s.strip()),
+                   tuple(s.lower() for p in platforms for s in p.leftover_links),
+                   tuple(s.lower() for p in platforms for s in p.leftover_text),
+                   tuple(s.lower() for p in platforms for s in p.pixels))
+
+
+def _platforms_of_files(site: Path) -> dict[str, str]:
+    """Each content file the tool wrote, by site-relative path, and the platform it came from."""
+    state = StateStore.open_existing(site)
+    if state is None:
+        return {}
+    try:
+        return {row.output_path: row.platform for row in state.issues()}
+    finally:
+        state.close()
 
 
 @dataclass(frozen=True)
@@ -60,11 +90,12 @@ class SiteChecker:
         # Footnotes as Hugo's Goldmark reads them: a note's links and text are checked like the rest.
         self.parser = MarkdownIt("commonmark").use(footnote_plugin)
         self.parser.validateLink = lambda url: True  # see every link, dangerous ones included
-        platforms = list(mappings.platforms.values())
-        self.title_suffixes = [s.strip() for p in platforms for s in p.title_suffixes if s.strip()]
-        self.leftover_links = [s.lower() for p in platforms for s in p.leftover_links]
-        self.leftover_text = [s.lower() for p in platforms for s in p.leftover_text]
-        self.pixels = [s.lower() for p in platforms for s in p.pixels]
+        # Each file is held to its own platform's leftovers (the state says which platform wrote
+        # it); a file the tool did not write, to every platform's.
+        self.platform_of = _platforms_of_files(self.site)
+        self.rules = {name: PlatformRules.of([mapping]) for name, mapping in mappings.platforms.items()}
+        self.any_platform = PlatformRules.of(list(mappings.platforms.values()))
+        self.current = self.any_platform
 
     def add(self, file: str, rule: str, message: str) -> None:
         self.findings.append(Finding(file, rule, message))
@@ -90,6 +121,7 @@ class SiteChecker:
 
     def check_file(self, path: Path) -> None:
         name = str(path.relative_to(self.site))
+        self.current = self.rules.get(self.platform_of.get(path.relative_to(self.site).as_posix(), ""), self.any_platform)
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -120,7 +152,7 @@ class SiteChecker:
                 self.add(name, "title", f"holds HTML entities: {title!r}")
             if title != title.strip() or "\n" in title:
                 self.add(name, "title", f"has stray whitespace: {title!r}")
-            for suffix in self.title_suffixes:
+            for suffix in self.current.title_suffixes:
                 if title.rstrip().endswith(suffix):
                     self.add(name, "title", f"ends with the platform suffix {suffix!r}")
         if "date" not in data and not data.get("draft"):
@@ -155,13 +187,18 @@ class SiteChecker:
                     self.check_image(name, path, child.attrGet("src") or "")
                 elif child.type == "html_inline":
                     self.check_raw_html(name, path, child.content)
-        # Text rules look at what a reader sees, after Markdown's own escapes and emphasis.
-        seen = BeautifulSoup(self.parser.renderer.render(tokens, self.parser.options, {}), "lxml").get_text(" ")
+        # Text rules look at what a reader sees, after Markdown's own escapes and emphasis, and
+        # not in code, where a post about a platform shows its syntax as written.
+        page = BeautifulSoup(self.parser.renderer.render(tokens, self.parser.options, {}), "lxml")
+        for code in page.find_all(["code", "pre"]):
+            code.decompose()
+        seen = page.get_text(" ")
         lowered = " ".join(seen.split()).lower()
-        for leftover in self.leftover_text:
+        for leftover in self.current.leftover_text:
             if leftover in lowered:
                 self.add(name, "chrome", f"still holds the platform's text {leftover.strip()!r}")
-        if _MERGE_TAG.search(body) or _MERGE_TAG.search(seen):
+        # An unescaped *|TAG|* reads as emphasis around |TAG|.
+        if _MERGE_TAG.search(seen) or any(_EMPHASISED_TAG.fullmatch(el.get_text()) for el in page.find_all(["em", "strong"])):
             self.add(name, "chrome", "still holds a merge tag (*|...|*)")
 
     def check_raw_html(self, name: str, path: Path, fragment: str) -> None:
@@ -187,7 +224,7 @@ class SiteChecker:
             self.add(name, "unsafe", f"{kind} to a {scheme.split(':', 1)[0]}: URL")
             return
         lowered = url.lower()
-        for leftover in self.leftover_links:
+        for leftover in self.current.leftover_links:
             if leftover in lowered:
                 self.add(name, "chrome", f"{kind} to platform chrome: {url}")
                 break
@@ -200,7 +237,7 @@ class SiteChecker:
     def check_image(self, name: str, path: Path, src: str) -> None:
         self.check_url(name, src, "image")
         lowered = src.lower()
-        if any(p in lowered for p in self.pixels):
+        if any(p in lowered for p in self.current.pixels):
             self.add(name, "chrome", f"tracking pixel: {src}")
         if lowered.startswith(("http://", "https://", "//")):
             self.add(name, "remote-image", f"image is still remote: {src}")

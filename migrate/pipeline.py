@@ -171,8 +171,9 @@ class Migration:
         # Issues this source gave before: the ones whose absence from it now means "gone".
         listed = {source_id for source_id, row in known.items() if row.source == source_key}
         failed_images = {row.url for row in state.images("failed")} if state else set()
-        for row in known.values():
-            self.layout.claim(row.output_path, row.source_id)
+        # Every file the tool wrote into this site is taken, whichever platform it came from.
+        for row in state.issues() if state else []:
+            self.layout.claim(row.output_path, row.platform, row.source_id)
 
         writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run,
                             source=source_key)
@@ -262,11 +263,14 @@ class Migration:
                     with lock:
                         in_flight.discard(future)
 
+        problems_read: list[SourceProblem] = []
+        source_read = True  # until a whole-source Unchanged says this run did not read the source
         with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
                 for entry in fetcher.entries():
                     if isinstance(entry, SourceProblem):
                         report.add_problem(entry)
+                        problems_read.append(entry)
                         # An unreadable entry may be a known issue: it is not gone, just unread.
                         matches = [row.source_id for row in known.values()
                                    if row.source_id == entry.source_id or row.source_ref == entry.source_ref]
@@ -280,6 +284,10 @@ class Migration:
                             present = [source_id for source_id in listed if not known[source_id].gone]
                             report.up_to_date += len(present)
                             seen.update(present)
+                            # What could not be read last time still cannot: say so again.
+                            source_read = False
+                            for problem in self.remembered_problems(source_key):
+                                report.add_problem(problem)
                         else:
                             matches = [row for row in known.values() if row.source_ref == entry.source_ref]
                             report.up_to_date += len(matches)
@@ -331,11 +339,19 @@ class Migration:
             # trust the validators. An unreadable entry that names its issue does not block that
             # (asking again would not mend it); one that names none leaves the listing incomplete.
             # retry-failed reads only part of the source, so it leaves the mark as it found it.
+            if self.mode is not Mode.RETRY_FAILED and source_read:
+                state.set_meta(f"problems:{source_key}", json.dumps(
+                    [[p.source_ref, p.reason, p.order, p.source_id] for p in problems_read]))
             if self.mode is Mode.RETRY_FAILED:
                 state.set_meta("run_state", previous_run_state or "incomplete")
             else:
                 state.set_meta("run_state", "complete" if listing_complete and not report.unconverted else "incomplete")
         return report
+
+    def remembered_problems(self, source_key: str) -> list[SourceProblem]:
+        """The entries of a source the last run that read it could not read."""
+        stored = self.state.meta(f"problems:{source_key}") if self.state else None
+        return [SourceProblem(ref, reason, order, source_id) for ref, reason, order, source_id in json.loads(stored or "[]")]
 
     def admit(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str],
               writer: SiteWriter, report: RunReport):

@@ -19,10 +19,13 @@ def absolute(url: str, base: str | None = None) -> str:
     answer over https, and remaps are written for those https addresses.
     """
     url = (url or "").strip()
-    if url.startswith("//"):
-        return urljoin("https:", url)
-    if base:
-        return urljoin(base, url)
+    try:
+        if url.startswith("//"):
+            return urljoin("https:", url)
+        if base:
+            return urljoin(base, url)
+    except ValueError:  # not a URL urllib can read (an unclosed IPv6 literal): left as it is
+        return url
     return url
 
 

@@ -98,7 +98,7 @@ class SiteWriter:
             atomic_write(target, text)
         else:
             atomic_write(incoming, text)
-            outcome = WriteOutcome("conflict", incoming=str(incoming.relative_to(self.site)))
+            outcome = WriteOutcome("conflict", incoming=incoming.relative_to(self.site.resolve()).as_posix())
             output_hash = row.output_hash if same_place else None
             incoming_hash = new_hash
             issue.warnings.append(f"was edited by hand: the new version waits in {outcome.incoming} (use --force to overwrite)")

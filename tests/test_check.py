@@ -81,3 +81,26 @@ def test_a_new_version_waiting_beside_an_edited_file_is_a_finding(tmp_path):
     site_with(tmp_path, {"001.md": page, "001.md.incoming": page})
     (finding,) = check_site(tmp_path)
     assert finding.rule == "conflict" and finding.file.endswith("001.md.incoming")
+
+
+def test_a_file_is_held_to_its_own_platforms_leftovers(tmp_path):
+    """Revue's issue may say "update your preferences" (Mailchimp's footer words) in its own
+    prose; a file the tool did not write is held to every platform's leftovers."""
+    from .support import REVUE, migrate
+
+    migrate("revue-api", REVUE / "api-issues.json", tmp_path, download_images=False)
+    issue = tmp_path / "content" / "issues" / "004.md"
+    prose = "\nTo update your preferences for field notes, write to me.\n"
+    issue.write_text(issue.read_text() + prose)
+    (tmp_path / "content" / "issues" / "mine.md").write_text("---\ntitle: Mine\ndate: 2021-01-01\n---\n" + prose)
+    assert [(f.file, f.rule) for f in check_site(tmp_path) if f.rule == "chrome"] == [("content/issues/mine.md", "chrome")]
+
+
+@pytest.mark.parametrize("body, found", [
+    ("Dear `*|FNAME|*`, in code it is an example.", False),
+    ("```\nHi *|FNAME|*\n```", False),
+    ("Dear \\*|FNAME|\\*, welcome.", True),
+    ("Dear *|FNAME|*, welcome.", True),  # Markdown reads it as emphasis around |FNAME|
+])
+def test_merge_tags_are_found_in_prose_not_in_code(tmp_path, body, found):
+    assert ("chrome" in rules(tmp_path, body)) is found

@@ -7,10 +7,10 @@ from migrate.converters import to_markdown
 from migrate.record import Issue
 
 
-def clean(html: str, mappings, *names: str, embeds: str = "link", issue: Issue | None = None):
+def clean(html: str, mappings, *names: str, embeds: str = "link", issue: Issue | None = None, platform: str = "revue"):
     doc = BeautifulSoup(html, "lxml")
-    context = CleanContext(mappings, mappings.platform("revue"), embeds=embeds)
-    issue = issue or Issue(platform="revue", source_id="1", html="")
+    context = CleanContext(mappings, mappings.platform(platform), embeds=embeds)
+    issue = issue or Issue(platform=platform, source_id="1", html="")
     for name in names:
         CLEANERS[name](context).clean(doc, issue)
     return doc
@@ -25,7 +25,7 @@ ALL = ("platform_blocks", "chrome", "shortcodes", "unsafe", "structure", "tracki
 
 def test_the_chain_follows_mappings_order_and_can_switch_one_off(mappings):
     context = CleanContext(mappings, mappings.platform("revue"))
-    assert [c.name for c in build_chain(mappings, context)] == [*ALL, "crosslinks", "images"]
+    assert [c.name for c in build_chain(mappings, context)] == ["malformed_urls", *ALL, "crosslinks", "images"]
     assert "tracking" not in [c.name for c in build_chain(mappings, context, {"tracking"})]
     no_images = CleanContext(mappings, mappings.platform("revue"), download_images=False)
     assert "images" not in [c.name for c in build_chain(mappings, no_images)]  # not configured
@@ -104,6 +104,17 @@ class TestShortcodes:
     def test_a_shortcode_element_in_the_source_is_forged_and_goes(self, mappings):
         html = '<p>Hi</p><nm-shortcode data-name="param" data-x=\'x" >}}{{< /param\'></nm-shortcode>'
         assert as_markdown(html, mappings, "shortcodes", "structure", embeds="shortcode") == "Hi"
+
+    def test_shortcodes_inside_code_are_shown_as_written(self, mappings):
+        html = "<p>Type <code>[embed https://youtu.be/AbCdEfGhIjK]</code> where the video goes.</p><pre>[caption]x[/caption]</pre>"
+        assert as_markdown(html, mappings, "shortcodes", "structure") == \
+            "Type `[embed https://youtu.be/AbCdEfGhIjK]` where the video goes.\n\n```\n[caption]x[/caption]\n```"
+
+    @pytest.mark.parametrize("platform", ["buttondown", "substack", "mailchimp", "rss"])
+    def test_another_platforms_text_is_not_read_as_revues_shortcodes(self, mappings, platform):
+        html = "<p>I wrote [tweet https://twitter.com/me/status/1] as [caption]a joke[/caption].</p>"
+        assert as_markdown(html, mappings, "shortcodes", "structure", platform=platform) == \
+            "I wrote [tweet https://twitter.com/me/status/1] as [caption]a joke[/caption]."
 
     def test_iframes_of_known_players_become_embeds(self, mappings):
         html = '<iframe src="https://www.youtube.com/embed/AbCdEfGhIjK"></iframe>'

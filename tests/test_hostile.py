@@ -308,6 +308,28 @@ def test_34_an_empty_issue_is_written_and_named(tmp_path):
     assert (site / entry["output"]).is_file() and any("no content" in w for w in entry["warnings"])
 
 
+@pytest.mark.parametrize("platform", ["revue-api", "rss"])
+def test_34b_a_url_no_parser_can_read_costs_its_link_not_the_issue(tmp_path, platform):
+    html = ('<p>See <a href="http://[2001:db8::1/page">the page</a> and '
+            '<a href="https://example.org/ok?utm_source=x">this</a>.</p>'
+            '<p><img src="http://[::1/x.png" alt="a chart"></p>')
+    if platform == "rss":
+        source = tmp_path / "feed.xml"
+        source.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://n.example.org/</link>'
+                          '<item><title>One</title><link>https://n.example.org/one/</link><guid>one</guid>'
+                          '<pubDate>Sun, 02 Jan 2022 08:00:00 GMT</pubDate><description>'
+                          + html.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                          + '</description></item></channel></rss>')
+        report = migrate("rss", source, tmp_path / "site", download_images=False)
+        site = tmp_path / "site"
+    else:
+        report, site = run_api(tmp_path, [api_issue(1, "Odd links", html=html)])
+    (entry,) = report.issues
+    body = body_of(site, entry["output"])
+    assert "See the page and [this](https://example.org/ok)." in body and "a chart" in body
+    assert sum("is not a URL anyone can read" in w for w in entry["warnings"]) == 2
+
+
 def test_35_an_issue_that_is_only_scripts_ends_up_empty_not_unsafe(tmp_path):
     report, site = run_api(tmp_path, [api_issue(1, "Scripts", html="<script>alert(1)</script><style>p{}</style>")])
     assert "alert" not in (site / report.issues[0]["output"]).read_text()

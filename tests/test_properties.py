@@ -38,6 +38,7 @@ URL_VALUES = st.sampled_from([
     "data:image/png;base64,iVBORw0KGgo=", "file:///etc/passwd", "https://example.org/a?utm_source=x&id=1",
     "//cdn.example.org/x.png", "/relative/path", "#top", "mailto:someone@example.org", "",
     "https://www.getrevue.co/profile/x/issues/y-1", "https://example.org/{{<x", "{{%y", "https://example.org/{",
+    "http://[2001:db8::1/page", "//[::1", "https://exa mple.org/[x]",
 ])
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from([
     "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;", "[x](javascript:alert(1))",

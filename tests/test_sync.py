@@ -2,6 +2,7 @@
 moved issues keep their old URL, failed images are retried."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,45 @@ def test_temporary_files_an_interrupted_run_left_are_swept(tmp_path, live):
     leftover.write_text("half")
     report = live.sync(tmp_path)
     assert not leftover.exists() and report.temporary_files_removed == 1
+
+
+def test_two_platforms_in_one_site_never_take_each_others_files(tmp_path):
+    """A newsletter that moved from Revue to Buttondown: both archives go into one site. Issue
+    numbers overlap; the second platform's issues get paths of their own, and nothing the first
+    wrote is touched or taken for a hand edit."""
+    from .support import FIXTURES, REVUE, site_tree
+
+    migrate("revue-api", REVUE / "api-issues.json", tmp_path, download_images=False)
+    revue_files = {name: data for name, data in site_tree(tmp_path).items() if name.startswith("content/")}
+    report = migrate("buttondown-export", FIXTURES / "buttondown" / "export", tmp_path, download_images=False)
+    assert not report.conflicts and not list(tmp_path.rglob("*.incoming"))
+    assert {name: data for name, data in site_tree(tmp_path).items() if name in revue_files} == revue_files
+    outputs = [entry["output"] for entry in report.issues if entry["output"]]
+    assert outputs and not set(outputs) & set(revue_files)
+    moved = [w for entry in report.issues for w in entry["warnings"] if "file name was taken by issue" in w]
+    assert moved and all("of revue" in w for w in moved)
+
+
+def test_a_conflict_in_a_site_given_as_a_relative_path_is_a_conflict_not_a_failure(tmp_path, live, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    site = Path("rel")
+    live.sync(site, mode="run")
+    edited = site / "content" / "issues" / "004.md"
+    edited.write_text(edited.read_text() + "\nA note of mine.\n")
+    live.edit(900204, "It rained all week", "It rained all month")
+    report = live.sync(site)
+    assert [entry["incoming"] for entry in report.conflicts] == ["content/issues/004.md.incoming"]
+    assert not any(entry["failures"] for entry in report.issues)
+
+
+def test_a_sync_of_an_unchanged_export_still_names_what_it_could_not_read(tmp_path):
+    """The export's bytes are the same, so nothing is read again; but the entries it could not
+    read are still missing from the site, and the sync says so, as the run did."""
+    from .support import FIXTURES
+
+    export = FIXTURES / "mailchimp" / "export"
+    first = migrate("mailchimp-export", export, tmp_path, download_images=False)
+    again = migrate("mailchimp-export", export, tmp_path, mode="sync", download_images=False)
+    assert first.problems and again.up_to_date == len(first.issues)
+    assert [(p["source"], p["reason"]) for p in again.problems] == [(p["source"], p["reason"]) for p in first.problems]
+    assert not again.ok

@@ -6,7 +6,9 @@
 - iframes of known players (the platform's `embed_hosts`) become the same links or shortcodes;
   any other iframe is left for the unsafe cleaner to remove.
 
-The shortcodes are found in text nodes and replaced through the parse tree.
+The text shortcodes are a platform's own: only those its mapping lists under `text_shortcodes`
+are read, and never inside code, where an article about them shows them as written. They are
+found in text nodes and replaced through the parse tree.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..dom import attr_text, elements, has_content
+from ..mappings import Problems, register_section
 from ..record import Issue
 from ..urls import absolute, host_matches
 from .base import Cleaner, register
@@ -26,6 +29,20 @@ _CAPTION_OPEN = re.compile(r"\[caption\b([^\]]*)\]", re.IGNORECASE)
 _CAPTION_CLOSE = re.compile(r"\[/caption\]", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"caption\s*=\s*\"([^\"]*)\"|caption\s*=\s*'([^']*)'", re.IGNORECASE)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TEXT_SHORTCODES = ("tweet", "embed", "caption")
+_CODE = frozenset({"code", "pre", "kbd", "samp"})
+
+
+@register_section("text_shortcodes")
+def load_text_shortcodes(value, where: str, problems: Problems) -> frozenset[str]:
+    if not isinstance(value, list) or not all(v in TEXT_SHORTCODES for v in value):
+        problems.add(where, f"must be a list of the text shortcodes the platform writes ({', '.join(TEXT_SHORTCODES)})")
+        return frozenset()
+    return frozenset(value)
+
+
+def _in_code(text: NavigableString) -> bool:
+    return any(parent.name in _CODE for parent in text.parents)
 
 
 @dataclass(frozen=True)
@@ -88,15 +105,20 @@ class Shortcodes(Cleaner):
         # Only this cleaner makes shortcode elements; one that comes with the source is forged.
         for forged in elements(doc, {"nm-shortcode"}):
             forged.decompose()
-        self._captions(doc)
-        self._embeds(doc)
+        written = self.context.platform.section("text_shortcodes", frozenset())
+        if "caption" in written:
+            self._captions(doc)
+        if written & {"tweet", "embed"}:
+            self._embeds(doc, written)
         self._iframes(doc)
 
     # ------------------------------------------------------------------ [tweet] / [embed]
-    def _embeds(self, doc: BeautifulSoup) -> None:
+    def _embeds(self, doc: BeautifulSoup, written: frozenset[str]) -> None:
         mode = self.context.embeds
         for text in list(doc.find_all(string=_EMBED)):
-            if not isinstance(text, NavigableString) or text.parent is None:
+            if not isinstance(text, NavigableString) or text.parent is None or _in_code(text):
+                continue
+            if not any(match.group(1).lower() in written for match in _EMBED.finditer(str(text))):
                 continue
             parent = text.parent
             value = str(text)
@@ -127,7 +149,7 @@ class Shortcodes(Cleaner):
     # ------------------------------------------------------------------ [caption]
     def _captions(self, doc: BeautifulSoup) -> None:
         for opening in list(doc.find_all(string=_CAPTION_OPEN)):
-            if opening.parent is None:
+            if opening.parent is None or _in_code(opening):
                 continue
             match = _CAPTION_OPEN.search(str(opening))
             attr_match = _CAPTION_ATTR.search(match.group(1))

@@ -34,11 +34,13 @@ class PathLayout:
 
     def __post_init__(self) -> None:
         check_template(self.template)
-        self._claimed: dict[str, str] = {}
+        # path -> the issue holding it, by platform and id: two platforms migrated into one site
+        # may both have an issue "3".
+        self._claimed: dict[str, tuple[str, str]] = {}
 
-    def claim(self, path: str, source_id: str) -> None:
+    def claim(self, path: str, platform: str, source_id: str) -> None:
         """Mark a path as taken (by an issue an earlier run wrote), so no other issue takes it."""
-        self._claimed.setdefault(path, source_id)
+        self._claimed.setdefault(path, (platform, source_id))
 
     def name_of(self, issue: Issue) -> str:
         if issue.number is not None:
@@ -59,10 +61,14 @@ class PathLayout:
         }
         safe = {key: safe_component(value, fallback=issue.source_id or "issue") for key, value in values.items()}
         path = "/".join(part for part in self.template.format(**safe).split("/") if part)
+        me = (issue.platform, issue.source_id)
         owner = self._claimed.get(path)
-        if owner is not None and owner != issue.source_id:
-            stem = path[:-3]
-            path = f"{stem}-{safe_component(issue.source_id)}.md"
-            issue.warnings.append(f"its file name was taken by issue {owner}, so it is written to {path}")
-        self._claimed[path] = issue.source_id
+        if owner is not None and owner != me:
+            stem = f"{path[:-3]}-{safe_component(issue.source_id)}"
+            path, copy = f"{stem}.md", 2
+            while self._claimed.get(path, me) != me:
+                path, copy = f"{stem}-{copy}.md", copy + 1
+            taken_by = owner[1] if owner[0] == issue.platform else f"{owner[1]} of {owner[0]}"
+            issue.warnings.append(f"its file name was taken by issue {taken_by}, so it is written to {path}")
+        self._claimed[path] = me
         return path

@@ -1,0 +1,55 @@
+"""URLs no parser can read go first, before any cleaner reads them.
+
+`http://[2001:db8::1/page` (an IPv6 literal never closed) makes urllib raise, as it makes a
+browser refuse the link; left in place it would stop every cleaner that looks at URLs, and with it
+the whole issue. A link with such an address keeps its text and loses the link; an image with
+one is kept with its alt text only; any other attribute holding one goes; each is named in a
+warning, since the author meant something there.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup
+
+from ..dom import attr_text, elements, gone
+from ..record import Issue
+from .base import Cleaner, register
+from .unsafe import URL_ATTRS
+
+
+def readable(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True
+
+
+@register
+class MalformedUrls(Cleaner):
+    name = "malformed_urls"
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        for el in elements(doc):
+            if gone(el):
+                continue
+            for attr in URL_ATTRS:
+                if attr not in el.attrs:
+                    continue
+                # srcset holds several URLs, each followed by its width or density.
+                values = [part.split()[0] for part in attr_text(el, attr).split(",") if part.split()] \
+                    if attr == "srcset" else [attr_text(el, attr)]
+                bad = next((value for value in values if not readable(value)), None)
+                if bad is None:
+                    continue
+                issue.warnings.append(f"{attr}={bad[:80]!r} on <{el.name}> is not a URL anyone can read; "
+                                      "it was left out (fix it with an override if it mattered)")
+                if el.name == "a" and attr == "href":
+                    el.unwrap()
+                    break
+                if el.name == "img" and attr == "src":
+                    alt = attr_text(el, "alt")
+                    el.replace_with(doc.new_string(alt)) if alt else el.decompose()
+                    break
+                del el[attr]
