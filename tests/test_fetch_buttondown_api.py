@@ -92,6 +92,22 @@ class TestLiveApi:
         with pytest.raises(UserError, match="BUTTONDOWN_API_KEY"):
             entries(api.url, mappings)
 
+    def test_no_key_is_refused_before_anything_is_written_or_asked(self, api, tmp_path, monkeypatch, capsys):
+        monkeypatch.delenv("BUTTONDOWN_API_KEY")
+        status = main(["run", "--platform", "buttondown-api", "--source", api.url, "--site", str(tmp_path / "site"), "--quiet"])
+        assert status == 2 and "Set BUTTONDOWN_API_KEY" in capsys.readouterr().err
+        assert not (tmp_path / "site").exists() and api.hits("/v1/emails") == 0
+
+    def test_an_account_with_no_emails_says_so_in_the_report(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("BUTTONDOWN_API_KEY", KEY)
+        server = ButtondownApi([], KEY)
+        try:
+            migrate("buttondown-api", server.url, tmp_path, download_images=False)
+        finally:
+            server.stop()
+        warnings = report_of(tmp_path)["source_warnings"]
+        assert [w["warning"] for w in warnings if "listed no emails" in w["warning"]], warnings
+
     def test_a_wrong_key_is_refused_in_one_sentence_that_does_not_show_it(self, api, tmp_path, monkeypatch, capsys):
         monkeypatch.setenv("BUTTONDOWN_API_KEY", "wrong-key-77d0")
         status = main(["run", "--platform", "buttondown-api", "--source", api.url, "--site", str(tmp_path / "site"), "--quiet"])
@@ -149,6 +165,29 @@ class TestEmails:
         found = entries(saved, mappings)
         assert isinstance(found[0], SourceProblem) and "body" in found[0].reason
         assert found[0].source_id == "0b8e7d2a-91f3-4a65-b0c4-7e2d1f9a3b58" and isinstance(found[1], Issue)
+
+    @pytest.mark.parametrize("body", [{"count": 1, "results": {"id": "x", "body": "Hi"}}, {"emails": [{"id": "x", "body": "Hi"}]},
+                                      {"count": 0}], ids=["results-an-object", "no-results", "empty-object"])
+    def test_a_saved_object_without_a_results_list_is_refused_before_anything_is_written(self, tmp_path, body):
+        saved = tmp_path / "emails.json"
+        saved.write_text(json.dumps(body))
+        with pytest.raises(UserError, match=r"is not a Buttondown emails response \(a JSON array of emails, or an object whose `results` is one\)"):
+            migrate("buttondown-api", saved, tmp_path / "site")
+        assert not (tmp_path / "site").exists()
+
+    def test_saved_entries_that_are_not_email_objects_are_each_reported(self, mappings, tmp_path):
+        saved = tmp_path / "emails.json"
+        saved.write_text(json.dumps({"count": 3, "results": [7, "kelp", emails()[0]]}))
+        found = entries(saved, mappings)
+        assert [type(e) for e in found] == [SourceProblem, SourceProblem, Issue]
+        assert all("not a JSON object" in e.reason for e in found[:2])
+
+    @pytest.mark.parametrize("body", [[], {"count": 0, "next": None, "results": []}], ids=["array", "response"])
+    def test_a_saved_empty_list_says_so_in_the_report(self, tmp_path, body):
+        saved = tmp_path / "emails.json"
+        saved.write_text(json.dumps(body))
+        report = migrate("buttondown-api", saved, tmp_path / "site", download_images=False)
+        assert any(line.startswith("WARNING") and "lists no emails" in line for line in report.lines())
 
     def test_a_saved_file_that_is_not_a_response_says_what_to_save(self, mappings, tmp_path):
         saved = tmp_path / "emails.json"

@@ -110,6 +110,33 @@ def test_a_csv_without_id_or_slug_is_refused_before_anything_is_written(tmp_path
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize("listing", [{"emails": [{"id": "1", "slug": "hi"}]}, {"count": 1, "results": {"id": "1", "slug": "hi"}}, "hi"],
+                         ids=["object", "results-an-object", "a-string"])
+def test_an_emails_json_that_is_no_list_of_emails_is_refused_before_anything_is_written(tmp_path, listing):
+    (tmp_path / "export" / "emails").mkdir(parents=True)
+    (tmp_path / "export" / "emails.json").write_text(json.dumps(listing))
+    (tmp_path / "export" / "emails" / "hi.md").write_text("Hello")
+    with pytest.raises(UserError, match=r"emails.json is not a list of emails \(a JSON array of emails, or an object whose `results` is one\)"):
+        migrate("buttondown-export", tmp_path / "export", tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
+def test_entries_of_emails_json_that_are_not_email_objects_are_each_reported(tmp_path, mappings):
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "emails.json").write_text(json.dumps(
+        {"results": [42, ["hi"], {"id": "1", "subject": "Hi", "slug": "hi", "status": "sent", "body": "Hello"}]}))
+    found = entries(tmp_path / "export", mappings)
+    assert [type(e) for e in found] == [SourceProblem, SourceProblem, Issue]
+    assert [e.source_ref for e in found[:2]] == ["emails.json[0]", "emails.json[1]"]
+
+
+def test_an_export_that_lists_no_emails_says_so_in_the_report(tmp_path):
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "emails.json").write_text("[]")
+    report = migrate("buttondown-export", tmp_path / "export", tmp_path / "site")
+    assert any(line.startswith("WARNING emails.json") and "lists no emails" in line for line in report.lines())
+
+
 def test_a_zip_that_climbs_out_is_refused(tmp_path):
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as handle:

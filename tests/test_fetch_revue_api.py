@@ -53,6 +53,14 @@ def test_a_file_that_is_not_an_array_says_what_to_save(tmp_path, mappings):
         entries(path, mappings)
 
 
+def test_a_saved_object_is_refused_before_anything_is_written(tmp_path):
+    path = tmp_path / "issues.json"
+    path.write_text(json.dumps({"issues": [{"id": 1, "html": "<p>Hi</p>"}]}))
+    with pytest.raises(UserError, match="expected a JSON array of issues"):
+        migrate("revue-api", path, tmp_path / "site")
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_json_file_broken_midway_keeps_what_came_before(tmp_path, mappings):
     text = (REVUE / "api-issues.json").read_text()
     path = tmp_path / "issues.json"
@@ -77,6 +85,15 @@ class TestLive:
         monkeypatch.delenv("REVUE_API_TOKEN", raising=False)
         with pytest.raises(UserError, match="REVUE_API_TOKEN"):
             entries(server.url, mappings)
+
+    def test_no_token_is_refused_before_anything_is_written_or_asked(self, standin, tmp_path, monkeypatch, capsys):
+        server = standin(self.account())
+        monkeypatch.delenv("REVUE_API_TOKEN", raising=False)
+        from migrate.cli import main
+
+        status = main(["run", "--platform", "revue-api", "--source", server.url, "--site", str(tmp_path / "site"), "--quiet"])
+        assert status == 2 and "Set REVUE_API_TOKEN" in capsys.readouterr().err
+        assert not (tmp_path / "site").exists() and server.account.hits.get("/api/v2/issues", 0) == 0
 
     def test_a_wrong_token_fails_without_showing_it(self, standin, tmp_path, monkeypatch, capsys):
         server = standin(self.account())

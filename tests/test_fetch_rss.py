@@ -112,6 +112,16 @@ class TestBadFeeds:
         report = migrate("rss", RSS / "broken.xml", tmp_path, download_images=False)
         assert not report.ok and report_of(tmp_path)["summary"]["source_problems"] == 1
 
+    @pytest.mark.parametrize("feed", [
+        '<rss version="2.0"><channel><title>Lanterns</title><link>https://lantern.example.com/</link></channel></rss>',
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Lanterns</title></feed>'], ids=["rss", "atom"])
+    def test_a_feed_with_no_items_says_so_in_the_report(self, tmp_path, feed):
+        path = tmp_path / "feed.xml"
+        path.write_text(feed)
+        migrate("rss", path, tmp_path / "site", download_images=False)
+        warnings = [w["warning"] for w in report_of(tmp_path / "site")["source_warnings"]]
+        assert len(warnings) == 1 and warnings[0].startswith("the feed has no items"), warnings
+
     def test_a_file_that_is_no_feed_is_refused_before_anything_is_written(self, tmp_path, capsys):
         page = tmp_path / "page.html"
         page.write_text("<html><body><p>Not a feed</p></body></html>")

@@ -16,13 +16,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import io
 import json
 import re
 from dataclasses import dataclass
+from typing import IO, Iterator
 from urllib.parse import urlsplit
 
+import ijson
 from bs4 import BeautifulSoup
 
+from ..errors import UserError
+from ..files import Utf8Stream, first_non_space
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem
 from .base import DRAFTS_OPTION, keeps_drafts
@@ -256,3 +261,45 @@ def _add_old_paths(issue: Issue, raw: dict, options: dict) -> None:
     elif not parsed:
         issue.warnings.append("has no archive URL; add --platform-option username=<your Buttondown username> "
                               "to keep its buttondown.com/<username>/archive/<slug>/ address")
+
+
+# ---------------------------------------------------------------------- a list of emails
+
+LIST_SHAPE = "a JSON array of emails, or an object whose `results` is one"
+
+
+def email_list(handle: IO[bytes], wrong_shape: str) -> Iterator:
+    """The entries of a list of emails, streamed: a JSON array, or an object whose `results` is
+    an array (the body of GET /v1/emails). A file of any other shape raises UserError(wrong_shape)
+    before the first entry; JSON broken midway raises ijson.JSONError after the entries before it."""
+    stream = io.BufferedReader(Utf8Stream(handle))
+    first = first_non_space(stream)
+    if first not in (b"[", b"{"):
+        raise UserError(wrong_shape)
+    events = ijson.parse(stream, use_float=True)
+    if first == b"[":
+        yield from ijson.items(events, "item")
+    else:
+        yield from ijson.items(_with_results_array(events, wrong_shape), "results.item")
+
+
+def _with_results_array(events, wrong_shape: str):
+    """The parse events of an object, passed on while they show that its `results` is an array."""
+    found = False
+    for prefix, event, value in events:
+        if not found and prefix == "results":
+            if event != "start_array":  # an object, a string, a number...: no emails in it
+                raise UserError(wrong_shape)
+            found = True
+        elif prefix == "" and event == "end_map" and not found:
+            raise UserError(wrong_shape)
+        yield prefix, event, value
+
+
+def check_email_list(handle: IO[bytes], wrong_shape: str) -> None:
+    """Refuse a list of emails of the wrong shape (UserError) by reading up to its first entry;
+    broken JSON is left for the run, which keeps the entries before the break."""
+    try:
+        next(email_list(handle, wrong_shape), None)
+    except ijson.JSONError:
+        pass

@@ -9,7 +9,6 @@ complete run (the API sends no validators to ask with), nothing is parsed or ren
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -20,12 +19,12 @@ from urllib.parse import urljoin, urlsplit
 import ijson
 
 from ..errors import UserError
-from ..files import Utf8Stream, first_non_space, sha256_file
+from ..files import sha256_file
 from ..http import FetchError, _display
-from ..record import Issue, SourceProblem, Unchanged
+from ..record import Issue, SourceNote, SourceProblem, Unchanged
 from .base import Fetcher, keeps_drafts, register
-from .buttondown import (PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, email_issue, render_body,
-                         username_in, with_username)
+from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, check_email_list, email_issue,
+                         email_list, render_body, username_in, with_username)
 
 DEFAULT_BASE = "https://api.buttondown.com/v1"
 MAX_PAGES = 10_000
@@ -47,6 +46,14 @@ def _same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
+def api_key(url: str) -> str:
+    """The key in $BUTTONDOWN_API_KEY; UserError, naming the variable, when it is not set."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise UserError(f"Set {TOKEN_ENV} to your Buttondown API key (Buttondown: Settings > API) to fetch from {_display(url)}.")
+    return token
+
+
 @register
 class ButtondownApiFetcher(Fetcher):
     name = "buttondown-api"
@@ -61,8 +68,13 @@ class ButtondownApiFetcher(Fetcher):
 
     @classmethod
     def check_source(cls, source: str) -> None:
-        if not source.startswith(("http://", "https://")) and not Path(source).is_file():
+        if source.startswith(("http://", "https://")):
+            api_key(emails_url(source))  # no key: refused before anything is written
+        elif not Path(source).is_file():
             raise UserError(f"{source} is not a file; give --source the API base ({DEFAULT_BASE}) or a saved GET /v1/emails response (JSON).")
+        else:
+            with open(source, "rb") as handle:
+                check_email_list(handle, _wrong_saved(source))
 
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
@@ -84,9 +96,7 @@ class ButtondownApiFetcher(Fetcher):
 
     # ------------------------------------------------------------------ live
     def _from_server(self, url: str) -> Iterator[Issue | SourceProblem | Unchanged]:
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        if not token:
-            raise UserError(f"Set {TOKEN_ENV} to your Buttondown API key (Buttondown: Settings > API) to fetch from {_display(url)}.")
+        token = api_key(url)
         client = self.context.client
         client.allow(url)  # the user named this server
         headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
@@ -110,6 +120,9 @@ class ButtondownApiFetcher(Fetcher):
                 if self.context.wants(ref):
                     yield self._issue(raw, order, ref, options)
             yield from problems
+            if listed == 0 and not problems:  # never a silent empty run
+                yield SourceNote(_display(url), f"the API listed no emails: nothing was migrated; check that {TOKEN_ENV} "
+                                 "is the key of the newsletter to migrate")
             if count is not None and count > listed and not problems:
                 yield SourceProblem(_display(url), f"the API counted {count} emails but listed {listed}; run again to fetch the rest", listed)
 
@@ -159,20 +172,18 @@ class ButtondownApiFetcher(Fetcher):
         return count
 
     # ------------------------------------------------------------------ saved
-    def _parse_saved(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
-        text = Utf8Stream(raw_stream)
-        stream = io.BufferedReader(text)
-        first = first_non_space(stream)
-        if first not in (b"[", b"{"):
-            raise UserError(f"{ref} is not a Buttondown emails response: save the JSON body of GET /v1/emails.")
-        prefix = "item" if first == b"[" else "results.item"
-        order = 0
+    def _parse_saved(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem | SourceNote]:
+        order = -1
         try:
-            for order, raw in enumerate(ijson.items(stream, prefix, use_float=True)):
+            for order, raw in enumerate(email_list(raw_stream, _wrong_saved(ref))):
                 yield self._issue(raw, order, f"{ref}#{raw.get('id')}" if isinstance(raw, dict) else f"{ref}[{order}]",
                                   self.context.options)
         except ijson.JSONError as exc:
+            order = max(order, 0)
             yield SourceProblem(f"{ref} after email {order}", f"the JSON is broken ({exc}); the emails after this point could not be read", order + 1)
+            return
+        if order == -1:  # never a silent empty run
+            yield SourceNote(ref, "lists no emails: nothing was migrated; check that it is the GET /v1/emails response of the newsletter to migrate")
 
     def _issue(self, raw, order: int, ref: str, options: dict) -> Issue | SourceProblem:
         if not isinstance(raw, dict):
@@ -183,6 +194,10 @@ class ButtondownApiFetcher(Fetcher):
             return SourceProblem(ref, "the email has no `body`", order, str(email_id) if isinstance(email_id, (str, int)) else None)
         return email_issue(raw, body, mapping=self.mapping, options=options, where=ref, order=order,
                            source_ref=ref, render=lambda text: self.context.offload(render_body, text))
+
+
+def _wrong_saved(ref: str) -> str:
+    return f"{ref} is not a Buttondown emails response ({LIST_SHAPE}); save the JSON body of GET /v1/emails."
 
 
 def _page(body: bytes) -> dict | None:

@@ -19,12 +19,12 @@ import yaml
 
 from ..archives import ArchiveFiles
 from ..errors import UserError
-from ..files import Utf8Stream, first_non_space
-from ..record import Issue, SourceProblem, Unchanged
+from ..files import Utf8Stream
+from ..record import Issue, SourceNote, SourceProblem, Unchanged
 from .base import Fetcher, keeps_drafts, register
 from .csvrows import csv_reader, csv_rows
-from .buttondown import (PLATFORM_OPTIONS, buttondown_issue_ref, email_issue, render_body, username_in,
-                         with_username)
+from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, buttondown_issue_ref, check_email_list, email_issue, email_list,
+                         render_body, username_in, with_username)
 
 INDEX_NAMES = ("emails.json", "emails.csv")
 WHAT = "Buttondown export"
@@ -82,9 +82,12 @@ class ButtondownExportFetcher(Fetcher):
         try:
             index, bodies = _members(files, source)
             files.verify(([index] if index else []) + sorted(bodies.values()))
-            if index and index.lower().endswith(".csv"):
+            if index:
                 with files.open(index) as handle:
-                    _csv_reader(handle, index)
+                    if index.lower().endswith(".csv"):
+                        _csv_reader(handle, index)
+                    else:
+                        check_email_list(handle, _wrong_json(index))
         finally:
             files.close()
 
@@ -124,6 +127,9 @@ class ButtondownExportFetcher(Fetcher):
                 order += 1
                 if self.context.wants(name):
                     yield self._unlisted(files, name, stem, index, order, with_username(self.context.options, usernames))
+            if order == -1:  # never a silent empty run
+                yield SourceNote(index or ref, "lists no emails, and the export holds no emails/*.md: nothing was migrated; "
+                                 "check that --source is the export of the newsletter to migrate")
         finally:
             files.close()
 
@@ -185,16 +191,14 @@ def _body_names(bodies: dict[str, str], raw) -> list[str]:
 
 # ---------------------------------------------------------------------- the listing
 
+def _wrong_json(name: str) -> str:
+    return f"{name} is not a list of emails ({LIST_SHAPE}); give --source the export from Buttondown's Settings > Exports."
+
+
 def _json_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
-    stream = io.BufferedReader(Utf8Stream(handle))
-    first = first_non_space(stream)
-    if first not in (b"[", b"{"):
-        yield name, SourceProblem(name, "is not a JSON array of emails; no email could be read from it")
-        return
-    prefix = "item" if first == b"[" else "results.item"
     position = 0
     try:
-        for position, raw in enumerate(ijson.items(stream, prefix, use_float=True)):
+        for position, raw in enumerate(email_list(handle, _wrong_json(name))):
             yield f"{name}[{position}]", raw
     except ijson.JSONError as exc:
         yield name, SourceProblem(f"{name} after entry {position}", f"the JSON is broken ({exc}); the emails after this point could not be read")

@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
-from ..http import FetchError
+from ..http import FetchError, _display
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
@@ -23,6 +23,24 @@ from .revue import add_paths_from_url, clean_title, number_from_text, revue_issu
 
 TOKEN_ENV = "REVUE_API_TOKEN"
 DEFAULT_BASE = "https://www.getrevue.co"
+
+
+def api_token(base: str) -> str:
+    """The token in $REVUE_API_TOKEN; UserError, naming the variable, when it is not set."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise UserError(f"Set {TOKEN_ENV} to your Revue API token (Revue: Integrations > API) to fetch from {_display(base)}.")
+    return token
+
+
+def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.BufferedReader]:
+    """The body as UTF-8 (JSON must be, but a saved body may not be: re-encoded rather than lose
+    the rest), at the opening `[` of its array of issues; UserError when it is no array."""
+    text = Utf8Stream(raw_stream)
+    stream = io.BufferedReader(text)
+    if first_non_space(stream) != b"[":
+        raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
+    return text, stream
 
 
 @register
@@ -34,8 +52,13 @@ class RevueApiFetcher(Fetcher):
 
     @classmethod
     def check_source(cls, source: str) -> None:
-        if not source.startswith(("http://", "https://")) and not Path(source).is_file():
+        if source.startswith(("http://", "https://")):
+            api_token(source)  # no token: refused before anything is written
+        elif not Path(source).is_file():
             raise UserError(f"{source} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
+        else:
+            with open(source, "rb") as handle:
+                _array_stream(handle, source)  # an object, or no JSON: refused before anything is written
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
@@ -54,9 +77,7 @@ class RevueApiFetcher(Fetcher):
             yield from self._parse(handle, str(path))
 
     def _from_server(self, base: str) -> Iterator[Issue | SourceProblem | Unchanged]:
-        token = os.environ.get(TOKEN_ENV, "").strip()
-        if not token:
-            raise UserError(f"Set {TOKEN_ENV} to your Revue API token (Revue: Integrations > API) to fetch from {base}.")
+        token = api_token(base)
         parts = urlsplit(base)
         url = base if parts.path.rstrip("/").endswith("/api/v2/issues") else urljoin(base, "/api/v2/issues")
         client = self.context.client
@@ -83,11 +104,7 @@ class RevueApiFetcher(Fetcher):
             yield from self._parse(spool, url)
 
     def _parse(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
-        # JSON must be UTF-8, but a saved body may not be: re-encode rather than lose the rest.
-        text = Utf8Stream(raw_stream)
-        stream = io.BufferedReader(text)
-        if first_non_space(stream) != b"[":
-            raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
+        text, stream = _array_stream(raw_stream, ref)
         order = 0
         try:
             for order, raw in enumerate(ijson.items(stream, "item", use_float=True)):

@@ -204,8 +204,12 @@ class FeedFetcher(Fetcher):
         feed = Feed(data, label)
         if not feed.broken:
             self.context.remember(ref, validators, body_hash)
-        yield SourceNote(label, f"a feed holds only its latest items ({len(feed.items)} in this one); older issues are "
-                                "not in it: migrate them from the platform's export or archive as well")
+        if feed.items:
+            yield SourceNote(label, f"a feed holds only its latest items ({len(feed.items)} in this one); older issues are "
+                                    "not in it: migrate them from the platform's export or archive as well")
+        elif not feed.broken:
+            yield SourceNote(label, "the feed has no items (no RSS <item>, no Atom <entry>): nothing was migrated; check that "
+                                    "--source is the newsletter's feed")
         broken_item = feed.broken_item()
         for order, item in enumerate(feed.items):
             if order == broken_item:
