@@ -29,6 +29,8 @@ class RunOptions:
     embeds: str = "link"
     download_images: bool = True
     wayback_images: bool = False      # an image whose host failed for good is tried once more from the Wayback Machine
+    wayback_cdx: str = ""             # with wayback_images, on a platform other than `wayback`: the CDX server and
+    wayback_captures: str = ""        # captures base of the archive to ask (default: the public one, never sent a credential)
     images_dir: str = "static/images"
     images_url: str = "/images"
     concurrency: int = 8
@@ -75,6 +77,8 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
     "wayback_images": ("wayback_images", (bool,), None),
+    "wayback_cdx": ("wayback_cdx", (str,), None),
+    "wayback_captures": ("wayback_captures", (str,), None),
     "images_dir": ("images_dir", (str,), None),
     "images_url": ("images_url", (str,), None),
     "concurrency": ("concurrency", (int,), None),

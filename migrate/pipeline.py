@@ -150,7 +150,7 @@ class Migration:
         if options.wayback_images:
             from .wayback import ArchivedImages
 
-            fallback = ArchivedImages.for_run(client, fetcher)
+            fallback = ArchivedImages.for_run(client, fetcher, options.wayback_cdx, options.wayback_captures)
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:

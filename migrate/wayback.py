@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import threading
@@ -36,9 +37,15 @@ from .errors import UserError
 from .http import FetchError, HostUnreachable, HttpClient, Response
 from .mappings import Problems, _check_keys, parse_date, register_section
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CDX = "https://web.archive.org/cdx/search/cdx"
 DEFAULT_CAPTURES = "https://web.archive.org/web"
 AUTH_ENV = "WAYBACK_AUTHORIZATION"   # an Authorization header for an archive behind a login
+PUBLIC_ARCHIVE = "archive.org"      # the public Wayback Machine's domain: never sent AUTH_ENV
+# How the user names an archive's two endpoints: on a `wayback` run, and for the image fallback of other runs.
+PLATFORM_OPTION_NAMES = {"cdx": "--platform-option cdx", "captures": "--platform-option captures"}
+CONFIG_NAMES = {"cdx": "wayback_cdx", "captures": "wayback_captures"}   # keys of migrate.yaml
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 PAGE_ROWS = 5000          # rows per CDX answer; the rest follow through resume keys
 MAX_CDX_PAGES = 2000      # a server that keeps sending resume keys is not followed forever
@@ -105,11 +112,18 @@ def split_listing(rows) -> tuple[list[str], list, str | None]:
 
 # --------------------------------------------------------------------------- the archive
 
-def _checked_base(url: str, option: str) -> str:
+def _checked_base(url: str, option: str, names: dict[str, str]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(f"--platform-option {option}={url!r} must be an http(s) URL, such as {DEFAULT_CDX if option == 'cdx' else DEFAULT_CAPTURES}.")
+        raise UserError(f"{names[option]} must be an http(s) URL, such as {DEFAULT_CDX if option == 'cdx' else DEFAULT_CAPTURES}, not {url!r}.")
     return url.rstrip("/")
+
+
+def is_public_archive(url: str) -> bool:
+    """Whether `url` is on the public Wayback Machine (any host under archive.org), as named,
+    before any remap: an endpoint no credential of the user's is sent to."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host == PUBLIC_ARCHIVE or host.endswith("." + PUBLIC_ARCHIVE)
 
 
 def whole_option(options: dict, name: str, default: int, low: int, high: int) -> int:
@@ -122,7 +136,10 @@ def whole_option(options: dict, name: str, default: int, low: int, high: int) ->
 
 class Archive:
     """The Wayback Machine (or another archive that speaks its CDX and replay URLs), asked
-    politely: few requests at a time to its host, CDX requests spaced out, 429s honoured."""
+    politely: few requests at a time to its host, CDX requests spaced out, 429s honoured.
+
+    `authorization` goes to an endpoint the user named, and never to the public Wayback Machine:
+    a CDX server of one's own with the public captures gets it on its CDX requests only."""
 
     def __init__(self, client: HttpClient, cdx: str = DEFAULT_CDX, captures: str = DEFAULT_CAPTURES,
                  concurrency: int = 2, cdx_pause: float = 1.0, authorization: str | None = None,
@@ -132,7 +149,8 @@ class Archive:
         self.captures = captures
         self.cdx_pause = cdx_pause
         self.concurrency = concurrency
-        self.headers = {"Authorization": authorization} if authorization else {}
+        self.cdx_headers = {"Authorization": authorization} if authorization and not is_public_archive(cdx) else {}
+        self.capture_headers = {"Authorization": authorization} if authorization and not is_public_archive(captures) else {}
         self.sleep, self.clock = sleep, clock
         self._pace_lock = threading.Lock()
         self._next_cdx = 0.0
@@ -140,11 +158,12 @@ class Archive:
             client.limit(url, concurrency)
 
     @classmethod
-    def from_options(cls, client: HttpClient, options: dict) -> "Archive":
+    def from_options(cls, client: HttpClient, options: dict, names: dict[str, str] = PLATFORM_OPTION_NAMES) -> "Archive":
         """The archive a run's platform options name (`cdx`, `captures`, `concurrency`,
-        `cdx_pause`); a host the user named is one the run may reach."""
-        cdx = _checked_base(options.get("cdx") or DEFAULT_CDX, "cdx")
-        captures = _checked_base(options.get("captures") or DEFAULT_CAPTURES, "captures")
+        `cdx_pause`); a host the user named is one the run may reach. `names` says how the user
+        names `cdx` and `captures`, for the errors."""
+        cdx = _checked_base(options.get("cdx") or DEFAULT_CDX, "cdx", names)
+        captures = _checked_base(options.get("captures") or DEFAULT_CAPTURES, "captures", names)
         for name in ("cdx", "captures"):
             if options.get(name):
                 client.allow(options[name])
@@ -156,7 +175,11 @@ class Archive:
         if not 0 <= cdx_pause <= 60:
             raise UserError(f"--platform-option cdx_pause={pause!r} must be a number of seconds from 0 to 60.")
         authorization = os.environ.get(AUTH_ENV, "").strip() or None
-        return cls(client, cdx, captures, whole_option(options, "concurrency", 2, 1, 8), cdx_pause, authorization)
+        archive = cls(client, cdx, captures, whole_option(options, "concurrency", 2, 1, 8), cdx_pause, authorization)
+        if authorization and not archive.cdx_headers and not archive.capture_headers:
+            log.warning("%s is set but not sent: it goes only to an archive you name (%s, %s), never to the public "
+                        "Wayback Machine.", AUTH_ENV, names["cdx"], names["captures"])
+        return archive
 
     # ------------------------------------------------------------------ the index
     def captures_under(self, prefix: str) -> Iterator[Capture | UnreadableRow]:
@@ -192,9 +215,13 @@ class Archive:
             self._next_cdx = self.clock() + self.cdx_pause
         url = f"{self.cdx}?{urlencode(query)}"
         try:
-            response = self.client.get(url, headers={"Accept": "application/json", **self.headers})
+            response = self.client.get(url, headers={"Accept": "application/json", **self.cdx_headers})
         except FetchError as exc:
             if exc.status in (401, 407):
+                if is_public_archive(self.cdx):
+                    raise ArchiveError(f"the archive's CDX server asks for credentials (HTTP {exc.status}), and {AUTH_ENV} is never "
+                                       "sent to the public Wayback Machine: name your archive's own (--platform-option cdx, or "
+                                       "wayback_cdx in the config)") from None
                 raise ArchiveError(f"the archive's CDX server asks for credentials (HTTP {exc.status}); set {AUTH_ENV} "
                                    "to the Authorization header it expects") from None
             if exc.status == 403:
@@ -213,7 +240,7 @@ class Archive:
 
     def fetch(self, capture: Capture) -> Response:
         """A capture's raw bytes (following the archive's redirect to the closest capture)."""
-        return self.client.get(self.capture_url(capture), headers={"Accept": "text/html,*/*;q=0.5", **self.headers})
+        return self.client.get(self.capture_url(capture), headers={"Accept": "text/html,*/*;q=0.5", **self.capture_headers})
 
     def landed(self, response: Response) -> tuple[str, str] | None:
         """The timestamp and original URL of the capture a fetch ended at."""
@@ -333,14 +360,17 @@ class ArchivedImages:
 
     def __init__(self, archive: Archive):
         self.archive = archive
-        self.headers = archive.headers
+        self.headers = archive.capture_headers   # archived images are captures
 
     @classmethod
-    def for_run(cls, client: HttpClient, fetcher=None) -> "ArchivedImages":
-        """The run's archive: the one the `wayback` fetcher reads, or the public Wayback
-        Machine (which `--remap` can point elsewhere)."""
+    def for_run(cls, client: HttpClient, fetcher=None, cdx: str = "", captures: str = "") -> "ArchivedImages":
+        """The run's archive: the one the `wayback` fetcher reads; else the one the config names
+        (`wayback_cdx`, `wayback_captures`), or the public Wayback Machine (which `--remap` can
+        point elsewhere, and which is never sent the archive's Authorization)."""
         archive = getattr(fetcher, "archive", None)
-        return cls(archive if isinstance(archive, Archive) else Archive.from_options(client, {}))
+        if isinstance(archive, Archive):
+            return cls(archive)
+        return cls(Archive.from_options(client, {"cdx": cdx, "captures": captures}, CONFIG_NAMES))
 
     def locate(self, url: str, error: FetchError) -> str | None:
         """The URL of an archived copy of `url`; None when `error` is not one an archive mends;

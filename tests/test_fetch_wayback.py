@@ -22,6 +22,7 @@ from migrate.http import HttpClient, HttpSettings
 from migrate.pipeline import Migration
 from migrate.record import Issue, SourceProblem
 from migrate.state import StateStore
+from migrate.urls import Remap
 from migrate.wayback import Capture, ReplayRules, replay_original, unwrap_capture
 
 from .faultserver import ok, status
@@ -189,6 +190,19 @@ class TestChoosingCaptures:
         # The canonical link was a replay URL too: unwrapped, it names the issue's own path.
         assert [p.path for p in issue.old_paths] == [
             "/profile/nighttrains/issues/night-trains-8-snow-on-the-line-and-a-ferry-that-carries-trains-640108"]
+
+    def test_a_capture_with_the_same_bytes_as_one_already_refused_is_not_fetched(self, wayback, mappings):
+        error_page = (WAYBACK / "revue-not-found.html").read_bytes()
+        archive = WaybackArchive()
+        archive.add(PAGE9, "20220101000000", (WAYBACK / "night-trains-9.html").read_bytes())
+        archive.add(PAGE9, "20220301000000", error_page)   # the newest two: one error page, saved twice
+        archive.add(PAGE9, "20220501000000", error_page)
+        server = wayback(archive)
+        (issue,) = [e for e in entries(server, mappings) if isinstance(e, Issue)]
+        assert issue.source_ref.endswith(f"/20220101000000id_/{PAGE9}")
+        assert server.archive.hits[f"/web/20220501000000id_/{PAGE9}"] == 1
+        assert not any(path.startswith("/web/20220301000000") for path in server.archive.hits)
+        assert any("capture 20220301000000: the same bytes as one already refused" in w for w in issue.warnings)
 
     def test_a_2017_page_takes_its_issue_path_from_the_captured_url_not_from_its_title(self, wayback, mappings):
         issue = issues_by_id(entries(wayback(), mappings))["61003"]
@@ -400,19 +414,59 @@ class TestSync:
 class TestCredentials:
     SECRET = "LOW wb-access-9c1f:wb-secret-77e2"
 
+    @pytest.mark.parametrize("wayback_images", [False, True])
     def test_the_archives_authorization_comes_from_the_environment_and_is_never_shown(self, wayback, faults, tmp_path,
-                                                                                      monkeypatch, caplog):
+                                                                                      monkeypatch, caplog, wayback_images):
         caplog.set_level(logging.DEBUG)
         server = wayback(authorization=self.SECRET)
         monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
-        report = run_all(server, faults, tmp_path)  # every image 404s at an image host that records what it is sent
+        # Every image 404s at an image host that records what it is sent.
+        report = run_all(server, faults, tmp_path, wayback_images=wayback_images, attempts=1)
         assert report.files_written == 5
         assert server.archive.requests and all(headers.get("Authorization") == self.SECRET for _, headers in server.archive.requests)
+        # The archived copies of dead images are fetched from the archive with its header too (it answers 401 without).
+        assert report.summary()["images_from_archive"] == (2 if wayback_images else 0)
+        assert any("im_/" in path for path, _ in server.archive.requests) is wayback_images
         assert faults.requests and not any("Authorization" in headers for _, headers in faults.requests)
         assert self.SECRET not in caplog.text and "wb-secret" not in caplog.text
         for path in tmp_path.rglob("*"):
             if path.is_file():
                 assert b"wb-secret" not in path.read_bytes(), path
+
+    @pytest.mark.parametrize("wayback_images", [False, True])
+    def test_the_header_goes_to_the_named_index_and_never_to_the_public_archives_captures(self, wayback, faults, tmp_path,
+                                                                                       monkeypatch, wayback_images):
+        named = wayback(authorization=self.SECRET)   # the CDX index the user named, behind a login
+        public = wayback()                            # web.archive.org, where captures come from by default
+        monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
+        report = migrate("wayback", PREFIX, tmp_path, platform_options={"cdx": named.cdx, "cdx_pause": "0"},
+                         remaps=[Remap.parse(f"https://s3.amazonaws.com={faults.url}/s3"), Remap.parse(f"https://web.archive.org={public.url}")],
+                         overrides=overrides_for_undated(), wayback_images=wayback_images, attempts=1)
+        assert report.files_written == 5 and report.summary()["images_from_archive"] == (2 if wayback_images else 0)
+        assert named.archive.requests and all(headers.get("Authorization") == self.SECRET for _, headers in named.archive.requests)
+        assert public.archive.capture_hits() and not any("Authorization" in headers for _, headers in public.archive.requests)
+        assert any("im_/" in path for path, _ in public.archive.requests) is wayback_images
+
+    def test_a_run_that_names_no_archive_sends_the_public_one_no_header_and_says_why(self, wayback, tmp_path, monkeypatch, caplog):
+        caplog.set_level(logging.DEBUG)
+        public = wayback()
+        monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
+        report = migrate("wayback", PREFIX, tmp_path, platform_options={"cdx_pause": "0"}, download_images=False,
+                         remaps=[Remap.parse(f"https://web.archive.org={public.url}")], overrides=overrides_for_undated())
+        assert report.files_written == 5
+        assert public.archive.requests and not any("Authorization" in headers for _, headers in public.archive.requests)
+        assert "WAYBACK_AUTHORIZATION" in caplog.text and "wb-secret" not in caplog.text
+
+    def test_a_login_asked_for_at_the_public_address_says_to_name_the_archive(self, wayback, tmp_path, monkeypatch, capsys):
+        from migrate.cli import main
+
+        server = wayback(authorization=self.SECRET)   # what web.archive.org is remapped to wants a login
+        monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
+        assert main(["run", "--platform", "wayback", "--source", PREFIX, "--site", str(tmp_path / "site"), "--quiet", "--no-images",
+                     "--remap", f"https://web.archive.org={server.url}", "--platform-option", "cdx_pause=0"]) == 2
+        err = capsys.readouterr().err
+        assert "never sent to the public Wayback Machine" in err and "--platform-option cdx" in err and "wb-secret" not in err
+        assert not any("Authorization" in headers for _, headers in server.archive.requests)
 
     def test_a_wrong_authorization_is_named_without_being_shown(self, wayback, tmp_path, monkeypatch, capsys):
         from migrate.cli import main

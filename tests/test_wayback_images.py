@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from migrate.config import RunOptions, load_config
 from migrate.http import FetchError, HostUnreachable, HttpClient, HttpSettings
 from migrate.standin import tiny_png
 from migrate.urls import Remap
@@ -116,3 +117,52 @@ class TestGoneForGood:
         with pytest.raises(FetchError) as caught:
             client.get(url)
         assert gone_for_good(caught.value) is gone
+
+
+class TestTheArchivesAuthorization:
+    """WAYBACK_AUTHORIZATION goes to an archive the user named for images, never to the public one."""
+
+    SECRET = "Bearer private-archive-secret-4e7a"
+
+    @pytest.mark.parametrize("wayback_images", [True, False])
+    def test_a_run_that_names_no_archive_sends_the_public_one_no_header(self, tmp_path, dead_hosts, monkeypatch, wayback_images):
+        public, remaps = dead_hosts   # the stand-in for web.archive.org
+        monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
+        source = saved_body(tmp_path, [ARCHIVED_404, NO_NAME])
+        report = migrate("revue-api", source, tmp_path / "site", remaps=remaps, wayback_images=wayback_images, attempts=1)
+        assert report.summary()["images_from_archive"] == (2 if wayback_images else 0)
+        assert bool(public.archive.requests) is wayback_images
+        assert not any("Authorization" in headers for _, headers in public.archive.requests)
+
+    @pytest.mark.parametrize("wayback_images", [True, False])
+    def test_the_archive_named_in_the_config_gets_the_header_and_the_public_one_nothing(self, tmp_path, dead_hosts, wayback,
+                                                                                       monkeypatch, wayback_images):
+        public, remaps = dead_hosts
+        named = wayback(authorization=self.SECRET)   # answers 401 to any request without the header
+        named.archive.add(NO_NAME, "20190101000000", tiny_png(b"harbour"), mimetype="image/png")
+        monkeypatch.setenv("WAYBACK_AUTHORIZATION", self.SECRET)
+        config = tmp_path / "migrate.yaml"
+        config.write_text(f"wayback_cdx: {named.cdx}\nwayback_captures: {named.captures}\n")
+        options = RunOptions()
+        load_config(config, options)
+        source = saved_body(tmp_path, [ARCHIVED_404, NO_NAME])
+        report = migrate("revue-api", source, tmp_path / "site", remaps=remaps, wayback_images=wayback_images, attempts=1,
+                         wayback_cdx=options.wayback_cdx, wayback_captures=options.wayback_captures)
+        assert report.summary()["images_from_archive"] == (2 if wayback_images else 0)
+        assert bool(named.archive.requests) is wayback_images
+        assert all(headers.get("Authorization") == self.SECRET for _, headers in named.archive.requests)
+        # Both the index lookups and the archived images themselves were asked for with it.
+        assert sum("im_/" in path for path, _ in named.archive.requests) == (2 if wayback_images else 0)
+        assert not public.archive.requests
+
+    def test_an_archive_named_in_the_config_must_be_an_http_url(self, tmp_path, capsys):
+        from migrate.cli import main
+
+        config = tmp_path / "migrate.yaml"
+        config.write_text("wayback_cdx: ftp://archive.example/cdx\n")
+        source = saved_body(tmp_path, [NO_NAME])
+        code = main(["run", "--platform", "revue-api", "--source", str(source), "--site", str(tmp_path / "site"),
+                     "--config", str(config), "--wayback-images", "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and "wayback_cdx" in err and "http(s) URL" in err
+        assert not (tmp_path / "site").exists()
