@@ -69,6 +69,23 @@ class TestMergeTagValues:
         assert markdown == "Keep this."
 
 
+class TestPerReaderFieldsCloseUpAlike:
+    """Mailchimp's merge tags and Buttondown's template tags are the same thing to an archive
+    reader: a field filled in per subscriber, gone, with the sentence closed up around it."""
+
+    @pytest.mark.parametrize("sentence, seen", [
+        ("Hello FIELD, welcome.", "Hello, welcome."), ("Thanks, FIELD!", "Thanks!"), ("Hi FIELD and welcome.", "Hi and welcome."),
+        ("News: FIELD, spring is here", "News: spring is here"), ("FIELD, welcome back.", "welcome back."),
+        ("See you, FIELD.", "See you."), ("Dear FIELD FIELD,", "Dear,"),
+    ])
+    def test_a_subscribers_field_leaves_the_sentence_closed_up_on_both_platforms(self, mappings, sentence, seen):
+        mailchimp = clean(f"<p>{sentence.replace('FIELD', '*|FNAME|*')}</p>", mappings, "merge_tags")
+        buttondown = BeautifulSoup(f"<p>{sentence.replace('FIELD', '{{ subscriber.metadata.first_name }}')}</p>", "lxml")
+        context = CleanContext(mappings, mappings.platform("buttondown"))
+        CLEANERS["template_tags"].from_config({}, context).clean(buttondown, mailchimp_issue())
+        assert to_markdown(mailchimp).strip() == to_markdown(buttondown).strip() == seen
+
+
 class TestConditionalBlocks:
     def test_a_condition_on_subscriber_data_shows_its_else_branch(self, mappings):
         html = "<p>*|IF:FNAME|*Hello *|FNAME|*!*|ELSE:|*Hello, growers!*|END:IF|* Tomatoes are in.</p>"
