@@ -135,9 +135,19 @@ class TestConditionalBlocks:
 
 class TestMergeTagLinks:
     def test_a_view_in_browser_line_goes_with_its_link(self, mappings):
-        html = ('<div class="mceText"><p><a href="*|ARCHIVE|*"><span>VIEW THIS EMAIL IN BROWSER</span></a></p></div>'
+        html = ('<div class="mceText"><p id="line"><a href="*|ARCHIVE|*"><span>VIEW THIS EMAIL IN BROWSER</span></a></p></div>'
                 "<p>Content.</p>")
+        doc = clean(html, mappings, "merge_tags")  # alone: the line itself goes, not left empty for a later cleaner
+        assert doc.find(id="line") is None and doc.body.get_text() == "Content."
+
+    def test_a_line_of_chrome_links_and_separators_goes_whole(self, mappings):
+        html = ('<p>|&nbsp;<a href="*|ARCHIVE|*">View this email in your browser</a> &middot; '
+                '<a href="*|UPDATE_PROFILE|*">Update your preferences</a>&nbsp;|</p><p>Content.</p>')
         assert as_markdown(html, mappings, "merge_tags") == "Content."
+
+    def test_a_line_with_words_of_its_own_keeps_them_when_its_link_goes(self, mappings):
+        html = '<p>Spring issue &middot; <a href="*|ARCHIVE|*">View this email in your browser</a></p><p>Content.</p>'
+        assert as_markdown(html, mappings, "merge_tags") == "Spring issue ·\n\nContent."
 
     def test_an_unsubscribe_link_goes_but_the_authors_words_around_it_stay(self, mappings):
         html = '<p>We post every Tuesday. <a href="*|UNSUB|*">Unsubscribe</a></p><p>Bye.</p>'
