@@ -114,8 +114,8 @@ class Fetcher(ABC):
 
     # The platform's own hosts (each with its subdomains) where an address names one issue across
     # the whole platform, whatever newsletter it is (a campaign's id, a short link's code): a link
-    # there is another issue of this newsletter's whenever `issue_ref`'s id is one the run knows,
-    # on whichever of these hosts the source stated the issue's URL.
+    # on any of them is another issue of this newsletter's when `issue_ref` names an issue the run
+    # knows, not only on the host the source stated. The registry explains the rest.
     issue_hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: str, context: FetchContext):
