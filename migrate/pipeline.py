@@ -190,7 +190,7 @@ class Migration:
         spec = RenderSpec(str(self.mappings.root), fetcher.platform, options.embeds, options.sentence_per_line,
                           options.date_format, images=self.images is not None,
                           list_images=options.dry_run and options.download_images)
-        registry = IssueRegistry(fetcher.issue_ref)
+        registry = IssueRegistry(fetcher.issue_ref, fetcher.issue_hosts)
         registry.add_rows(list(known.values()))
         # The platform's own hosts count from the start (their URLs name the newsletter's profile,
         # which the registry checks), so a link to an issue not reached yet is known as one.

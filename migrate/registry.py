@@ -5,14 +5,21 @@ custom domain, the platform's own host) and profile names, so that it can tell a
 this newsletter's issues from a link to someone else's. Issues are added as the run admits them,
 in source order, and from the state of earlier runs, so a link to an issue the run has not
 reached yet is recognised as such (pending) rather than mistaken for a foreign link.
+
+A platform may also name hosts every newsletter on it shares, where an address names one issue
+across the whole platform (Mailchimp's campaign archive, under any data center, and its short
+links): the fetcher's `issue_hosts`, each matching its subdomains too. A link there is this
+newsletter's when the run knows the issue it names, or when it names this newsletter's profile;
+one that names neither may be an issue further on, or someone else's: the issue holding it waits
+for the whole archive, and the link is left as it was, without a word, if no issue claims it.
 """
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Callable, Iterable
 
 from .state import IssueRow
-from .urls import host_of
+from .urls import host_matches, host_of
 from .writer import site_url
 
 # A platform's parser: the issue id (and profile name, where the URL has one) a URL names.
@@ -26,8 +33,9 @@ def _host(url: str) -> str:
 
 
 class IssueRegistry:
-    def __init__(self, issue_ref: IssueRef):
+    def __init__(self, issue_ref: IssueRef, issue_hosts: Iterable[str] = ()):
         self.issue_ref = issue_ref
+        self.issue_hosts = tuple(h.lower() for h in issue_hosts)
         self._urls: dict[str, str] = {}
         self._hosts: set[str] = set()
         self._profiles: set[str] = set()
@@ -61,18 +69,35 @@ class IssueRegistry:
     def answer(self, hrefs: list[str]) -> tuple[dict[str, str], set[str]]:
         """For each link: the new URL when it points at a known issue of this newsletter; and
         the ids of this newsletter's issues the run has not reached yet."""
+        answers, pending, _ = self._look_up(hrefs)
+        return answers, pending
+
+    def waits(self, hrefs: list[str]) -> bool:
+        """Whether a link may name an issue the run has not reached yet: one of this newsletter's,
+        or an address on the platform's shared hosts that no issue has claimed so far."""
+        _, pending, unclaimed = self._look_up(hrefs)
+        return bool(pending or unclaimed)
+
+    def _look_up(self, hrefs: list[str]) -> tuple[dict[str, str], set[str], set[str]]:
         answers: dict[str, str] = {}
         pending: set[str] = set()
+        unclaimed: set[str] = set()
         with self._lock:
             for href in hrefs:
                 ref = self.issue_ref(href)
-                if ref is None or _host(href) not in self._hosts:
+                if ref is None:
+                    continue
+                host = _host(href)
+                shared = host_matches(host, self.issue_hosts)
+                if not shared and host not in self._hosts:
                     continue
                 issue_id, profile = ref
                 if profile and profile not in self._profiles:
                     continue  # the same platform, another newsletter
                 if issue_id in self._urls:
                     answers[href] = self._urls[issue_id]
+                elif shared and not profile:
+                    unclaimed.add(issue_id)  # unique across the platform, but nothing says whose
                 else:
                     pending.add(issue_id)
-        return answers, pending
+        return answers, pending, unclaimed

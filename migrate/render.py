@@ -159,11 +159,9 @@ class Renderer:
         issue waits for issues the run has not reached (see `finish_deferred`)."""
         pool = self._pool_for_next_issue()
         prepared = pool.submit(_prepare, issue).result() if pool else self.local.prepare(issue)
-        if self.registry is not None and prepared.asks.get("links"):
-            _, pending = self.registry.answer(prepared.asks["links"])
-            if pending:
-                self.deferred.put(prepared)
-                return None
+        if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
+            self.deferred.put(prepared)
+            return None
         return self._answer_and_finish(prepared, pool)
 
     def finish(self, prepared: Prepared) -> tuple[Issue, str]:

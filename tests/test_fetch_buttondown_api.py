@@ -255,7 +255,7 @@ class TestWholeRun:
         saved.write_text(json.dumps([email]))
         report = migrate("buttondown-api", saved, tmp_path / "site", download_images=False)
         text = read_issue(tmp_path / "site", "012.md")
-        assert "Hi , welcome back." in text and "Thanks for reading." in text and "`{{ name }}`" in text
+        assert "Hi, welcome back." in text and "Thanks for reading." in text and "`{{ name }}`" in text
         assert "subscriber" not in text and "unsubscribe_url" not in text and "{%" not in text
         assert check_site(tmp_path / "site") == []
         assert any("template tag" in w for w in report.issues[0]["warnings"])

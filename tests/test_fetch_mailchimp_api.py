@@ -12,6 +12,7 @@ from migrate.check import check_site, split_front_matter
 from migrate.cli import build_parser, options_from_args
 from migrate.errors import UserError
 from migrate.fetchers import FetchContext, get_fetcher
+from migrate.fetchers.mailchimp import mailchimp_issue_ref
 from migrate.http import HttpClient, HttpSettings
 from migrate.record import Issue, SourceProblem
 from migrate.redirects import redirect_map, render_redirects
@@ -127,6 +128,62 @@ def test_the_whole_account_migrates_clean_with_its_images(tmp_path, mailchimp, i
 def test_a_link_to_another_campaigns_archive_page_points_at_its_new_page(tmp_path, mailchimp):
     migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
     assert "[March issue](/issues/2024-03-05-garden-notes-spring-is-here/)" in body(tmp_path, APRIL)
+
+
+MAY = "content/issues/2024-05-01-may-work-day.md"
+ACCOUNT = "0a1b2c3d4e5f60718293a4b5c"
+
+
+def add_to_body(account, campaign_id: str, html: str) -> None:
+    """Put a paragraph at the end of a campaign's body, in each HTML form the API serves."""
+    content = account.contents[campaign_id]
+    for key in ("archive_html", "html"):
+        content[key] = content[key].replace("</body>", html + "</body>")
+
+
+def test_links_to_any_of_a_campaigns_addresses_point_at_its_new_page(tmp_path, mailchimp):
+    add_to_body(mailchimp.account, "7e8f9a0b1c", (
+        '<p>Earlier: <a href="https://mailchi.mp/riverside-growers/garden-notes-april">hosted</a>, '
+        '<a href="http://eepurl.com/iQx7Bz">short</a>, '
+        f'<a href="http://us6.campaign-archive1.com/?u={ACCOUNT}&amp;id=a9b8c7d6e5">archive1</a>, '
+        f'<a href="https://us6.campaign-archive2.com/?u={ACCOUNT}&amp;id=0c1d2e3f4a">archive2</a>, '
+        f'<a href="https://us12.campaign-archive.com/?u={ACCOUNT}&amp;id=f1e2d3c4b5">another data center</a>.</p>'))
+    migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
+    text = body(tmp_path, MAY)
+    assert "[hosted](/issues/2024-04-02-garden-notes-tomatoes-at-last/)" in text
+    assert "[short](/issues/2024-03-05-garden-notes-spring-is-here/)" in text
+    assert "[archive1](/issues/2024-04-02-garden-notes-tomatoes-at-last/)" in text
+    assert "[archive2](/issues/2024-04-20-new-tool-shed-key/)" in text
+    assert "[another data center](/issues/2024-03-05-garden-notes-spring-is-here/)" in text
+
+
+def test_a_link_to_a_later_campaigns_page_points_at_it_and_other_accounts_links_stay(tmp_path, mailchimp):
+    add_to_body(mailchimp.account, "f1e2d3c4b5", (
+        '<p>Coming: <a href="https://mailchi.mp/riverside-growers/may-work-day?e=abc123">work day</a>. '
+        'Friends: <a href="http://eepurl.com/zzOther">their news</a>, '
+        '<a href="https://mailchi.mp/hillside-bees/honey">their honey</a>, '
+        '<a href="https://us6.campaign-archive.com/?u=ffffffffffffffffffffffff&amp;id=0c1d2e3f4a">their shed</a>.</p>'))
+    report = migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
+    text = body(tmp_path, MARCH)
+    assert "[work day](/issues/2024-05-01-may-work-day/)" in text
+    assert "[their news](http://eepurl.com/zzOther)" in text and "[their honey](https://mailchi.mp/hillside-bees/honey)" in text
+    assert "[their shed](https://us6.campaign-archive.com/?u=ffffffffffffffffffffffff&id=0c1d2e3f4a)" in text
+    march = next(e for e in report_of(tmp_path)["issues"] if e["id"] == "f1e2d3c4b5")
+    assert not [w for w in march["warnings"] if "not in the archive" in w]
+
+
+@pytest.mark.parametrize("url, ref", [
+    (f"https://us6.campaign-archive.com/?u={ACCOUNT}&id=a9b8c7d6e5", ("a9b8c7d6e5", ACCOUNT)),
+    (f"http://us6.campaign-archive1.com/?u={ACCOUNT}&id=a9b8c7d6e5", ("a9b8c7d6e5", ACCOUNT)),
+    ("https://mailchi.mp/riverside-growers/garden-notes-april/?e=abc", ("mailchi.mp/riverside-growers/garden-notes-april", None)),
+    ("http://eepurl.com/iQx7Bz", ("eepurl.com/iQx7Bz", None)),
+    ("https://mailchi.mp/riverside-growers", None),
+    ("http://eepurl.com/iQx7Bz/more", None),
+    ("https://example.org/riverside-growers/garden-notes-april", None),
+    ("/riverside-growers/garden-notes-april", None),
+])
+def test_each_campaign_address_names_its_campaign(url, ref):
+    assert mailchimp_issue_ref(url) == ref
 
 
 def test_hosted_paths_are_aliases_and_query_urls_are_listed_apart(tmp_path, mailchimp):

@@ -69,6 +69,23 @@ class TestMergeTagValues:
         assert markdown == "Keep this."
 
 
+class TestPerReaderFieldsCloseUpAlike:
+    """Mailchimp's merge tags and Buttondown's template tags are the same thing to an archive
+    reader: a field filled in per subscriber, gone, with the sentence closed up around it."""
+
+    @pytest.mark.parametrize("sentence, seen", [
+        ("Hello FIELD, welcome.", "Hello, welcome."), ("Thanks, FIELD!", "Thanks!"), ("Hi FIELD and welcome.", "Hi and welcome."),
+        ("News: FIELD, spring is here", "News: spring is here"), ("FIELD, welcome back.", "welcome back."),
+        ("See you, FIELD.", "See you."), ("Dear FIELD FIELD,", "Dear,"),
+    ])
+    def test_a_subscribers_field_leaves_the_sentence_closed_up_on_both_platforms(self, mappings, sentence, seen):
+        mailchimp = clean(f"<p>{sentence.replace('FIELD', '*|FNAME|*')}</p>", mappings, "merge_tags")
+        buttondown = BeautifulSoup(f"<p>{sentence.replace('FIELD', '{{ subscriber.metadata.first_name }}')}</p>", "lxml")
+        context = CleanContext(mappings, mappings.platform("buttondown"))
+        CLEANERS["template_tags"].from_config({}, context).clean(buttondown, mailchimp_issue())
+        assert to_markdown(mailchimp).strip() == to_markdown(buttondown).strip() == seen
+
+
 class TestConditionalBlocks:
     def test_a_condition_on_subscriber_data_shows_its_else_branch(self, mappings):
         html = "<p>*|IF:FNAME|*Hello *|FNAME|*!*|ELSE:|*Hello, growers!*|END:IF|* Tomatoes are in.</p>"
@@ -118,9 +135,19 @@ class TestConditionalBlocks:
 
 class TestMergeTagLinks:
     def test_a_view_in_browser_line_goes_with_its_link(self, mappings):
-        html = ('<div class="mceText"><p><a href="*|ARCHIVE|*"><span>VIEW THIS EMAIL IN BROWSER</span></a></p></div>'
+        html = ('<div class="mceText"><p id="line"><a href="*|ARCHIVE|*"><span>VIEW THIS EMAIL IN BROWSER</span></a></p></div>'
                 "<p>Content.</p>")
+        doc = clean(html, mappings, "merge_tags")  # alone: the line itself goes, not left empty for a later cleaner
+        assert doc.find(id="line") is None and doc.body.get_text() == "Content."
+
+    def test_a_line_of_chrome_links_and_separators_goes_whole(self, mappings):
+        html = ('<p>|&nbsp;<a href="*|ARCHIVE|*">View this email in your browser</a> &middot; '
+                '<a href="*|UPDATE_PROFILE|*">Update your preferences</a>&nbsp;|</p><p>Content.</p>')
         assert as_markdown(html, mappings, "merge_tags") == "Content."
+
+    def test_a_line_with_words_of_its_own_keeps_them_when_its_link_goes(self, mappings):
+        html = '<p>Spring issue &middot; <a href="*|ARCHIVE|*">View this email in your browser</a></p><p>Content.</p>'
+        assert as_markdown(html, mappings, "merge_tags") == "Spring issue ·\n\nContent."
 
     def test_an_unsubscribe_link_goes_but_the_authors_words_around_it_stay(self, mappings):
         html = '<p>We post every Tuesday. <a href="*|UNSUB|*">Unsubscribe</a></p><p>Bye.</p>'

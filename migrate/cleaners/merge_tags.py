@@ -18,7 +18,6 @@ only Mailchimp can fill in keeps its text and is named in the run's warnings.
 """
 from __future__ import annotations
 
-import bisect
 import calendar
 import datetime as dt
 import fnmatch
@@ -27,13 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, CData, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, Tag
 
 from ..dom import elements, gone
 from ..errors import NotConfigured
 from ..mappings import Problems, register_section
 from ..record import Issue
 from .base import CleanContext, Cleaner, register
+from .running_text import RunningText, close_up
 
 SECTION = "merge_tags"
 MAX_PASSES = 8
@@ -46,7 +46,6 @@ URL_ATTRIBUTES = {"href", "src"}
 # Where a chrome link's line ends: the nearest of these around it.
 _LINE_ELEMENTS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "div", "td", "th", "center", "blockquote"}
 _SEPARATORS = "|•·-–—/:,;\u00a0 \t\r\n"
-_NOT_TEXT = (CData, Declaration, Doctype, ProcessingInstruction)
 
 
 # ---------------------------------------------------------------------- the mapping section
@@ -297,22 +296,10 @@ def _merge(edits: list[Edit]) -> list[Edit]:
     return merged
 
 
-def _join(left: str, right: str) -> str:
-    """Close the gap a removed value leaves: one space, none before punctuation, no comma left
-    hanging ("Thanks, *|FNAME|*!" -> "Thanks!", "News: *|FNAME|*, hello" -> "News: hello")."""
-    if right.startswith(",") and (not left.strip() or left.rstrip()[-1] in ",.;:!?([{"):
-        right = right[1:]
-    if left.endswith((" ", "\u00a0")) and (right[:1] in (" ", "\u00a0") or (right[:1] and right[0] in ",.;:!?)")):
-        left = left[:-1]
-        if left.endswith(",") and right[:1] in (".", "!", "?"):
-            left = left[:-1]
-    return left + right
-
-
 def apply_to_string(text: str, edits: list[Edit]) -> str:
     for edit in reversed(edits):
         left, right = text[:edit.start] + edit.text, text[edit.end:]
-        text = _join(left, right) if edit.tidy and not edit.text else left + right
+        text = close_up(left, right) if edit.tidy and not edit.text else left + right
     return text
 
 
@@ -345,73 +332,6 @@ def has_tags(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------- the document
-
-class _Text:
-    """The document's text nodes in reading order, as one string with each node's offset."""
-
-    def __init__(self, doc: BeautifulSoup):
-        self.nodes = [n for n in doc.descendants if isinstance(n, NavigableString) and not isinstance(n, _NOT_TEXT) and str(n)]
-        self.texts = [str(n) for n in self.nodes]
-        self.starts = []
-        offset = 0
-        for text in self.texts:
-            self.starts.append(offset)
-            offset += len(text)
-        self.joined = "".join(self.texts)
-
-    def _at(self, offset: int, ending: bool) -> int:
-        """The node holding `offset`: for a range's end, the node it ends in."""
-        index = bisect.bisect_right(self.starts, offset) - 1
-        if ending and index > 0 and offset == self.starts[index]:
-            index -= 1
-        return max(index, 0)
-
-    def _set(self, index: int, text: str) -> None:
-        node = self.nodes[index]
-        if text:
-            new = type(node)(text)
-            node.replace_with(new)
-            self.nodes[index] = new
-        else:
-            node.extract()
-        self.texts[index] = text
-
-    def apply(self, edit: Edit) -> None:
-        first, last = self._at(edit.start, False), self._at(edit.end, True)
-        head = self.texts[first][:edit.start - self.starts[first]] + edit.text
-        tail = self.texts[last][edit.end - self.starts[last]:]
-        if first == last:
-            self._set(first, _join(head, tail) if edit.tidy and not edit.text else head + tail)
-            return
-        for node in _between(self.nodes[first], self.nodes[last]):
-            node.extract()
-        if edit.tidy and not edit.text:
-            joined = _join(head, tail)
-            head = joined[:len(joined) - len(tail)]
-        self._set(last, tail)
-        self._set(first, head)
-
-
-def _last_descendant(node):
-    while isinstance(node, Tag) and node.contents:
-        node = node.contents[-1]
-    return node
-
-
-def _between(start, end) -> list:
-    """The nodes wholly between two nodes in reading order (the ancestors of `end` are only
-    partly inside, and stay); the outermost of each run, so each goes once."""
-    keep = {id(parent) for parent in end.parents}
-    found = []
-    node = start.next_element
-    while node is not None and node is not end:
-        if id(node) in keep:
-            node = node.next_element
-            continue
-        found.append(node)
-        node = _last_descendant(node).next_element
-    return found
-
 
 def _tag_name(value: str) -> str | None:
     """The merge tag a link's whole address is (`*|UNSUB|*`, `mailto:*|EMAIL|*`), else None."""
@@ -456,13 +376,16 @@ class MergeTags(Cleaner):
         reader = ArchiveReader.of(rules, issue)
         problems: list[str] = []
         for _ in range(MAX_PASSES):  # a removal may join the halves of another tag: see resolve_string
-            text = _Text(doc)
+            text = RunningText(doc)
             edits, found = plan(text.joined, reader)
             if not edits:
                 break
             problems += found
             for edit in reversed(edits):
-                text.apply(edit)
+                if edit.tidy and not edit.text:
+                    text.remove_field(edit.start, edit.end)
+                else:
+                    text.replace(edit.start, edit.end, edit.text)
         for el in elements(doc):
             if not gone(el):
                 problems += self._attributes(el, reader, issue)

@@ -3,9 +3,10 @@ Django template, so `{{ subscriber.metadata.first_name }}` or `{% if subscriber.
 every reader something else, and the archive nothing of the tag itself.
 
 The tags are found in text nodes (never inside code or pre, where they are what the author
-showed), by the patterns in the platform mapping's `template_tags` section; a link whose whole
-address is a tag (`{{ unsubscribe_url }}`) keeps its text only. A platform without the section
-has nothing to do here.
+showed), by the patterns in the platform mapping's `template_tags` section, and go as a per-reader
+field goes (see running_text: "Hi {{ subscriber.metadata.first_name }}, welcome." reads "Hi,
+welcome."); a link whose whole address is a tag (`{{ unsubscribe_url }}`) keeps its text only. A
+platform without the section has nothing to do here.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ..errors import NotConfigured
 from ..mappings import Problems, _check_keys, _string_list, register_section
 from ..record import Issue
 from .base import CleanContext, Cleaner, register
+from .running_text import RunningText
 
 SECTION = "template_tags"
 VERBATIM = {"code", "pre", "kbd", "samp"}
@@ -59,16 +61,14 @@ class TemplateTags(Cleaner):
             if href and self.pattern.fullmatch(href):
                 removed.append(href)
                 a.unwrap()
-        for node in list(doc.descendants):
-            if not isinstance(node, NavigableString) or type(node) is not NavigableString:
-                continue  # comments, CDATA and the like are not text a reader sees
-            if any(parent.name in VERBATIM for parent in node.parents):
-                continue
-            text = str(node)
-            found = self.pattern.findall(text)
-            if found:
-                removed.extend(found)
-                node.replace_with(self.pattern.sub("", text))
+        # Comments, CDATA and the like are not text a reader sees; code shows the tags as written.
+        text = RunningText(doc, lambda node: type(node) is NavigableString
+                           and not any(parent.name in VERBATIM for parent in node.parents))
+        found = [(start + m.start(), start + m.end(), m.group(0))
+                 for start, node_text in zip(text.starts, text.texts) for m in self.pattern.finditer(node_text)]
+        removed.extend(tag for _, _, tag in found)
+        for start, end, _ in reversed(found):
+            text.remove_field(start, end)
         if removed:
             shown = ", ".join(dict.fromkeys(tag.strip() for tag in removed))
             issue.warnings.append(f"{len(removed)} template tag(s) the platform filled in for each reader were removed: {shown[:200]}")

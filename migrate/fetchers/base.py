@@ -112,6 +112,12 @@ class Fetcher(ABC):
         the source's (a slug), since the run knows each issue by the ids its old paths name too."""
         return None
 
+    # The platform's own hosts (each with its subdomains) where an address names one issue across
+    # the whole platform, whatever newsletter it is (a campaign's id, a short link's code): a link
+    # on any of them is another issue of this newsletter's when `issue_ref` names an issue the run
+    # knows, not only on the host the source stated. The registry explains the rest.
+    issue_hosts: ClassVar[tuple[str, ...]] = ()
+
     def __init__(self, source: str, context: FetchContext):
         self.source = source
         self.context = context

@@ -7,6 +7,11 @@ A campaign's public addresses:
 - `https://mailchi.mp/<account>/<slug>`: the hosted page of newer campaigns; its path is an alias.
 - `http://eepurl.com/<code>`: a short link to the archive page; kept as an old URL only (a
   six-letter path on your site would be no one's guess of a newsletter page).
+
+Each of these names one campaign across all of Mailchimp, on hosts every account shares (the
+archive's under any data center, `campaign-archive1.com` and `campaign-archive2.com` too): they
+are the fetchers' `issue_hosts`, where a link is another issue's whenever the run knows the
+campaign it names.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ API_KEY_ENV = "MAILCHIMP_API_KEY"
 ARCHIVE_HOST_SUFFIXES = ("campaign-archive.com", "campaign-archive1.com", "campaign-archive2.com")
 HOSTED_HOST = "mailchi.mp"
 SHORT_HOST = "eepurl.com"
+# Where a campaign's addresses live, each host with its subdomains (see the module's doc).
+ISSUE_HOSTS = (*ARCHIVE_HOST_SUFFIXES, HOSTED_HOST, SHORT_HOST)
 
 
 def campaign_archive_ref(url: str) -> tuple[str, str | None] | None:
@@ -44,21 +51,46 @@ def campaign_archive_ref(url: str) -> tuple[str, str | None] | None:
 
 
 def mailchimp_issue_ref(url: str) -> tuple[str, str | None] | None:
-    """The campaign a link names, when its address holds the campaign's id: how a run recognises
-    links between issues (a mailchi.mp or eepurl.com address does not hold it)."""
-    return campaign_archive_ref(url)
+    """The campaign a link names: how a run recognises links between issues. A campaign-archive
+    URL names the campaign's id and the account (`u=`); a mailchi.mp page or an eepurl.com short
+    link names no id, so its address is the id (`mailchi.mp/<account>/<slug>`, `eepurl.com/<code>`,
+    each unique across Mailchimp), which the campaign's recorded URLs tie to the campaign."""
+    ref = campaign_archive_ref(url)
+    if ref:
+        return ref
+    path = hosted_path(url)
+    if path:
+        return HOSTED_HOST + path, None
+    code = short_code(url)
+    return (f"{SHORT_HOST}/{code}", None) if code else None
 
 
-def hosted_path(url: str) -> str | None:
-    """The path of a mailchi.mp page (`/<account>/<slug>`), or None for any other URL."""
+def _http_parts(url: str, host: str):
+    """A URL's parts when it is an http(s) address on `host` (or its www.), else None."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    segments = [s for s in parts.path.split("/") if s]
-    if (parts.hostname or "").lower() != HOSTED_HOST or len(segments) < 2:
+    name = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or name not in (host, f"www.{host}"):
+        return None
+    return parts
+
+
+def hosted_path(url: str) -> str | None:
+    """The path of a mailchi.mp page (`/<account>/<slug>`), or None for any other URL."""
+    parts = _http_parts(url, HOSTED_HOST)
+    segments = [s for s in parts.path.split("/") if s] if parts else []
+    if len(segments) < 2:
         return None
     return "/" + "/".join(segments)
+
+
+def short_code(url: str) -> str | None:
+    """The code of an eepurl.com short link (`http://eepurl.com/<code>`), or None for any other URL."""
+    parts = _http_parts(url, SHORT_HOST)
+    segments = [s for s in parts.path.split("/") if s] if parts else []
+    return segments[0] if len(segments) == 1 else None
 
 
 def add_campaign_urls(issue: Issue, *urls: str | None) -> None:

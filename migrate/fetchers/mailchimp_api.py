@@ -27,7 +27,7 @@ from ..http import FetchError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, prefetch_in_order, register
-from .mailchimp import API_KEY_ENV, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref, text_body
+from .mailchimp import API_KEY_ENV, ISSUE_HOSTS, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref, text_body
 
 _DATA_CENTER = re.compile(r"-([a-z]{2,6}\d{1,4})$")
 DEFAULT_PAGE_SIZE = 100
@@ -74,6 +74,7 @@ class MailchimpApiFetcher(Fetcher):
     name = "mailchimp-api"
     platform = "mailchimp"
     issue_ref = staticmethod(mailchimp_issue_ref)
+    issue_hosts = ISSUE_HOSTS
     help = f"Mailchimp Marketing API 3.0: key in ${API_KEY_ENV}; --source the API's base URL (default: the key's data center)"
     platform_options = {
         "content": "the body to take: `archive` (archive_html, as the public archive shows it; the default) or `html` (the campaign's source)",

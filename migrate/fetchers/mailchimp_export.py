@@ -40,7 +40,7 @@ from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_matches
 from .base import Fetcher, register
 from .csvrows import csv_text
-from .mailchimp import (ARCHIVE_HOST_SUFFIXES, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref,
+from .mailchimp import (ARCHIVE_HOST_SUFFIXES, ISSUE_HOSTS, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref,
                         text_body)
 
 CAMPAIGN_FILE = re.compile(r"^(\d+)_(.*)\.(html?|txt)$", re.IGNORECASE)
@@ -236,6 +236,7 @@ class MailchimpExportFetcher(Fetcher):
     name = "mailchimp-export"
     platform = "mailchimp"
     issue_ref = staticmethod(mailchimp_issue_ref)
+    issue_hosts = ISSUE_HOSTS
     help = "Mailchimp account export: the zip, or the folder with campaigns.csv and the <number>_<name>.html campaign files"
     platform_options = {
         "timezone": "the time zone campaigns.csv's Send Date is in (your Mailchimp account's, such as America/New_York; default UTC)",

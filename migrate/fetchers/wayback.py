@@ -129,6 +129,7 @@ class WaybackFetcher(Fetcher):
         reader = self._page_fetcher(options.get("pages"), context)
         # Issues are the page parser's platform's: its mapping cleans them, its URLs link them.
         self.platform, self.mapping, self.issue_ref = reader.platform, reader.mapping, reader.issue_ref
+        self.issue_hosts = reader.issue_hosts
         self.reader = reader.page_reader()
         # Without issue_ref, a parser cannot tell an issue's URL from another page's: read them all.
         self.recognises = type(reader).issue_ref is not Fetcher.issue_ref
