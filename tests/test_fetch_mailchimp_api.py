@@ -163,7 +163,7 @@ def test_a_link_to_a_later_campaigns_page_points_at_it_and_other_accounts_links_
         'Friends: <a href="http://eepurl.com/zzOther">their news</a>, '
         '<a href="https://mailchi.mp/hillside-bees/honey">their honey</a>, '
         '<a href="https://us6.campaign-archive.com/?u=ffffffffffffffffffffffff&amp;id=0c1d2e3f4a">their shed</a>.</p>'))
-    report = migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
+    migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
     text = body(tmp_path, MARCH)
     assert "[work day](/issues/2024-05-01-may-work-day/)" in text
     assert "[their news](http://eepurl.com/zzOther)" in text and "[their honey](https://mailchi.mp/hillside-bees/honey)" in text
