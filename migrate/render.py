@@ -19,7 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
-import tempfile
+import sqlite3
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -111,34 +111,48 @@ def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
 # ---------------------------------------------------------------------- the renderer
 
 class DeferredSpool:
-    """Prepared issues waiting for the rest of the archive, kept on disk, not in memory."""
+    """Prepared issues waiting for the rest of the archive, kept on disk, not in memory.
+
+    They live in SQLite's private temporary database (the empty name), which SQLite deletes
+    itself: a run that is killed leaves no spool of pickled issues behind."""
 
     def __init__(self) -> None:
-        self._dir: tempfile.TemporaryDirectory | None = None
+        self._db: sqlite3.Connection | None = None
         self._count = 0
         self._lock = threading.Lock()
 
     def put(self, prepared: Prepared) -> None:
+        data = pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            if self._dir is None:
-                self._dir = tempfile.TemporaryDirectory(prefix="newsletter-migrate-deferred-")
-            path = Path(self._dir.name) / f"{prepared.issue.order:09d}-{self._count}.pickle"
+            if self._db is None:
+                self._db = sqlite3.connect("", check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=OFF")
+                self._db.execute("CREATE TABLE waiting (id INTEGER PRIMARY KEY, position INTEGER, prepared BLOB)")
+            self._db.execute("INSERT INTO waiting (position, prepared) VALUES (?, ?)", (prepared.issue.order, data))
             self._count += 1
-        path.write_bytes(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
 
     def drain(self):
         """The waiting issues in source order, each removed from disk as it is handed out."""
-        if self._dir is None:
-            return
-        for path in sorted(Path(self._dir.name).iterdir()):
-            prepared = pickle.loads(path.read_bytes())
-            path.unlink()
-            yield prepared
-        self._dir.cleanup()
-        self._dir = None
+        with self._lock:
+            if self._db is None:
+                return
+            ids = [row_id for (row_id,) in self._db.execute("SELECT id FROM waiting ORDER BY position, id")]
+        for row_id in ids:
+            with self._lock:
+                (data,) = self._db.execute("SELECT prepared FROM waiting WHERE id = ?", (row_id,)).fetchone()
+                self._db.execute("DELETE FROM waiting WHERE id = ?", (row_id,))
+            yield pickle.loads(data)
+        self.discard()
 
     def __len__(self) -> int:
         return self._count
+
+    def discard(self) -> None:
+        """Drop what still waits: a run that stops early leaves no spool behind."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class Renderer:
@@ -209,6 +223,7 @@ class Renderer:
             return self._pool
 
     def close(self) -> None:
+        self.deferred.discard()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 

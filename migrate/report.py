@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import tempfile
 import threading
 from collections import Counter
 from pathlib import Path
@@ -61,8 +60,9 @@ class _Spool:
     """Issue entries on disk, read back in source order."""
 
     def __init__(self) -> None:
-        self._file = tempfile.NamedTemporaryFile(prefix="newsletter-migrate-report-", suffix=".sqlite")
-        self._db = sqlite3.connect(self._file.name, check_same_thread=False)
+        # SQLite's private temporary database (the empty name): on disk once it outgrows the page
+        # cache, and deleted by SQLite itself, so nothing is left behind however the run ends.
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("CREATE TABLE entries (position INTEGER, entry TEXT)")

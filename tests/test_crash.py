@@ -1,6 +1,7 @@
 """Crash safety: the tool is killed with SIGKILL at many points of a run (after the n-th write,
 n drawn from a seed); a sync afterwards must leave the site byte-identical to an uninterrupted
-run, with nothing lost and no temporary file left behind."""
+run, with nothing lost and no temporary file left behind, in the site or in the system's
+temporary folder (where a killed process could never clean up after itself)."""
 import json
 import os
 import random
@@ -28,6 +29,7 @@ def image_server():
 def tool(command: str, source: Path, site: Path, server, crash_at: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_MIGRATE_CRASH_AT"}
     env["PYTHONPATH"] = str(ROOT)
+    env["TMPDIR"] = str(system_temporary(site))
     if crash_at:
         env["NEWSLETTER_MIGRATE_CRASH_AT"] = crash_at
     return subprocess.run([sys.executable, "-m", "migrate", command, "--platform", "revue-api", "--source", str(source),
@@ -42,7 +44,15 @@ def published(site: Path) -> dict:
 
 
 def leftovers(site: Path) -> list[str]:
-    return [str(p) for p in site.rglob(".nm-tmp-*")]
+    """Temporary files the tool left: in the site, and in the system's temporary folder."""
+    return [str(p) for p in site.rglob(".nm-tmp-*")] + [str(p) for p in system_temporary(site).iterdir()]
+
+
+def system_temporary(site: Path) -> Path:
+    """The temporary folder the tool is given for this site (TMPDIR), empty unless it leaks."""
+    folder = site.parent / f"tmp-{site.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def reference(tmp_path: Path, source: Path, server) -> tuple[dict, int]:
@@ -61,6 +71,7 @@ def test_a_run_killed_anywhere_then_synced_equals_an_uninterrupted_run(tmp_path,
         site = tmp_path / f"crashed-{seed}"
         killed = tool("run", source, site, image_server, crash_at=str(crash_at))
         assert killed.returncode == -signal.SIGKILL, (seed, crash_at, killed.stderr)
+        assert list(system_temporary(site).iterdir()) == [], (seed, crash_at)  # a killed run cleans nothing up
         recovered = tool("sync", source, site, image_server)
         assert recovered.returncode == 0, (seed, crash_at, recovered.stdout, recovered.stderr)
         assert published(site) == expected, (seed, crash_at)

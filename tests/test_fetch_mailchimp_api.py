@@ -14,6 +14,7 @@ from migrate.errors import UserError
 from migrate.fetchers import FetchContext, get_fetcher
 from migrate.fetchers.mailchimp import mailchimp_issue_ref
 from migrate.http import HttpClient, HttpSettings
+from migrate.pipeline import Mode, RunOptions, run
 from migrate.record import Issue, SourceProblem
 from migrate.redirects import redirect_map, render_redirects
 from migrate.urls import Remap
@@ -317,3 +318,35 @@ def test_a_dry_run_sync_reads_unchanged_campaigns_as_unchanged_and_moves_no_stat
     report = migrate("mailchimp-api", mailchimp.api, tmp_path, mode="sync", download_images=False, dry_run=True)
     assert report.up_to_date == 4 and not report.issues and mailchimp.account.not_modified == 4
     assert (tmp_path / ".migrate" / "state.sqlite").read_bytes() == state
+
+
+def test_a_run_leaves_nothing_in_the_temporary_folder(tmp_path, mailchimp, monkeypatch):
+    # The March campaign links to May's page, so it waits on disk for the whole archive.
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temporary))
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    add_to_body(mailchimp.account, "f1e2d3c4b5", '<p>Coming: <a href="https://mailchi.mp/riverside-growers/may-work-day">work day</a>.</p>')
+    report = migrate("mailchimp-api", mailchimp.api, tmp_path / "site", download_images=False)
+    assert "[work day](/issues/2024-05-01-may-work-day/)" in body(tmp_path / "site", MARCH)
+    assert [e["id"] for e in report.entries()] == SENT  # the report reads back while its spool is gone from the folder
+    assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def test_a_run_stopped_early_leaves_no_waiting_issue_in_the_temporary_folder(tmp_path, mailchimp, monkeypatch):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temporary))
+    add_to_body(mailchimp.account, "f1e2d3c4b5", '<p>Coming: <a href="https://mailchi.mp/riverside-growers/may-work-day">work day</a>.</p>')
+    finished = []
+
+    def stop_after_two(issue):
+        finished.append(issue)
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+
+    options = RunOptions(platform="mailchimp-api", source=mailchimp.api, site=tmp_path / "site", progress=False,
+                         download_images=False)
+    with pytest.raises(KeyboardInterrupt):
+        run(options, Mode.RUN, on_issue=stop_after_two)
+    assert sorted(p.name for p in temporary.iterdir()) == []
