@@ -140,13 +140,14 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
             else:
                 options.platform_options.update({k: _option_text(v) for k, v in value.items()})
         elif key == "overrides":
+            where = f"{path.name} overrides"
             if isinstance(value, str):
                 override_path = (path.parent / value)
                 if not override_path.is_file():
                     problems.add(key, f"names {override_path}, which does not exist")
                     continue
-                value = load_yaml(override_path, problems)
-            options.overrides.merge(load_overrides_data(value, f"{path.name} overrides", problems))
+                value, where = load_yaml(override_path, problems), override_path.name
+            options.overrides.merge(load_overrides_data(value, where, problems))
         else:
             problems.add(key, f"is not an option (known: {', '.join(sorted(set(_SCALARS) | _LISTS))})")
     if options.concurrency < 1 or options.concurrency > 64:

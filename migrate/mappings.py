@@ -346,6 +346,9 @@ def load_overrides_data(data: Any, where: str, problems: Problems) -> Overrides:
     if not isinstance(data, dict):
         problems.add(where, "must map issue ids or old URLs to their overrides")
         return overrides
+    if list(data) == ["overrides"] and isinstance(data["overrides"], dict):
+        # The block copied whole out of a config file: `overrides:` above the issues.
+        data = data["overrides"]
     for key, values in data.items():
         item_where = f"{where} [{key}]"
         if not isinstance(values, dict):

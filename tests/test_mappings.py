@@ -69,6 +69,24 @@ def test_a_config_file_sets_options_and_remaps(tmp_path):
     assert options.overrides.for_issue("1", [])["title"] == "One"
 
 
+@pytest.mark.parametrize("text", ['"1":\n  title: One\n', 'overrides:\n  "1":\n    title: One\n'])
+def test_a_config_names_an_overrides_file_with_or_without_the_overrides_line(tmp_path, text):
+    (tmp_path / "dates.yaml").write_text(text)
+    (tmp_path / "migrate.yaml").write_text("overrides: dates.yaml\n")
+    options = RunOptions()
+    load_config(tmp_path / "migrate.yaml", options)
+    assert options.overrides.for_issue("1", [])["title"] == "One"
+
+
+def test_a_mistake_in_a_named_overrides_file_is_reported_in_that_file(tmp_path):
+    (tmp_path / "dates.yaml").write_text('"1":\n  date: someday\n')
+    (tmp_path / "migrate.yaml").write_text("overrides: dates.yaml\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "migrate.yaml", RunOptions())
+    [problem] = caught.value.problems
+    assert problem.startswith("dates.yaml [1]") and "date" in problem
+
+
 def test_a_bad_config_lists_every_problem(tmp_path):
     config = tmp_path / "migrate.yaml"
     config.write_text("embeds: iframe\nconcurrency: many\nremap: [nonsense]\ncolour: blue\npath: 'content/{nope}.md'\n"
