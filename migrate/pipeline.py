@@ -22,6 +22,7 @@ import logging
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -240,10 +241,14 @@ class Migration:
                 on_issue(issue)
 
         in_flight: set[Future] = set()  # only unfinished work is held, not a future per issue
+        # What `work` could not keep to its issue (it ends the run, however early it happened).
+        escaped: dict[Future, BaseException] = {}
 
         def forget(done: Future) -> None:
             with lock:
                 in_flight.discard(done)
+                if not done.cancelled() and done.exception() is not None:
+                    escaped[done] = done.exception()
 
         def submit(*job) -> None:
             future = pool.submit(work, *job)
@@ -251,17 +256,23 @@ class Migration:
                 in_flight.add(future)
             future.add_done_callback(forget)
 
-        def wait_for_in_flight() -> None:
+        def wait_for_in_flight(raising: bool = True) -> None:
             while True:
                 with lock:
                     pending = list(in_flight)
                 if not pending:
-                    return
-                for future in pending:
-                    future.result()
-                    # The done-callback may have run before the future was added: discard here too.
-                    with lock:
+                    break
+                futures_wait(pending)
+                with lock:
+                    for future in pending:
+                        # The done-callback may not have run yet: note the outcome here too.
                         in_flight.discard(future)
+                        if not future.cancelled() and future.exception() is not None:
+                            escaped[future] = future.exception()
+            with lock:
+                first = next(iter(escaped.values()), None)
+            if raising and first is not None:
+                raise first
 
         problems_read: list[SourceProblem] = []
         source_read = True  # until a whole-source Unchanged says this run did not read the source
@@ -316,8 +327,9 @@ class Migration:
                 for prepared in renderer.deferred.drain():
                     slots.acquire()
                     submit(prepared.issue, waiting_rows.pop(prepared.issue.source_id, None), prepared)
-            finally:
                 wait_for_in_flight()
+            finally:
+                wait_for_in_flight(raising=False)  # whatever happened, no thread writes after this
                 renderer.close()
                 if self.images:
                     self.images.close()

@@ -12,11 +12,12 @@ from migrate.check import check_site, split_front_matter
 from migrate.cli import build_parser, options_from_args
 from migrate.errors import UserError
 from migrate.fetchers import FetchContext, get_fetcher
-from migrate.fetchers.mailchimp import mailchimp_issue_ref
+from migrate.fetchers.mailchimp import ISSUE_HOSTS, mailchimp_issue_ref
 from migrate.http import HttpClient, HttpSettings
 from migrate.pipeline import Mode, RunOptions, run
 from migrate.record import Issue, SourceProblem
 from migrate.redirects import redirect_map, render_redirects
+from migrate.registry import IssueRegistry
 from migrate.urls import Remap
 from migrate.verify import verify_build
 
@@ -334,6 +335,8 @@ def test_a_run_leaves_nothing_in_the_temporary_folder(tmp_path, mailchimp, monke
 
 
 def test_a_run_stopped_early_leaves_no_waiting_issue_in_the_temporary_folder(tmp_path, mailchimp, monkeypatch):
+    # The interruption comes from an issue's own thread (on_issue runs there): it must end the
+    # run however early it came, not vanish with a thread whose result nobody asked for.
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr("tempfile.tempdir", str(temporary))
@@ -350,3 +353,22 @@ def test_a_run_stopped_early_leaves_no_waiting_issue_in_the_temporary_folder(tmp
     with pytest.raises(KeyboardInterrupt):
         run(options, Mode.RUN, on_issue=stop_after_two)
     assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def test_a_link_to_the_lists_archive_home_page_is_not_a_campaign():
+    # `campaign-archive.com/home/?u=<account>&id=<list id>` (a footer's "past issues") and the
+    # list's `/feed` name the audience, not a campaign: campaign_archive_ref ignores the path.
+    registry = IssueRegistry(mailchimp_issue_ref, ISSUE_HOSTS)
+    registry.add("a9b8c7d6e5", [f"https://us6.campaign-archive.com/?u={ACCOUNT}&id=a9b8c7d6e5"], "content/issues/april.md")
+    home = f"https://us6.campaign-archive.com/home/?u={ACCOUNT}&id=5d6e7f8a9b"
+    feed = f"https://us6.campaign-archive.com/feed?u={ACCOUNT}&id=5d6e7f8a9b"
+    assert mailchimp_issue_ref(home) is None and mailchimp_issue_ref(feed) is None
+    assert registry.answer([home, feed]) == ({}, set()) and not registry.waits([home, feed])
+
+
+def test_a_past_issues_link_in_a_run_is_not_reported_as_a_missing_issue(tmp_path, mailchimp):
+    add_to_body(mailchimp.account, "f1e2d3c4b5",
+                f'<p><a href="https://us6.campaign-archive.com/home/?u={ACCOUNT}&amp;id=5d6e7f8a9b">Past issues</a></p>')
+    migrate("mailchimp-api", mailchimp.api, tmp_path, download_images=False)
+    march = next(e for e in report_of(tmp_path)["issues"] if e["id"] == "f1e2d3c4b5")
+    assert not [w for w in march["warnings"] if "not in the archive" in w]
