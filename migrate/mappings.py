@@ -346,9 +346,11 @@ def load_overrides_data(data: Any, where: str, problems: Problems) -> Overrides:
     if not isinstance(data, dict):
         problems.add(where, "must map issue ids or old URLs to their overrides")
         return overrides
-    if list(data) == ["overrides"] and isinstance(data["overrides"], dict):
-        # The block copied whole out of a config file: `overrides:` above the issues.
-        data = data["overrides"]
+    inner = data.get("overrides") if len(data) == 1 else None
+    if isinstance(inner, dict) and inner and all(isinstance(v, dict) for v in inner.values()):
+        # The block copied whole out of a config file: `overrides:` above the issues. (An issue
+        # whose id is "overrides" has fields under it, never mappings.)
+        data = inner
     for key, values in data.items():
         item_where = f"{where} [{key}]"
         if not isinstance(values, dict):

@@ -6,7 +6,12 @@ import pytest
 
 from migrate.config import RunOptions, load_config
 from migrate.errors import ConfigError, UserError
-from migrate.mappings import DEFAULT_MAPPINGS, load_mappings
+from migrate.mappings import (
+    DEFAULT_MAPPINGS,
+    Problems,
+    load_mappings,
+    load_overrides_data,
+)
 
 
 def copy_mappings(tmp_path) -> Path:
@@ -126,3 +131,10 @@ def test_platform_options_come_from_the_config_and_unknown_ones_are_refused(tmp_
     assert options.platform_options == {"drafts": "skip", "limit": "3", "keep": "true"}
     with pytest.raises(UserError, match=r"'drafts' is not an option of --platform revue-api \(it has none\)"):
         check_platform_options(get_fetcher("revue-api"), options.platform_options)
+
+
+def test_an_issue_whose_id_is_overrides_is_not_taken_for_the_overrides_line():
+    # Fields under it, not issues: an issue's override, not the `overrides:` line of a config.
+    problems = Problems()
+    overrides = load_overrides_data({"overrides": {"title": "One"}}, "migrate.yaml overrides", problems)
+    assert not problems.items and overrides.for_issue("overrides", [])["title"] == "One"

@@ -333,6 +333,24 @@ def has_tags(text: str) -> bool:
 
 # ---------------------------------------------------------------------- the document
 
+def _resolve_text(doc: BeautifulSoup, reader: ArchiveReader) -> list[str]:
+    """The document's running text as an archive reader sees it; the problems found."""
+    problems: list[str] = []
+    for _ in range(MAX_PASSES):  # a removal may join the halves of another tag: see resolve_string
+        text = RunningText(doc)
+        edits, found = plan(text.joined, reader)
+        if not edits:
+            break
+        problems += found
+        for index in reversed(range(len(edits))):
+            edit = edits[index]
+            if edit.tidy and not edit.text:
+                text.remove_field(edit.start, edit.end, floor=edits[index - 1].end if index else 0)
+            else:
+                text.replace(edit.start, edit.end, edit.text)
+    return problems
+
+
 def _tag_name(value: str) -> str | None:
     """The merge tag a link's whole address is (`*|UNSUB|*`, `mailto:*|EMAIL|*`), else None."""
     value = value.strip()
@@ -374,21 +392,11 @@ class MergeTags(Cleaner):
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         rules: MergeTagRules = self.context.platform.section(SECTION)
         reader = ArchiveReader.of(rules, issue)
-        problems: list[str] = []
-        for _ in range(MAX_PASSES):  # a removal may join the halves of another tag: see resolve_string
-            text = RunningText(doc)
-            edits, found = plan(text.joined, reader)
-            if not edits:
-                break
-            problems += found
-            for edit in reversed(edits):
-                if edit.tidy and not edit.text:
-                    text.remove_field(edit.start, edit.end)
-                else:
-                    text.replace(edit.start, edit.end, edit.text)
+        problems = _resolve_text(doc, reader)
         for el in elements(doc):
             if not gone(el):
                 problems += self._attributes(el, reader, issue)
+        problems += _resolve_text(doc, reader)  # a link gone from between them joins a tag's halves
         for problem in dict.fromkeys(problems):
             issue.warnings.append(f"merge tags: {problem}")
         if reader.unknown:

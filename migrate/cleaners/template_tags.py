@@ -67,8 +67,9 @@ class TemplateTags(Cleaner):
         found = [(start + m.start(), start + m.end(), m.group(0))
                  for start, node_text in zip(text.starts, text.texts) for m in self.pattern.finditer(node_text)]
         removed.extend(tag for _, _, tag in found)
-        for start, end, _ in reversed(found):
-            text.remove_field(start, end)
+        for index in reversed(range(len(found))):
+            start, end, _ = found[index]
+            text.remove_field(start, end, floor=found[index - 1][1] if index else 0)
         if removed:
             shown = ", ".join(dict.fromkeys(tag.strip() for tag in removed))
             issue.warnings.append(f"{len(removed)} template tag(s) the platform filled in for each reader were removed: {shown[:200]}")

@@ -37,13 +37,17 @@ ISSUE_HOSTS = (*ARCHIVE_HOST_SUFFIXES, HOSTED_HOST, SHORT_HOST)
 
 
 def campaign_archive_ref(url: str) -> tuple[str, str | None] | None:
-    """The campaign id (and account id) a campaign-archive URL names."""
+    """The campaign id (and account id) a campaign-archive URL names. Only the site's root
+    names a campaign: `/home/?u=..&id=..` (a footer's "past issues") and `/feed` name the
+    audience, with the list's id in `id`."""
     try:
         parts = urlsplit(url)
         query = parse_qs(parts.query)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not host_matches(parts.hostname or "", ARCHIVE_HOST_SUFFIXES):
+        return None
+    if parts.path not in ("", "/"):
         return None
     campaign = (query.get("id") or [""])[0].strip()
     account = (query.get("u") or [""])[0].strip() or None
