@@ -335,13 +335,20 @@ class Migration:
                     self.images.close()
 
         if listing_complete and state is not None:
-            for source_id in sorted(listed - seen):
+            gone = self.spoken_for(known, listed, seen) - seen
+            for source_id in sorted(gone):
                 report.add_gone(known[source_id])
                 if not options.dry_run:
                     state.set_gone(known[source_id].platform, source_id, True)
-            for source_id in seen:
-                if known.get(source_id) and known[source_id].gone and not options.dry_run:
-                    state.set_gone(known[source_id].platform, source_id, False)
+            for source_id in sorted(gone | seen):
+                row = known.get(source_id)
+                if row is None or options.dry_run:
+                    continue
+                if row.gone and source_id in seen:
+                    state.set_gone(row.platform, source_id, False)
+                if row.source != source_key and fetcher.listing == "archive":
+                    # The archive under its new name: the next run reads it as this source.
+                    state.set_source(row.platform, source_id, source_key)
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
@@ -358,7 +365,24 @@ class Migration:
                 state.set_meta("run_state", previous_run_state or "incomplete")
             else:
                 state.set_meta("run_state", "complete" if listing_complete and not report.unconverted else "incomplete")
+                reasons = ([] if listing_complete else ["an entry of the source that names no issue could not be read"]) + (
+                    [f"{report.unconverted} issue(s) could not be converted"] if report.unconverted else [])
+                state.set_meta("run_state_reason", "; ".join(reasons))
         return report
+
+    def spoken_for(self, known: dict[str, IssueRow], listed: set[str], seen: set[str]) -> set[str]:
+        """The issues whose absence from this run's complete listing means they are gone (see
+        Fetcher.listing): those read from this source before; for a whole archive, also those
+        read from any earlier copy of it (another file name) that shares an issue with this one;
+        for a window onto the archive, none."""
+        if self.fetcher.listing == "window":
+            return set()
+        if self.fetcher.listing != "archive":
+            return set(listed)
+        copies: dict[str, set[str]] = {}
+        for source_id, row in known.items():
+            copies.setdefault(row.source, set()).add(source_id)
+        return set(listed).union(*(ids for ids in copies.values() if ids & seen))
 
     def remembered_problems(self, source_key: str) -> list[SourceProblem]:
         """The entries of a source the last run that read it could not read."""

@@ -158,6 +158,10 @@ class StateStore:
                  json.dumps(row.old_urls), json.dumps(row.previous_urls), row.output_path, row.output_hash,
                  row.incoming_hash, json.dumps(row.images), int(row.gone)))
 
+    def set_source(self, platform: str, source_id: str, source: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE issues SET source = ? WHERE platform = ? AND source_id = ?", (source, platform, source_id))
+
     def set_gone(self, platform: str, source_id: str, gone: bool) -> None:
         with self._lock:
             self._db.execute("UPDATE issues SET gone = ? WHERE platform = ? AND source_id = ?", (int(gone), platform, source_id))

@@ -26,6 +26,10 @@ class SiteStatus:
     missing: list[str] = field(default_factory=list)
     failed_images: list[dict] = field(default_factory=list)
     changed_at_source: list[str] | None = None  # None: the source was not consulted
+    # Unchanged at the source, but the next sync writes them again: a failed image to fetch, a
+    # changed setting or mapping, a missing file.
+    to_redo: list[str] | None = None
+    last_run_reason: str | None = None
 
 
 def site_status(site: Path, options=None) -> SiteStatus:
@@ -33,8 +37,10 @@ def site_status(site: Path, options=None) -> SiteStatus:
     if state is None:
         raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
     try:
-        status = SiteStatus(str(site), last_run=state.meta("run_state"))
-        for row in state.issues():
+        status = SiteStatus(str(site), last_run=state.meta("run_state"), last_run_reason=state.meta("run_state_reason") or None)
+        rows = state.issues()
+        as_written: list[str] = []  # files as the tool wrote them
+        for row in rows:
             status.known += 1
             path = Path(site) / row.output_path
             digest = sha256_file(path)
@@ -45,7 +51,7 @@ def site_status(site: Path, options=None) -> SiteStatus:
             elif digest != row.output_hash:
                 status.edited_locally.append(row.output_path)
             else:
-                status.up_to_date += 1
+                as_written.append(row.output_path)
         status.failed_images = [{"url": i.url, "attempts": i.attempts, "reason": i.reason} for i in state.images("failed")]
     finally:
         state.close()
@@ -53,9 +59,24 @@ def site_status(site: Path, options=None) -> SiteStatus:
         from .pipeline import Mode, run
 
         options.dry_run = True
-        report = run(options, Mode.SYNC)
-        status.changed_at_source = [entry["output"] for entry in report.issues]
+        hashes = {(row.platform, row.source_id): row.source_hash for row in rows}
+        redone: list = []
+        run(options, Mode.SYNC, on_issue=lambda issue: issue is not None and redone.append(issue))
+        changed = {id(issue) for issue in redone if hashes.get((issue.platform, issue.source_id)) != issue.source_hash}
+        status.changed_at_source = sorted(issue.output_path or issue.source_id for issue in redone if id(issue) in changed)
+        status.to_redo = sorted(issue.output_path or issue.source_id for issue in redone if id(issue) not in changed)
+    # Up to date: as written, and (when the source was asked) nothing for the next sync to do.
+    stale = set(status.changed_at_source or ()) | set(status.to_redo or ())
+    status.up_to_date = sum(1 for path in as_written if path not in stale)
     return status
+
+
+def _last_run(status: SiteStatus) -> str:
+    if status.last_run == "running":
+        return "interrupted before it finished (the next sync completes it)"
+    if status.last_run == "incomplete" and status.last_run_reason:
+        return f"incomplete: {status.last_run_reason}"
+    return status.last_run or "never finished"
 
 
 def format_status(status: SiteStatus, as_json: bool = False) -> str:
@@ -64,9 +85,11 @@ def format_status(status: SiteStatus, as_json: bool = False) -> str:
     changed = ("not checked (give --platform and --source to compare)" if status.changed_at_source is None
                else str(len(status.changed_at_source)))
     lines = [
-        f"{status.site}: {status.known} issue(s) known; the last run was {status.last_run or 'never finished'}.",
+        f"{status.site}: {status.known} issue(s) known; the last run was {_last_run(status)}.",
         f"  up to date:         {status.up_to_date}",
         f"  changed at source:  {changed}",
+    ] + ([f"  to write again:     {len(status.to_redo)} (a failed image, a changed setting or a missing file)"]
+         if status.to_redo else []) + [
         f"  edited locally:     {len(status.edited_locally)}",
         f"  conflicts:          {len(status.conflicts)}",
         f"  files missing:      {len(status.missing)}",

@@ -8,10 +8,10 @@ import pytest
 
 from migrate.standin import Account
 from migrate.state import StateStore
-from migrate.status import site_status
+from migrate.status import format_status, site_status
 
 from .faultserver import ok, status
-from .support import REVUE, migrate, read_issue, report_of, s3_remap, site_tree
+from .support import FIXTURES, REVUE, migrate, read_issue, report_of, s3_remap, site_tree
 
 TOKEN = "sync-token-77"
 
@@ -139,6 +139,49 @@ def test_an_issue_deleted_at_the_source_is_reported_and_its_file_kept(tmp_path, 
     assert "GONE id 900203" in "\n".join(report.lines())
 
 
+def saved_archive(folder: Path, name: str, leave_out: tuple[int, ...] = (), id_offset: int = 0) -> Path:
+    """The fixture's saved API response under a file name of the author's choosing."""
+    issues = [i for i in json.loads((REVUE / "api-issues.json").read_text()) if i["id"] not in leave_out]
+    for issue in issues:
+        if id_offset:
+            issue["id"] += id_offset
+            issue["url"] = issue["url"] and issue["url"].replace("fieldrec", "otherrec").replace(
+                str(issue["id"] - id_offset), str(issue["id"]))
+            issue["title"] = issue["title"].replace("Field Recordings", "Other Letters")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(issues))
+    return folder / name
+
+
+def test_an_archive_downloaded_again_under_another_name_is_the_same_archive(tmp_path):
+    site = tmp_path / "site"
+    migrate("revue-api", saved_archive(tmp_path, "issues-june.json"), site, download_images=False)
+    july = migrate("revue-api", saved_archive(tmp_path, "issues-july.json", leave_out=(900203,)), site,
+                   mode="sync", download_images=False)
+    assert [g["id"] for g in july.gone] == ["900203"] and (site / "content/issues/003.md").exists()
+    again = migrate("revue-api", tmp_path / "issues-july.json", site, mode="sync", download_images=False)
+    assert again.up_to_date == 2 and [g["id"] for g in again.gone] == ["900203"]  # 900202 has no body
+
+
+def test_another_newsletters_archive_in_the_same_site_does_not_make_the_first_ones_issues_gone(tmp_path):
+    site = tmp_path / "site"
+    migrate("revue-api", saved_archive(tmp_path, "fieldrec.json"), site, download_images=False)
+    other = migrate("revue-api", saved_archive(tmp_path, "otherrec.json", id_offset=1000), site, mode="sync",
+                    download_images=False, section="other")
+    assert other.gone == [] and len(list(other.entries())) == 3
+
+
+def test_an_item_that_left_a_feeds_window_is_not_reported_gone(tmp_path):
+    feed, saved = (FIXTURES / "rss" / "rss2.xml").read_text(), tmp_path / "feed.xml"
+    saved.write_text(feed)
+    site = tmp_path / "site"
+    first = migrate("rss", saved, site, download_images=False)
+    start = feed.index("<item>")
+    saved.write_text(feed[:start] + feed[feed.index("</item>", start) + len("</item>"):])  # one item fewer
+    report = migrate("rss", saved, site, mode="sync", download_images=False)
+    assert report.gone == [] and report.up_to_date == len(list(first.entries())) - 1
+
+
 def test_a_moved_issue_keeps_its_old_url_as_an_alias_and_its_old_file_goes(tmp_path, live):
     live.sync(tmp_path, mode="run")
     live.sync(tmp_path, section="letters")
@@ -214,8 +257,31 @@ def test_status_with_the_source_counts_what_changed_there(tmp_path, live):
     live.sync(tmp_path, mode="run")
     live.edit(900203, "Church bells", "Temple bells")
     options = RunOptions(platform="revue-api", source=live.server.url, site=tmp_path, remaps=[s3_remap(live.server)], progress=False)
-    assert site_status(tmp_path, options).changed_at_source == ["content/issues/003.md"]
+    found = site_status(tmp_path, options)
+    assert (found.changed_at_source, found.to_redo, found.up_to_date) == (["content/issues/003.md"], [], 2)
     assert "Church bells" in read_issue(tmp_path, "003.md")  # status changed nothing
+
+
+def test_status_tells_an_image_still_to_fetch_from_a_change_at_the_source(tmp_path, live, faults):
+    from migrate.config import RunOptions
+    from migrate.urls import Remap
+
+    faults.script("/s3/revue/items/images/010/200/301/mail/bells.png", *[status(503)] * 8)
+    faults.script("/s3/revue/items/images/010/200/300/thumb/rain.jpg", ok(PNG_BYTES))
+    remaps = [Remap.parse(f"https://s3.amazonaws.com={faults.url}/s3")]
+    migrate("revue-api", live.server.url, tmp_path, remaps=remaps, attempts=1)
+    options = RunOptions(platform="revue-api", source=live.server.url, site=tmp_path, remaps=remaps, progress=False)
+    found = site_status(tmp_path, options)
+    assert (found.changed_at_source, found.to_redo, found.up_to_date) == ([], ["content/issues/003.md"], 2)
+    assert "failed images:      1" in format_status(found) and "to write again:     1" in format_status(found)
+
+
+def test_status_calls_a_run_that_was_killed_interrupted(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    state = StateStore.open_existing(tmp_path)
+    state.set_meta("run_state", "running")  # what a killed run leaves
+    state.close()
+    assert "interrupted before it finished" in format_status(site_status(tmp_path))
 
 
 def test_temporary_files_an_interrupted_run_left_are_swept(tmp_path, live):

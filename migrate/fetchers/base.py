@@ -118,6 +118,15 @@ class Fetcher(ABC):
     # knows, not only on the host the source stated. The registry explains the rest.
     issue_hosts: ClassVar[tuple[str, ...]] = ()
 
+    # What an issue the last run wrote means when this source no longer gives it:
+    # - "archive": the source is the whole archive, whatever file or URL holds it (an export
+    #   downloaded again under another name, an API): the issue is gone from the platform.
+    # - "selection": the source holds what the user picked (saved pages): gone only from a
+    #   source read again under the same name.
+    # - "window": the source shows part of the archive only (a feed's latest items, what an
+    #   archive happened to capture): its absence says nothing.
+    listing: ClassVar[str] = "selection"
+
     def __init__(self, source: str, context: FetchContext):
         self.source = source
         self.context = context

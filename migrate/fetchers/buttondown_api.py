@@ -57,6 +57,7 @@ def api_key(url: str) -> str:
 @register
 class ButtondownApiFetcher(Fetcher):
     name = "buttondown-api"
+    listing = "archive"
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS

@@ -70,6 +70,7 @@ def _front_matter(text: str) -> tuple[dict, str, str | None]:
 @register
 class ButtondownExportFetcher(Fetcher):
     name = "buttondown-export"
+    listing = "archive"
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS

@@ -72,6 +72,7 @@ def _text(value) -> str | None:
 @register
 class MailchimpApiFetcher(Fetcher):
     name = "mailchimp-api"
+    listing = "archive"
     platform = "mailchimp"
     issue_ref = staticmethod(mailchimp_issue_ref)
     issue_hosts = ISSUE_HOSTS

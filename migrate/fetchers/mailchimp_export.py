@@ -234,6 +234,7 @@ def _align(file_ids, row_ids, files, rows, candidates, anchors) -> list[tuple[in
 @register
 class MailchimpExportFetcher(Fetcher):
     name = "mailchimp-export"
+    listing = "archive"
     platform = "mailchimp"
     issue_ref = staticmethod(mailchimp_issue_ref)
     issue_hosts = ISSUE_HOSTS

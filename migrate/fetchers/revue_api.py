@@ -46,6 +46,7 @@ def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.Buffe
 @register
 class RevueApiFetcher(Fetcher):
     name = "revue-api"
+    listing = "archive"
     platform = "revue"
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"

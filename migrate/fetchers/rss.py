@@ -162,6 +162,7 @@ def _rss_date(raw: str) -> dt.datetime | dt.date | None:
 @register
 class FeedFetcher(Fetcher):
     name = "rss"
+    listing = "window"
     platform = "rss"
     issue_ref = staticmethod(feed_issue_ref)
     help = "an RSS 2.0 or Atom feed, as a file or a URL (it holds only the latest items)"

@@ -110,6 +110,7 @@ def title_from_slug(slug: str) -> str:
 @register
 class SubstackExportFetcher(Fetcher):
     name = "substack-export"
+    listing = "archive"
     platform = "substack"
     issue_ref = staticmethod(substack_issue_ref)
     help = "Substack's export: the zip, or the folder with posts.csv and posts/"

@@ -101,6 +101,7 @@ class CapturedIssue:
 @register
 class WaybackFetcher(Fetcher):
     name = "wayback"
+    listing = "window"
     platform = "wayback"   # its own mapping (replay hosts, toolbar, closing days); see __init__
     help = "the Wayback Machine's captures of a dead platform's issue pages, under a URL prefix such as getrevue.co/profile/NAME/issues/"
     platform_options = {
