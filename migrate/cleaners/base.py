@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from bs4 import BeautifulSoup
 
+from ..errors import NotConfigured
 from ..mappings import Mappings, PlatformMapping
 from ..record import Issue
 
@@ -41,6 +42,8 @@ class Cleaner:
 
     name: ClassVar[str]
     answers_key: ClassVar[str | None] = None
+    # The platform mapping's section this cleaner works from: without it, the cleaner is off.
+    platform_section: ClassVar[str | None] = None
 
     def asks(self, doc: BeautifulSoup, issue: Issue) -> list:  # pragma: no cover - only for answers_key cleaners
         return []
@@ -51,6 +54,8 @@ class Cleaner:
 
     @classmethod
     def from_config(cls, options: dict, context: CleanContext) -> "Cleaner":
+        if cls.platform_section and not context.platform.section(cls.platform_section):
+            raise NotConfigured(f"the {context.platform.name} mapping has no `{cls.platform_section}:` section")
         return cls(context, **options)
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:  # pragma: no cover - abstract

@@ -16,11 +16,10 @@ from urllib.parse import parse_qsl, urlsplit
 from bs4 import BeautifulSoup
 
 from ..dom import attr_text, elements, gone
-from ..errors import NotConfigured
 from ..mappings import Problems, register_section
 from ..record import Issue
 from ..urls import host_matches
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 
 SECTION = "click_trackers"
 
@@ -81,12 +80,7 @@ def _is_web_address(text: str) -> bool:
 @register
 class ClickTrackers(Cleaner):
     name = "click_trackers"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "ClickTrackers":
-        if not context.platform.section(SECTION):
-            raise NotConfigured(f"the {context.platform.name} mapping has no `{SECTION}:` section")
-        return cls(context, **options)
+    platform_section = SECTION
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         trackers: list[Tracker] = self.context.platform.section(SECTION)

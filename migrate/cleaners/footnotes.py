@@ -21,10 +21,9 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from ..dom import attr_text, elements, gone
-from ..errors import NotConfigured
 from ..mappings import Problems, _check_keys, _check_selector, register_section
 from ..record import Issue
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 
 # Labels the converter may write: what Markdown footnote labels hold without escaping.
 FOOTNOTE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -63,12 +62,7 @@ def _fragment(href: str) -> str:
 @register
 class Footnotes(Cleaner):
     name = "footnotes"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "Footnotes":
-        if not context.platform.section("footnote_markup"):
-            raise NotConfigured(f"platform {context.platform.name} marks no footnotes")
-        return cls(context, **options)
+    platform_section = "footnote_markup"
 
     def __init__(self, context, **options):
         super().__init__(context, **options)

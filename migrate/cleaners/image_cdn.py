@@ -17,11 +17,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Tag
 
 from ..dom import attr_text, elements, gone
-from ..errors import NotConfigured
 from ..mappings import Problems, _check_keys, _string_list, register_section
 from ..record import Issue
 from ..urls import absolute, host_matches
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 
 SIZE_ATTRIBUTES = ("srcset", "sizes", "data-src", "data-srcset")
 MAX_NESTING = 4  # a fetch URL wrapping a fetch URL wrapping ... is unwrapped this many times at most
@@ -74,12 +73,7 @@ def _first_candidate(srcset: str) -> str:
 @register
 class ImageCdn(Cleaner):
     name = "image_cdn"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "ImageCdn":
-        if not context.platform.section("image_cdn"):
-            raise NotConfigured(f"platform {context.platform.name} names no image CDN")
-        return cls(context, **options)
+    platform_section = "image_cdn"
 
     def __init__(self, context, **options):
         super().__init__(context, **options)

@@ -25,7 +25,6 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import PreformattedString
 
 from ..dom import BLOCKS, LAYOUT_BLOCKS, attr_text, elements, gone, has_content, style_of
-from ..errors import NotConfigured
 from ..mappings import Problems, _check_selector, register_section
 from ..record import Issue
 from .base import CleanContext, Cleaner, register
@@ -92,12 +91,7 @@ def _compiled(selectors: tuple[str, ...]):
 @register
 class MailchimpLayout(Cleaner):
     name = "mailchimp_layout"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "MailchimpLayout":
-        if context.platform.section(SECTION) is None:
-            raise NotConfigured(f"the {context.platform.name} mapping has no `{SECTION}:` section")
-        return cls(context, **options)
+    platform_section = SECTION
 
     def __init__(self, context: CleanContext, **options):
         super().__init__(context, **options)

@@ -29,10 +29,9 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Tag
 
 from ..dom import elements, gone
-from ..errors import NotConfigured
 from ..mappings import Problems, register_section
 from ..record import Issue
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 from .running_text import RunningText, close_up
 
 SECTION = "merge_tags"
@@ -382,12 +381,7 @@ def _shows_anything(el: Tag) -> bool:
 @register
 class MergeTags(Cleaner):
     name = "merge_tags"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "MergeTags":
-        if context.platform.section(SECTION) is None:
-            raise NotConfigured(f"the {context.platform.name} mapping has no `{SECTION}:` section")
-        return cls(context, **options)
+    platform_section = SECTION
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         rules: MergeTagRules = self.context.platform.section(SECTION)

@@ -12,13 +12,11 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from ..dom import elements
-from ..errors import NotConfigured
 from ..mappings import Problems, TrackingRules, _check_keys, _string_list, register_section
 from ..record import Issue
-from ..urls import host_of, strip_tracking
-from .base import CleanContext, Cleaner, register
-from .tracking import URL_ATTRIBUTES
+from ..urls import host_of
+from .base import Cleaner, register
+from .tracking import strip_tracking_in
 
 
 @register_section("tracking")
@@ -33,21 +31,10 @@ def load_platform_tracking(value: Any, where: str, problems: Problems) -> frozen
 @register
 class PlatformTracking(Cleaner):
     name = "platform_tracking"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "PlatformTracking":
-        if not context.platform.section("tracking"):
-            raise NotConfigured(f"platform {context.platform.name} adds no parameters of its own")
-        return cls(context, **options)
+    platform_section = "tracking"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         names = self.context.platform.section("tracking")
         hosts = {h.lower() for h in self.context.platform.hosts} | {host_of(url) for url in issue.old_urls} - {""}
         rules = TrackingRules(by_host=tuple((host, names) for host in sorted(hosts)))
-        for el in elements(doc, URL_ATTRIBUTES.keys()):
-            attr = URL_ATTRIBUTES[el.name]
-            if el.has_attr(attr):
-                cleaned, removed = strip_tracking(str(el[attr]), rules)
-                if removed:
-                    el[attr] = cleaned
-                    issue.tracking_removed += removed
+        strip_tracking_in(doc, rules, issue)

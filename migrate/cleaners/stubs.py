@@ -12,10 +12,9 @@ from typing import Any
 from bs4 import BeautifulSoup
 
 from ..dom import elements
-from ..errors import NotConfigured
 from ..mappings import Problems, _check_keys, register_section
 from ..record import Issue
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 
 
 @register_section("stubs")
@@ -34,12 +33,7 @@ def load_stubs(value: Any, where: str, problems: Problems) -> dict:
 @register
 class Stubs(Cleaner):
     name = "stubs"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "Stubs":
-        if not context.platform.section("stubs"):
-            raise NotConfigured(f"platform {context.platform.name} sets no stub threshold")
-        return cls(context, **options)
+    platform_section = "stubs"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         least = self.context.platform.section("stubs")["min_characters"]

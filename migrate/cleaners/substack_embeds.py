@@ -23,11 +23,10 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from ..dom import attr_text, gone
-from ..errors import NotConfigured
 from ..mappings import Problems, _check_keys, _check_selector, register_section
 from ..record import Issue
 from ..urls import absolute
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 from .shortcodes import classify, embed_element
 
 KINDS = ("youtube", "vimeo", "tweet", "link")
@@ -72,12 +71,7 @@ def _web_url(value) -> str:
 @register
 class SubstackEmbeds(Cleaner):
     name = "substack_embeds"
-
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "SubstackEmbeds":
-        if not context.platform.section("data_embeds"):
-            raise NotConfigured(f"platform {context.platform.name} has no data-attrs embeds")
-        return cls(context, **options)
+    platform_section = "data_embeds"
 
     def __init__(self, context, **options):
         super().__init__(context, **options)

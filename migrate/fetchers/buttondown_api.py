@@ -88,10 +88,9 @@ class ButtondownApiFetcher(Fetcher):
         path = Path(self.source)
         ref = str(path.resolve())
         body_hash = sha256_file(path)
-        if self.context.unchanged_body(ref, body_hash):
+        if self.context.unchanged_else_remember(ref, body_hash):
             yield Unchanged(ref, whole_source=True)
             return
-        self.context.remember(ref, body_hash=body_hash)
         with open(path, "rb") as handle:
             yield from self._parse_saved(handle, ref)
 

@@ -70,10 +70,9 @@ class RevueApiFetcher(Fetcher):
             raise UserError(f"{path} is not a file; give --source a saved /api/v2/issues response (JSON) or the API's base URL.")
         ref = str(path.resolve())
         body_hash = sha256_file(path)
-        if self.context.unchanged_body(ref, body_hash):
+        if self.context.unchanged_else_remember(ref, body_hash):
             yield Unchanged(ref, whole_source=True)
             return
-        self.context.remember(ref, body_hash=body_hash)
         with open(path, "rb") as handle:
             yield from self._parse(handle, str(path))
 

@@ -61,10 +61,9 @@ class RevueExportFetcher(Fetcher):
             issues_csv, items_json = self._members(files, self.source)
             ref = str(Path(self.source).resolve())
             body_hash = files.digest([issues_csv] + ([items_json] if items_json else []))
-            if self.context.unchanged_body(ref, body_hash):
+            if self.context.unchanged_else_remember(ref, body_hash):
                 yield Unchanged(ref, whole_source=True)
                 return
-            self.context.remember(ref, body_hash=body_hash)
             items_by_issue: dict[str, list[dict]] = defaultdict(list)
             problems: list[SourceProblem] = []
             if items_json is None:
