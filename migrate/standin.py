@@ -326,14 +326,19 @@ def main(argv: list[str] | None = None) -> int:
     account = Account.from_files(args.issues, args.images, profile=args.profile, token=args.token, latency=args.latency)
     server = StandinServer(account, args.port)
     print(f"listening on {server.port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
+    serve_until_stopped(server.httpd)
+    return 0
+
+
+def serve_until_stopped(httpd) -> None:
+    """Serve in this thread until SIGTERM or Ctrl-C, then close the socket."""
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=httpd.shutdown).start())
     try:
-        server.httpd.serve_forever()
+        httpd.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        server.httpd.server_close()
-    return 0
+        httpd.server_close()
 
 
 if __name__ == "__main__":

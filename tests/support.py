@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from migrate.config import RunOptions
@@ -36,3 +37,12 @@ def read_issue(site: Path, name: str) -> str:
 
 def report_of(site: Path) -> dict:
     return json.loads((Path(site) / ".migrate" / "report.json").read_text(encoding="utf-8"))
+
+
+def zipped(tmp_path: Path, members: dict) -> str:
+    """An export zip holding `members` (name: text or bytes)."""
+    path = Path(tmp_path) / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return str(path)

@@ -3,7 +3,6 @@ row without a file and every file without a row accounted for; folder or zip."""
 import datetime as dt
 import json
 import shutil
-import zipfile
 
 import pytest
 
@@ -15,7 +14,7 @@ from migrate.http import HttpClient
 from migrate.record import Issue, SourceProblem
 from migrate.urls import Remap
 
-from .support import FIXTURES, migrate, report_of
+from .support import FIXTURES, migrate, report_of, zipped
 
 EXPORT = FIXTURES / "mailchimp" / "export"
 UTC = dt.timezone.utc
@@ -28,14 +27,6 @@ def entries(source, mappings, **options):
 
 def issues_of(found) -> dict[str, Issue]:
     return {e.source_id: e for e in found if isinstance(e, Issue)}
-
-
-def zipped(tmp_path, members: dict) -> str:
-    path = tmp_path / "export.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return str(path)
 
 
 def body(site, output: str) -> str:

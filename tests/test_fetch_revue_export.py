@@ -1,6 +1,5 @@
 """revue-export: the account export as a folder or a zip; an issue is its description and its
 items in order, rendered as Revue rendered them."""
-import zipfile
 
 import pytest
 
@@ -9,7 +8,7 @@ from migrate.fetchers import FetchContext, get_fetcher
 from migrate.http import HttpClient
 from migrate.record import Issue, SourceProblem
 
-from .support import REVUE, migrate, read_issue
+from .support import REVUE, migrate, read_issue, zipped
 
 EXPORT = REVUE / "export"
 
@@ -17,14 +16,6 @@ EXPORT = REVUE / "export"
 def entries(source, mappings, **options):
     fetcher = get_fetcher("revue-export")(str(source), FetchContext(HttpClient(), mappings, options=options))
     return list(fetcher.entries())
-
-
-def zipped(tmp_path, members: dict) -> str:
-    path = tmp_path / "export.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return str(path)
 
 
 def test_issues_come_in_csv_order_with_an_orphan_item_reported(mappings):

@@ -21,7 +21,6 @@ import base64
 import hashlib
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -34,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from migrate.standin import tiny_png
+from migrate.standin import serve_until_stopped, tiny_png
 
 from .loopback import LoopbackServer
 
@@ -282,13 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = WaybackServer(WaybackArchive.from_manifest(args.archive, max_rows=args.max_rows), args.port)
     print(f"listening on {server.httpd.server_address[1]}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.httpd.shutdown).start())
-    try:
-        server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.httpd.server_close()
+    serve_until_stopped(server.httpd)
     return 0
 
 
