@@ -2,11 +2,12 @@
 import csv
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
 from migrate.errors import UserError
-from migrate.redirects import Redirect, RedirectMap, redirect_map, render_redirects
+from migrate.redirects import Redirect, RedirectMap, host_advice, redirect_map, render_redirects
 
 from .support import REVUE, migrate
 
@@ -23,7 +24,8 @@ def site(tmp_path):
 def test_the_map_holds_every_old_path_and_the_old_hosts(site):
     rules = redirect_map(site)
     assert [(r.old_path, r.new_url) for r in rules.redirects] == [(OLD_3, "/issues/003/"), (OLD_4, "/issues/004/")]
-    assert rules.old_hosts == ["www.getrevue.co"] and rules.clashes == []
+    # Revue's own host is no host of the author's: nobody can point it at the new site.
+    assert rules.old_hosts == [] and rules.platform_hosts == ["www.getrevue.co"] and rules.clashes == []
 
 
 def test_the_map_is_what_the_migration_recorded_not_what_front_matter_says_now(site):
@@ -57,7 +59,8 @@ def test_apache_vercel_csv_and_json(site):
     rows = list(csv.DictReader(io.StringIO(render_redirects(rules, "csv"))))
     assert rows[1] == {"source": OLD_4, "destination": "/issues/004/", "status": "301", "issue_id": "900204",
                        "title": "Field Recordings #4: Rain on a tin roof"}
-    assert json.loads(render_redirects(rules, "json"))["old_hosts"] == ["www.getrevue.co"]
+    data = json.loads(render_redirects(rules, "json"))
+    assert data["old_hosts"] == [] and data["platform_hosts"] == ["www.getrevue.co"]
 
 
 def test_vercel_sources_escape_path_pattern_characters():
@@ -102,4 +105,23 @@ def test_the_command_writes_the_file_and_names_the_old_hosts(site, tmp_path, cap
     out = tmp_path / "_redirects"
     assert main(["redirects", "--site", str(site), "--format", "netlify", "--out", str(out)]) == 0
     assert OLD_3 in out.read_text()
-    assert "www.getrevue.co" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Old links on www.getrevue.co" in err and "cannot be redirected by you" in err
+    assert "to point at the new site" not in err
+
+
+def test_only_the_authors_own_hosts_are_to_be_pointed_and_the_platforms_own_are_named_apart(tmp_path):
+    from migrate.state import STATE_PATH, IssueRow, StateStore
+
+    urls = ["https://digest.example.com/p/one", "https://digest.substack.com/p/one", "https://buttondown.email/digest/archive/one/",
+            "https://mailchi.mp/digest/one", "https://www.getrevue.co/profile/digest/issues/one-1"]
+    state = StateStore(tmp_path / STATE_PATH)
+    state.put_issue(IssueRow("substack", "1", "src", "ref", None, None, "One", [urlsplit(u).path for u in urls], urls, [],
+                             "content/issues/001.md", None, None))
+    state.close()
+    rules = redirect_map(tmp_path)
+    assert rules.old_hosts == ["digest.example.com"]
+    assert rules.platform_hosts == ["buttondown.email", "digest.substack.com", "mailchi.mp", "www.getrevue.co"]
+    pointed, unpointable = host_advice(rules)
+    assert pointed.endswith(": digest.example.com") and "substack" not in pointed
+    assert "digest.substack.com" in unpointable and "cannot be redirected by you" in unpointable
