@@ -56,6 +56,7 @@ class RedirectMap:
     clashes: list[str]  # old paths two issues claim; only the first issue keeps them
     unserved: list[Unserved] = field(default_factory=list)  # old URLs no path rule can serve
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own hosts: nobody can point them
+    nothing: str | None = None  # when there is no rule at all: why, in one sentence
 
 
 def _normal(path: str) -> str:
@@ -82,6 +83,36 @@ def host_advice(rules: RedirectMap) -> list[str]:
                      "a site) cannot be redirected by you: they keep working only as long as the platform serves them, "
                      "and the Wayback Machine may hold copies.")
     return lines
+
+
+def _url_options(platforms: set[str]) -> list[str]:
+    """The platform options that give a source the issues' URLs it lacks (by their names: `url`,
+    `*_url`), of every fetcher of these platforms, with the fetcher's own words for them."""
+    from .fetchers import get_fetcher, platform_names
+
+    found = []
+    for name in platform_names():
+        fetcher = get_fetcher(name)
+        if fetcher.platform in platforms:
+            found += [f"--platform-option {option}=… ({name}: {what})"
+                      for option, what in fetcher.platform_options.items() if option == "url" or option.endswith("_url")]
+    return found
+
+
+def _why_nothing(rows: list, unserved: list[Unserved]) -> str:
+    """Why a site has no old path to redirect or check, in one sentence that says what to do."""
+    if not rows:
+        return "Nothing to redirect or check: the migration recorded no issue in this site; run `newsletter-migrate run` into it."
+    if any(row.old_paths or row.previous_urls for row in rows):
+        return "Nothing to redirect or check: every old path the migration recorded is its issue's new page itself."
+    if unserved:
+        return (f"Nothing to redirect or check: the migration recorded no old path, only {len(unserved)} old URL(s) that no "
+                "path rule can serve (their identity is in a query string, or they are short links on the platform's own "
+                "host); `redirects --format json` lists them under `unserved`.")
+    options = _url_options({row.platform for row in rows})
+    hint = f"; to record them, run again with {' or '.join(options)}" if options else ""
+    return ("Nothing to redirect or check: the migration recorded no old path, because its source gave no issue URLs "
+            f"(as an account export gives none){hint}.")
 
 
 def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
@@ -117,7 +148,8 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
                 clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
     own = platforms_own_hosts(mappings_root)
     return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(h for h in hosts if not host_matches(h, own)),
-                       clashes, unserved, sorted(h for h in hosts if host_matches(h, own)))
+                       clashes, unserved, sorted(h for h in hosts if host_matches(h, own)),
+                       None if redirects else _why_nothing(rows, unserved))
 
 
 # ---------------------------------------------------------------------- formats

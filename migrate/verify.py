@@ -53,14 +53,18 @@ class VerifyReport:
     old_hosts: list[str] = field(default_factory=list)       # the author's own: to point at the new site
     clashes: list[str] = field(default_factory=list)
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own: nobody can point them
+    nothing: str | None = None  # why there was no old path to check (see redirects.redirect_map)
 
     @property
     def ok(self) -> bool:
         return not self.mismatches and not self.clashes
 
     def lines(self) -> list[str]:
-        out = [f"{self.checked} old path(s) checked ({self.method}): "
-               + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
+        if not self.checked and self.nothing:
+            out = [self.nothing]  # "0 checked: every one leads to its issue" would read as success
+        else:
+            out = [f"{self.checked} old path(s) checked ({self.method}): "
+                   + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
         out += [f"MISMATCH {m.old_path} ({m.problem}): {m.detail}" for m in self.mismatches]
         out += [f"CLASH {clash}" for clash in self.clashes]
         out += host_advice(RedirectMap([], self.old_hosts, [], platform_hosts=self.platform_hosts))
@@ -70,7 +74,7 @@ class VerifyReport:
         path = Path(site) / VERIFY_REPORT
         data = {"method": self.method, "checked": self.checked, "ok": self.ok,
                 "mismatches": [asdict(m) for m in self.mismatches], "clashes": self.clashes, "old_hosts": self.old_hosts,
-                "platform_hosts": self.platform_hosts}
+                "platform_hosts": self.platform_hosts, "nothing": self.nothing}
         atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         return path
 
@@ -122,7 +126,7 @@ def build_site(site: Path, destination: Path, base_url: str | None = None) -> No
 def verify_build(site: Path) -> VerifyReport:
     rules = redirect_map(site)
     report = VerifyReport("hugo build", old_hosts=rules.old_hosts, clashes=rules.clashes,
-                          platform_hosts=rules.platform_hosts)
+                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
     with tempfile.TemporaryDirectory(prefix="newsletter-migrate-verify-") as tmp:
         public = Path(tmp) / "public"
         build_site(site, public)
@@ -160,7 +164,7 @@ def verify_http(site: Path, base_url: str, concurrency: int = 8, timeout: float 
         raise UserError(f"--base-url {base_url!r} must be an http(s) URL, such as http://127.0.0.1:1313/.")
     rules = redirect_map(site)
     report = VerifyReport(f"HTTP {base_url}", old_hosts=rules.old_hosts, clashes=rules.clashes,
-                          platform_hosts=rules.platform_hosts)
+                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
     client = HttpClient(allowed_hosts={(urlsplit(base_url).hostname or "").lower()},
                         settings=HttpSettings(timeout_read=timeout, attempts=attempts, deadline=timeout * attempts * 2,
                                               backoff_initial=0.2, backoff_max=2, per_host=concurrency))

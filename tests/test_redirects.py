@@ -9,7 +9,7 @@ import pytest
 from migrate.errors import UserError
 from migrate.redirects import Redirect, RedirectMap, host_advice, redirect_map, render_redirects
 
-from .support import REVUE, migrate
+from .support import FIXTURES, REVUE, migrate
 
 OLD_4 = "/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
 OLD_3 = "/profile/fieldrec/issues/field-recordings-3-birds-bells-900203"
@@ -125,3 +125,35 @@ def test_only_the_authors_own_hosts_are_to_be_pointed_and_the_platforms_own_are_
     pointed, unpointable = host_advice(rules)
     assert pointed.endswith(": digest.example.com") and "substack" not in pointed
     assert "digest.substack.com" in unpointable and "cannot be redirected by you" in unpointable
+
+
+def test_a_site_with_no_old_path_says_there_is_nothing_to_check_and_why(tmp_path, capsys):
+    from migrate.cli import main
+
+    # A Mailchimp export names no URLs at all: nothing to redirect, and the option that records them.
+    migrate("mailchimp-export", FIXTURES / "mailchimp" / "export", tmp_path, download_images=False)
+    assert main(["verify", "--site", str(tmp_path), "--build"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Nothing to redirect or check: the migration recorded no old path, because its source gave no issue URLs")
+    assert "archive_url=" in out and "mailchimp-export" in out and "every one leads to its issue" not in out
+    assert json.loads((tmp_path / ".migrate" / "verify.json").read_text())["nothing"] == out.splitlines()[0]
+    assert main(["redirects", "--site", str(tmp_path), "--format", "netlify"]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and err.startswith("Nothing to redirect or check:") and "archive_url=" in err
+
+
+def test_a_site_whose_old_urls_no_path_rule_serves_says_so_instead_of_nothing_to_check(tmp_path, capsys):
+    from migrate.cli import main
+
+    archive = "https://us6.campaign-archive.com/?u=0a1b2c3d4e5f60718293a4b5c&id=ffffffffff"
+    migrate("mailchimp-export", FIXTURES / "mailchimp" / "export", tmp_path, download_images=False,
+            platform_options={"archive_url": archive})
+    rules = redirect_map(tmp_path)
+    assert rules.redirects == [] and "no path rule can serve" in rules.nothing and "`unserved`" in rules.nothing
+    assert main(["redirects", "--site", str(tmp_path), "--format", "netlify"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("no path rule can serve") + err.count("cannot be served by a path rule") == 1  # said once
+
+
+def test_a_site_with_old_paths_has_nothing_to_explain(site):
+    assert redirect_map(site).nothing is None
