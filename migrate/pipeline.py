@@ -42,6 +42,7 @@ from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
+from .sources import check_platform_fits
 from .state import STATE_PATH, IssueRow, StateStore
 from .urls import url_key
 from .writer import SiteWriter
@@ -144,6 +145,7 @@ class Migration:
             raise UserError(f"{site} has never been migrated, so it has no failed image to retry; run `newsletter-migrate run` "
                             "into it first.")
         fetcher_class = get_fetcher(options.platform)
+        check_platform_fits(options.platform, options.source)  # a source of another platform's: say which
         check_platform_options(fetcher_class, options.platform_options)
         fetcher_class.check_options(options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
