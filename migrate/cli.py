@@ -157,7 +157,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_redirects(args: argparse.Namespace) -> int:
     from .files import atomic_write
-    from .redirects import redirect_map, render_redirects
+    from .redirects import host_advice, redirect_map, render_redirects
 
     rules = redirect_map(args.site)
     text = render_redirects(rules, args.format)
@@ -168,9 +168,11 @@ def cmd_redirects(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     for clash in rules.clashes:
         print(f"CLASH {clash}", file=sys.stderr)
-    if rules.old_hosts:
-        print("Old hosts to point at the new site: " + ", ".join(rules.old_hosts), file=sys.stderr)
-    if rules.unserved:
+    if rules.nothing:
+        print(rules.nothing, file=sys.stderr)
+    for line in host_advice(rules):
+        print(line, file=sys.stderr)
+    if rules.unserved and not rules.nothing:  # else `nothing` has said so
         print(f"{len(rules.unserved)} old URL(s) cannot be served by a path rule (their identity is in a query string, or they "
               "are short links on the platform's own host); --format json lists them under `unserved`.", file=sys.stderr)
     return EXIT_FAILURES if rules.clashes else EXIT_OK

@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import logging
+import shutil
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +42,7 @@ from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
+from .sources import check_platform_fits
 from .state import STATE_PATH, IssueRow, StateStore
 from .urls import url_key
 from .writer import SiteWriter
@@ -139,7 +141,11 @@ class Migration:
         site = Path(options.site)
         if site.exists() and not site.is_dir():
             raise UserError(f"--site {site} is a file; give it a folder (it is created when missing).")
+        if mode is Mode.RETRY_FAILED and not (site / STATE_PATH).is_file():
+            raise UserError(f"{site} has never been migrated, so it has no failed image to retry; run `newsletter-migrate run` "
+                            "into it first.")
         fetcher_class = get_fetcher(options.platform)
+        check_platform_fits(options.platform, options.source)  # a source of another platform's: say which
         check_platform_options(fetcher_class, options.platform_options)
         fetcher_class.check_options(options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
@@ -424,12 +430,43 @@ class Migration:
 def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:
     """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
     `retry-failed`."""
-    migration = Migration.prepare(options, mode, force)
+    site = Path(options.site)
+    site_existed, state_existed = site.exists(), (site / STATE_PATH).exists()
+    migration = None
     try:
+        migration = Migration.prepare(options, mode, force)
         return migration.run(on_issue)
-    finally:
-        if migration.state:
+    except BaseException:
+        if migration and migration.state:
             migration.state.close()
+        if not state_existed and not options.dry_run:
+            forget_failed_start(site, site_existed)
+        raise
+    finally:
+        if migration and migration.state:
+            migration.state.close()
+
+
+def forget_failed_start(site: Path, site_existed: bool) -> None:
+    """Undo what a failed run made before it recorded anything (a wrong API key, an unreachable
+    server): the state store it created, and the site folder when the run created that too. A
+    store that records an issue or an image stays, as it describes files that are in place."""
+    state = StateStore.open_existing(site)
+    if state is not None:
+        try:
+            recorded = bool(state.issues() or state.images())
+        finally:
+            state.close()
+        if recorded:
+            return
+    shutil.rmtree(site / ".migrate", ignore_errors=True)
+    if not site_existed:
+        # Only empty folders go: whatever holds a file was not the run's to remove.
+        for folder in sorted((p for p in site.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True) + [site]:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def print_report(report: RunReport, stream=None) -> None:

@@ -3,8 +3,10 @@
 The map comes from what the migration recorded in the state store (each issue's old paths, and
 its earlier site URLs if it moved), not from the front matter as it stands now, so an alias lost
 by a later edit is still redirected and still verified. Rules are path-based: they go on the new
-host, and the old hosts (the platform's domain, a custom domain) must be pointed at it; the
-report names them.
+host, and an old host the author controls (a custom domain the newsletter used) must be pointed
+at it; the report names them. The platforms' own hosts (the `hosts:` of mappings/platforms/*.yaml,
+each with its subdomains: getrevue.co, <name>.substack.com, mailchi.mp, ...) cannot be pointed at
+anyone's site: they are named apart, as links that keep working only while the platform serves them.
 
 An old URL no path rule can serve (its identity is in its query string, as Mailchimp's
 campaign-archive URLs are, or it is a short link on the platform's own host) is listed apart, as
@@ -20,7 +22,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import UserError
+from .mappings import load_mappings
 from .state import StateStore
+from .urls import host_matches
 from .writer import site_url
 
 FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
@@ -48,9 +52,11 @@ class Unserved:
 @dataclass
 class RedirectMap:
     redirects: list[Redirect]
-    old_hosts: list[str]
+    old_hosts: list[str]  # hosts the author controls (custom domains): to point at the new site
     clashes: list[str]  # old paths two issues claim; only the first issue keeps them
     unserved: list[Unserved] = field(default_factory=list)  # old URLs no path rule can serve
+    platform_hosts: list[str] = field(default_factory=list)  # the platforms' own hosts: nobody can point them
+    nothing: str | None = None  # when there is no rule at all: why, in one sentence
 
 
 def _normal(path: str) -> str:
@@ -58,7 +64,58 @@ def _normal(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
-def redirect_map(site: Path) -> RedirectMap:
+def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
+    """The hosts the platforms themselves serve (each with its subdomains), from the `hosts:` of
+    mappings/platforms/*.yaml: no author can point one of them at a site of their own."""
+    mappings = load_mappings(mappings_root)
+    return tuple(sorted({host.lower() for mapping in mappings.platforms.values() for host in mapping.hosts}))
+
+
+def host_advice(rules: RedirectMap) -> list[str]:
+    """What to do about the old hosts: point the author's own at the new site; say plainly that
+    the platforms' own cannot be, so old links there live only as long as the platform serves them."""
+    lines = []
+    if rules.old_hosts:
+        lines.append("Old hosts to point at the new site, where they are your own domains (their DNS, once the platform's "
+                     "custom-domain setting lets go of them): " + ", ".join(rules.old_hosts))
+    if rules.platform_hosts:
+        lines.append(f"Old links on {', '.join(rules.platform_hosts)} (the platform's own, which no one else can point at "
+                     "a site) cannot be redirected by you: they keep working only as long as the platform serves them, "
+                     "and the Wayback Machine may hold copies.")
+    return lines
+
+
+def _url_options(platforms: set[str]) -> list[str]:
+    """The platform options that give a source the issues' URLs it lacks (by their names: `url`,
+    `*_url`), of every fetcher of these platforms, with the fetcher's own words for them."""
+    from .fetchers import get_fetcher, platform_names
+
+    found = []
+    for name in platform_names():
+        fetcher = get_fetcher(name)
+        if fetcher.platform in platforms:
+            found += [f"--platform-option {option}=… ({name}: {what})"
+                      for option, what in fetcher.platform_options.items() if option == "url" or option.endswith("_url")]
+    return found
+
+
+def _why_nothing(rows: list, unserved: list[Unserved]) -> str:
+    """Why a site has no old path to redirect or check, in one sentence that says what to do."""
+    if not rows:
+        return "Nothing to redirect or check: the migration recorded no issue in this site; run `newsletter-migrate run` into it."
+    if any(row.old_paths or row.previous_urls for row in rows):
+        return "Nothing to redirect or check: every old path the migration recorded is its issue's new page itself."
+    if unserved:
+        return (f"Nothing to redirect or check: the migration recorded no old path, only {len(unserved)} old URL(s) that no "
+                "path rule can serve (their identity is in a query string, or they are short links on the platform's own "
+                "host); `redirects --format json` lists them under `unserved`.")
+    options = _url_options({row.platform for row in rows})
+    hint = f"; to record them, run again with {' or '.join(options)}" if options else ""
+    return ("Nothing to redirect or check: the migration recorded no old path, because its source gave no issue URLs "
+            f"(as an account export gives none){hint}.")
+
+
+def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     """Every old path the migration recorded, with the site URL of the issue it now leads to."""
     state = StateStore.open_existing(site)
     if state is None:
@@ -89,7 +146,10 @@ def redirect_map(site: Path) -> RedirectMap:
                 redirects[old] = Redirect(old, target, row.source_id, row.title)
             elif known.issue_id != row.source_id:
                 clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
-    return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(hosts), clashes, unserved)
+    own = platforms_own_hosts(mappings_root)
+    return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(h for h in hosts if not host_matches(h, own)),
+                       clashes, unserved, sorted(h for h in hosts if host_matches(h, own)),
+                       None if redirects else _why_nothing(rows, unserved))
 
 
 # ---------------------------------------------------------------------- formats
@@ -174,8 +234,8 @@ def _csv(rules: RedirectMap) -> str:
 
 
 def _json(rules: RedirectMap) -> str:
-    data = {"redirects": [asdict(r) for r in rules.redirects], "old_hosts": rules.old_hosts, "clashes": rules.clashes,
-            "unserved": [asdict(u) for u in rules.unserved]}
+    data = {"redirects": [asdict(r) for r in rules.redirects], "old_hosts": rules.old_hosts,
+            "platform_hosts": rules.platform_hosts, "clashes": rules.clashes, "unserved": [asdict(u) for u in rules.unserved]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup
 from .errors import UserError
 from .files import atomic_write
 from .http import FetchError, HttpClient, HttpSettings
-from .redirects import Redirect, redirect_map
+from .redirects import Redirect, RedirectMap, host_advice, redirect_map
 
 HUGO_FILES = Path(__file__).resolve().parent / "hugo"
 SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
@@ -50,27 +50,31 @@ class VerifyReport:
     method: str
     checked: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
-    old_hosts: list[str] = field(default_factory=list)
+    old_hosts: list[str] = field(default_factory=list)       # the author's own: to point at the new site
     clashes: list[str] = field(default_factory=list)
+    platform_hosts: list[str] = field(default_factory=list)  # the platforms' own: nobody can point them
+    nothing: str | None = None  # why there was no old path to check (see redirects.redirect_map)
 
     @property
     def ok(self) -> bool:
         return not self.mismatches and not self.clashes
 
     def lines(self) -> list[str]:
-        out = [f"{self.checked} old path(s) checked ({self.method}): "
-               + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
+        if not self.checked and self.nothing:
+            out = [self.nothing]  # "0 checked: every one leads to its issue" would read as success
+        else:
+            out = [f"{self.checked} old path(s) checked ({self.method}): "
+                   + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
         out += [f"MISMATCH {m.old_path} ({m.problem}): {m.detail}" for m in self.mismatches]
         out += [f"CLASH {clash}" for clash in self.clashes]
-        if self.old_hosts:
-            out.append("Old hosts to point at the new site (DNS, or the platform's custom-domain setting): "
-                       + ", ".join(self.old_hosts))
+        out += host_advice(RedirectMap([], self.old_hosts, [], platform_hosts=self.platform_hosts))
         return out
 
     def write(self, site: Path) -> Path:
         path = Path(site) / VERIFY_REPORT
         data = {"method": self.method, "checked": self.checked, "ok": self.ok,
-                "mismatches": [asdict(m) for m in self.mismatches], "clashes": self.clashes, "old_hosts": self.old_hosts}
+                "mismatches": [asdict(m) for m in self.mismatches], "clashes": self.clashes, "old_hosts": self.old_hosts,
+                "platform_hosts": self.platform_hosts, "nothing": self.nothing}
         atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         return path
 
@@ -121,7 +125,8 @@ def build_site(site: Path, destination: Path, base_url: str | None = None) -> No
 
 def verify_build(site: Path) -> VerifyReport:
     rules = redirect_map(site)
-    report = VerifyReport("hugo build", old_hosts=rules.old_hosts, clashes=rules.clashes)
+    report = VerifyReport("hugo build", old_hosts=rules.old_hosts, clashes=rules.clashes,
+                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
     with tempfile.TemporaryDirectory(prefix="newsletter-migrate-verify-") as tmp:
         public = Path(tmp) / "public"
         build_site(site, public)
@@ -158,7 +163,8 @@ def verify_http(site: Path, base_url: str, concurrency: int = 8, timeout: float 
     if not base_url.startswith(("http://", "https://")):
         raise UserError(f"--base-url {base_url!r} must be an http(s) URL, such as http://127.0.0.1:1313/.")
     rules = redirect_map(site)
-    report = VerifyReport(f"HTTP {base_url}", old_hosts=rules.old_hosts, clashes=rules.clashes)
+    report = VerifyReport(f"HTTP {base_url}", old_hosts=rules.old_hosts, clashes=rules.clashes,
+                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
     client = HttpClient(allowed_hosts={(urlsplit(base_url).hostname or "").lower()},
                         settings=HttpSettings(timeout_read=timeout, attempts=attempts, deadline=timeout * attempts * 2,
                                               backoff_initial=0.2, backoff_max=2, per_host=concurrency))

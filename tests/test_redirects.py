@@ -2,13 +2,14 @@
 import csv
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
 from migrate.errors import UserError
-from migrate.redirects import Redirect, RedirectMap, redirect_map, render_redirects
+from migrate.redirects import Redirect, RedirectMap, host_advice, redirect_map, render_redirects
 
-from .support import REVUE, migrate
+from .support import FIXTURES, REVUE, migrate
 
 OLD_4 = "/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
 OLD_3 = "/profile/fieldrec/issues/field-recordings-3-birds-bells-900203"
@@ -23,7 +24,8 @@ def site(tmp_path):
 def test_the_map_holds_every_old_path_and_the_old_hosts(site):
     rules = redirect_map(site)
     assert [(r.old_path, r.new_url) for r in rules.redirects] == [(OLD_3, "/issues/003/"), (OLD_4, "/issues/004/")]
-    assert rules.old_hosts == ["www.getrevue.co"] and rules.clashes == []
+    # Revue's own host is no host of the author's: nobody can point it at the new site.
+    assert rules.old_hosts == [] and rules.platform_hosts == ["www.getrevue.co"] and rules.clashes == []
 
 
 def test_the_map_is_what_the_migration_recorded_not_what_front_matter_says_now(site):
@@ -57,7 +59,8 @@ def test_apache_vercel_csv_and_json(site):
     rows = list(csv.DictReader(io.StringIO(render_redirects(rules, "csv"))))
     assert rows[1] == {"source": OLD_4, "destination": "/issues/004/", "status": "301", "issue_id": "900204",
                        "title": "Field Recordings #4: Rain on a tin roof"}
-    assert json.loads(render_redirects(rules, "json"))["old_hosts"] == ["www.getrevue.co"]
+    data = json.loads(render_redirects(rules, "json"))
+    assert data["old_hosts"] == [] and data["platform_hosts"] == ["www.getrevue.co"]
 
 
 def test_vercel_sources_escape_path_pattern_characters():
@@ -102,4 +105,55 @@ def test_the_command_writes_the_file_and_names_the_old_hosts(site, tmp_path, cap
     out = tmp_path / "_redirects"
     assert main(["redirects", "--site", str(site), "--format", "netlify", "--out", str(out)]) == 0
     assert OLD_3 in out.read_text()
-    assert "www.getrevue.co" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Old links on www.getrevue.co" in err and "cannot be redirected by you" in err
+    assert "to point at the new site" not in err
+
+
+def test_only_the_authors_own_hosts_are_to_be_pointed_and_the_platforms_own_are_named_apart(tmp_path):
+    from migrate.state import STATE_PATH, IssueRow, StateStore
+
+    urls = ["https://digest.example.com/p/one", "https://digest.substack.com/p/one", "https://buttondown.email/digest/archive/one/",
+            "https://mailchi.mp/digest/one", "https://www.getrevue.co/profile/digest/issues/one-1"]
+    state = StateStore(tmp_path / STATE_PATH)
+    state.put_issue(IssueRow("substack", "1", "src", "ref", None, None, "One", [urlsplit(u).path for u in urls], urls, [],
+                             "content/issues/001.md", None, None))
+    state.close()
+    rules = redirect_map(tmp_path)
+    assert rules.old_hosts == ["digest.example.com"]
+    assert rules.platform_hosts == ["buttondown.email", "digest.substack.com", "mailchi.mp", "www.getrevue.co"]
+    pointed, unpointable = host_advice(rules)
+    assert pointed.endswith(": digest.example.com") and "substack" not in pointed
+    assert "digest.substack.com" in unpointable and "cannot be redirected by you" in unpointable
+
+
+def test_a_site_with_no_old_path_says_there_is_nothing_to_check_and_why(tmp_path, capsys):
+    from migrate.cli import main
+
+    # A Mailchimp export names no URLs at all: nothing to redirect, and the option that records them.
+    migrate("mailchimp-export", FIXTURES / "mailchimp" / "export", tmp_path, download_images=False)
+    assert main(["verify", "--site", str(tmp_path), "--build"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Nothing to redirect or check: the migration recorded no old path, because its source gave no issue URLs")
+    assert "archive_url=" in out and "mailchimp-export" in out and "every one leads to its issue" not in out
+    assert json.loads((tmp_path / ".migrate" / "verify.json").read_text())["nothing"] == out.splitlines()[0]
+    assert main(["redirects", "--site", str(tmp_path), "--format", "netlify"]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and err.startswith("Nothing to redirect or check:") and "archive_url=" in err
+
+
+def test_a_site_whose_old_urls_no_path_rule_serves_says_so_instead_of_nothing_to_check(tmp_path, capsys):
+    from migrate.cli import main
+
+    archive = "https://us6.campaign-archive.com/?u=0a1b2c3d4e5f60718293a4b5c&id=ffffffffff"
+    migrate("mailchimp-export", FIXTURES / "mailchimp" / "export", tmp_path, download_images=False,
+            platform_options={"archive_url": archive})
+    rules = redirect_map(tmp_path)
+    assert rules.redirects == [] and "no path rule can serve" in rules.nothing and "`unserved`" in rules.nothing
+    assert main(["redirects", "--site", str(tmp_path), "--format", "netlify"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("no path rule can serve") + err.count("cannot be served by a path rule") == 1  # said once
+
+
+def test_a_site_with_old_paths_has_nothing_to_explain(site):
+    assert redirect_map(site).nothing is None

@@ -39,7 +39,10 @@ class TestHugoBuild:
     def test_every_old_path_has_an_alias_page_pointing_at_its_issue(self, site):
         report = verify_build(site)
         assert report.ok and report.checked == 4
-        assert report.old_hosts == ["letters.miraholm.example.net", "www.getrevue.co"]
+        assert report.old_hosts == ["letters.miraholm.example.net"] and report.platform_hosts == ["www.getrevue.co"]
+        advice = report.lines()[-2:]
+        assert advice[0].startswith("Old hosts to point at the new site") and advice[0].endswith(": letters.miraholm.example.net")
+        assert advice[1].startswith("Old links on www.getrevue.co") and "cannot be redirected by you" in advice[1]
 
     def test_a_lost_alias_is_caught(self, site):
         edit(site, "004.md", f"  - {OLD_4}\n", "")
