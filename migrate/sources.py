@@ -1,9 +1,9 @@
 """Which platform a local source plainly belongs to, so a wrong --platform is one sentence before
 anything is written, not a run of unreadable entries or advice that fits another platform.
 
-The signs are data, one entry per fetcher: file names a folder or zip holds (any of them, `*` as
-a wildcard), or keys every object of a saved JSON listing has (all of them: an array of objects,
-or an object whose `results` is one). Only a source some other fetcher's signs plainly fit while
+The signs are each fetcher's `source_signs`: file names a folder or zip holds (any of them, `*`
+as a wildcard), or keys every object of a saved JSON listing has (all of them: an array of
+objects, or an object whose `results` is one). Only a source some other fetcher's signs plainly fit while
 the chosen fetcher's do not is refused; a fetcher without signs (public pages, the Wayback
 Machine) never claims a source, and a URL is never judged here.
 """
@@ -15,15 +15,8 @@ from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
+from .fetchers import FETCHERS
 
-SIGNS: dict[str, dict[str, list[str]]] = {
-    "substack-export": {"files": ["posts.csv"]},
-    "mailchimp-export": {"files": ["campaigns*.csv"]},
-    "revue-export": {"files": ["issues*.csv", "items*.json"]},
-    "buttondown-export": {"files": ["emails.json", "emails.csv"]},
-    "revue-api": {"json_keys": ["id", "title", "html"]},
-    "buttondown-api": {"json_keys": ["id", "subject", "body"]},
-}
 MAX_JSON_BYTES = 50 * 1024 * 1024  # a saved listing larger than this is not read twice just to judge it
 
 
@@ -53,7 +46,7 @@ def _json_keys(path: Path) -> set[str] | None:
     return None
 
 
-def _fits(signs: dict[str, list[str]], names: set[str], keys: set[str] | None) -> str | None:
+def _fits(signs: dict[str, tuple[str, ...]], names: set[str], keys: set[str] | None) -> str | None:
     """How a source fits these signs (for the sentence), or None."""
     for pattern in signs.get("files", []):
         found = sorted(name for name in names if fnmatch(name, pattern))
@@ -74,9 +67,10 @@ def check_platform_fits(platform: str, source: str) -> None:
         names, keys = _file_names(path), _json_keys(path)
     except (OSError, zipfile.BadZipFile):
         return  # the fetcher's own check says what is wrong with it
-    if _fits(SIGNS.get(platform, {}), names, keys):
+    if _fits(FETCHERS[platform].source_signs, names, keys):
         return
-    others = [(name, why) for name, signs in SIGNS.items() if name != platform for why in [_fits(signs, names, keys)] if why]
+    others = [(name, why) for name, fetcher in sorted(FETCHERS.items()) if name != platform
+              for why in [_fits(fetcher.source_signs, names, keys)] if why]
     if len(others) == 1:
         other, why = others[0]
         raise UserError(f"{source} is a {other} source ({why}), not {platform}; run again with --platform {other}.")

@@ -134,6 +134,11 @@ class Fetcher(ABC):
     #   archive happened to capture): its absence says nothing.
     listing: ClassVar[str] = "selection"
 
+    # How a local source of this platform's shows itself (see migrate/sources.py): file names a
+    # folder or zip holds (`files`, any of them, `*` a wildcard) or keys every entry of a saved
+    # JSON listing has (`json_keys`, all of them). A wrong --platform is then named in one sentence.
+    source_signs: ClassVar[dict[str, tuple[str, ...]]] = {}
+
     def __init__(self, source: str, context: FetchContext):
         self.source = source
         self.context = context

@@ -58,6 +58,7 @@ def api_key(url: str) -> str:
 class ButtondownApiFetcher(Fetcher):
     name = "buttondown-api"
     listing = "archive"
+    source_signs = {"json_keys": ("id", "subject", "body")}
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS

@@ -71,6 +71,7 @@ def _front_matter(text: str) -> tuple[dict, str, str | None]:
 class ButtondownExportFetcher(Fetcher):
     name = "buttondown-export"
     listing = "archive"
+    source_signs = {"files": ("emails.json", "emails.csv")}
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS

@@ -235,6 +235,7 @@ def _align(file_ids, row_ids, files, rows, candidates, anchors) -> list[tuple[in
 class MailchimpExportFetcher(Fetcher):
     name = "mailchimp-export"
     listing = "archive"
+    source_signs = {"files": ("campaigns*.csv",)}
     platform = "mailchimp"
     issue_ref = staticmethod(mailchimp_issue_ref)
     issue_hosts = ISSUE_HOSTS

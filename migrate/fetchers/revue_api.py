@@ -47,6 +47,7 @@ def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.Buffe
 class RevueApiFetcher(Fetcher):
     name = "revue-api"
     listing = "archive"
+    source_signs = {"json_keys": ("id", "title", "html")}
     platform = "revue"
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue API v2: a base URL (token in $REVUE_API_TOKEN) or a saved /api/v2/issues JSON body"

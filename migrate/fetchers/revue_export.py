@@ -34,6 +34,7 @@ from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_
 class RevueExportFetcher(Fetcher):
     name = "revue-export"
     listing = "archive"
+    source_signs = {"files": ("issues*.csv", "items*.json")}
     platform = "revue"
     issue_ref = staticmethod(revue_issue_ref)
     help = "Revue account export: the zip, or the folder with issues*.csv and items*.json"

@@ -111,6 +111,7 @@ def title_from_slug(slug: str) -> str:
 class SubstackExportFetcher(Fetcher):
     name = "substack-export"
     listing = "archive"
+    source_signs = {"files": ("posts.csv",)}
     platform = "substack"
     issue_ref = staticmethod(substack_issue_ref)
     help = "Substack's export: the zip, or the folder with posts.csv and posts/"
