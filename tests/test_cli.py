@@ -83,3 +83,13 @@ def test_a_site_that_cannot_be_written_is_a_one_sentence_error(tmp_path, capsys)
     status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"),
                                "--site", str(site), "--no-images", "--quiet", capsys=capsys)
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_saved_page_that_opens_with_an_xml_declaration_is_read_without_a_parser_warning(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n' + (REVUE / "page-2020.html").read_bytes())
+    # A fresh interpreter: the warning filters pytest installs around each test would hide the program's own.
+    result = subprocess.run([sys.executable, "-m", "migrate", "run", "--platform", "revue-pages", "--source", str(page),
+                             "--site", str(tmp_path / "site"), "--no-images", "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and "1 written" in result.stdout
