@@ -155,14 +155,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# The file each host reads its rules from, to suggest when --out names a folder.
+_RULES_FILE = {"netlify": "_redirects", "cloudflare": "_redirects", "nginx": "redirects.conf", "apache": ".htaccess",
+               "vercel": "vercel.json", "csv": "redirects.csv", "json": "redirects.json"}
+
+
 def cmd_redirects(args: argparse.Namespace) -> int:
     from .files import atomic_write
     from .redirects import host_advice, redirect_map, render_redirects
 
+    if args.out and args.out.is_dir():
+        raise UserError(f"--out names a folder ({args.out}); give a file name such as {args.out / _RULES_FILE[args.format]}.")
     rules = redirect_map(args.site)
     text = render_redirects(rules, args.format)
     if args.out:
-        atomic_write(args.out, text.encode("utf-8"))
+        try:
+            atomic_write(args.out, text.encode("utf-8"))
+        except OSError as exc:  # a folder that is not one, or a place that cannot be written
+            raise UserError(f"cannot write --out {args.out} ({exc.strerror or exc}); name a file in a folder you can write to.") from None
         print(f"{len(rules.redirects)} redirect(s) written to {args.out}.", file=sys.stderr)
     else:
         sys.stdout.write(text)
