@@ -93,3 +93,16 @@ def test_a_saved_page_that_opens_with_an_xml_declaration_is_read_without_a_parse
                              "--site", str(tmp_path / "site"), "--no-images", "--quiet"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and "1 written" in result.stdout
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path: None, "does not exist"),
+    (lambda path: path.write_text("not a site"), "is not a folder"),
+    (lambda path: path.mkdir(), "has no content/ folder"),
+], ids=["missing", "a-file", "no-content"])
+def test_check_on_a_path_that_is_not_a_site_is_a_setup_error_not_a_finding(make, says, tmp_path, capsys):
+    site = tmp_path / "site"
+    make(site)
+    status, out, err = run_cli("check", str(site), capsys=capsys)
+    assert status == 2 and out == ""
+    assert err == f"error: {site} {says}; give check the site folder a migration wrote into (its --site).\n"
