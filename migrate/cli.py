@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsletter-migrate {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request and decision")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The global options are also accepted after the command (`sync ... -v`); SUPPRESS keeps a
+    # command's parser from resetting what was given before the command.
+    global_options = argparse.ArgumentParser(add_help=False)
+    global_options.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log every request and decision")
 
     source_options = argparse.ArgumentParser(add_help=False)
     source_options.add_argument("--platform", help=f"the source's form ({_platform_help()})")
@@ -50,26 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
     source_options.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    commands.add_parser("run", parents=[source_options], help="migrate a whole archive into a site folder")
-    commands.add_parser("sync", parents=[source_options], help="bring the site up to date with the source: only what changed")
-    commands.add_parser("retry-failed", parents=[source_options], help="retry only the images that failed before")
+    commands.add_parser("run", parents=[source_options, global_options], help="migrate a whole archive into a site folder")
+    commands.add_parser("sync", parents=[source_options, global_options], help="bring the site up to date with the source: only what changed")
+    commands.add_parser("retry-failed", parents=[source_options, global_options], help="retry only the images that failed before")
 
-    status = commands.add_parser("status", parents=[source_options], help="what the site holds compared with what the tool last wrote "
+    status = commands.add_parser("status", parents=[source_options, global_options], help="what the site holds compared with what the tool last wrote "
                                  "(with --platform and --source, also what changed at the source)")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
 
-    redirects = commands.add_parser("redirects", help="server-side 301 rules from every old path to its new page")
+    redirects = commands.add_parser("redirects", parents=[global_options], help="server-side 301 rules from every old path to its new page")
     redirects.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
     redirects.add_argument("--format", required=True, choices=["netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json"],
                            help="the host's rule format")
     redirects.add_argument("--out", type=Path, help="write the rules here (default: print them)")
 
-    verify = commands.add_parser("verify", help="prove every old path leads to its issue: a Hugo build and/or a running server")
+    verify = commands.add_parser("verify", parents=[global_options], help="prove every old path leads to its issue: a Hugo build and/or a running server")
     verify.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
     verify.add_argument("--build", action="store_true", help="build the site with Hugo and check every alias page")
     verify.add_argument("--base-url", metavar="URL", help="check a running server: each old path must redirect (301/308) to its page")
 
-    check = commands.add_parser("check", help="lint a migrated site before publishing")
+    check = commands.add_parser("check", parents=[global_options], help="lint a migrated site before publishing")
     check.add_argument("site", type=Path, nargs="?", default=Path("output"), help="the site folder (default: output/)")
     check.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     check.add_argument("--json", action="store_true", help="print findings as JSON")

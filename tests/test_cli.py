@@ -106,3 +106,18 @@ def test_check_on_a_path_that_is_not_a_site_is_a_setup_error_not_a_finding(make,
     status, out, err = run_cli("check", str(site), capsys=capsys)
     assert status == 2 and out == ""
     assert err == f"error: {site} {says}; give check the site folder a migration wrote into (its --site).\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--platform", "rss", "--source", "feed.xml"], ["sync", "--platform", "rss", "--source", "feed.xml"],
+    ["retry-failed", "--platform", "rss", "--source", "feed.xml"], ["status"],
+    ["redirects", "--format", "netlify"], ["verify", "--build"], ["check", "site"],
+], ids=lambda command: command[0])
+def test_verbose_is_accepted_before_or_after_the_command(command):
+    from migrate.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(command).verbose is False
+    assert parser.parse_args(["-v", *command]).verbose is True
+    assert parser.parse_args([*command, "-v"]).verbose is True
+    assert parser.parse_args([*command, "--verbose"]).verbose is True
