@@ -44,21 +44,35 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
-    source_options.add_argument("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
-    source_options.add_argument("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
-    source_options.add_argument("--wayback-images", action="store_true", default=None,
-                                help="try an image whose host is gone (refused, unknown, 404, 410) once more from the Wayback Machine")
-    source_options.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
-    source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
-    source_options.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    commands.add_parser("run", parents=[source_options, global_options], help="migrate a whole archive into a site folder")
-    commands.add_parser("sync", parents=[source_options, global_options], help="bring the site up to date with the source: only what changed")
-    commands.add_parser("retry-failed", parents=[source_options, global_options], help="retry only the images that failed before")
+    def writing_options(shown: bool) -> argparse.ArgumentParser:
+        """Options that only matter to a run that writes. `status` (a dry sync) accepts them, so a
+        sync's command line works there as it is, but does not list them in its help."""
+        options = argparse.ArgumentParser(add_help=False)
 
-    status = commands.add_parser("status", parents=[source_options, global_options], help="what the site holds compared with what the tool last wrote "
+        def add(*flags, help, **kwargs):
+            options.add_argument(*flags, help=help if shown else argparse.SUPPRESS, **kwargs)
+
+        add("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
+        add("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
+        add("--wayback-images", action="store_true", default=None,
+            help="try an image whose host is gone (refused, unknown, 404, 410) once more from the Wayback Machine")
+        add("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
+        add("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
+        add("--quiet", action="store_true", help="no progress bar")
+        return options
+
+    writing = writing_options(shown=True)
+    commands.add_parser("run", parents=[source_options, writing, global_options], help="migrate a whole archive into a site folder")
+    commands.add_parser("sync", parents=[source_options, writing, global_options], help="bring the site up to date with the source: only what changed")
+    commands.add_parser("retry-failed", parents=[source_options, writing, global_options], help="retry only the images that failed before")
+
+    # --sentence-per-line and --no-images stay listed: they shape the output, so a status compared
+    # with the source must be given them as the site is synced, or every issue counts as to be written again.
+    status = commands.add_parser("status", parents=[source_options, writing_options(shown=False), global_options],
+                                 help="what the site holds compared with what the tool last wrote "
                                  "(with --platform and --source, also what changed at the source)")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
 

@@ -121,3 +121,22 @@ def test_verbose_is_accepted_before_or_after_the_command(command):
     assert parser.parse_args(["-v", *command]).verbose is True
     assert parser.parse_args([*command, "-v"]).verbose is True
     assert parser.parse_args([*command, "--verbose"]).verbose is True
+
+
+def test_status_help_lists_only_the_options_status_uses(capsys):
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+    shown = capsys.readouterr().out
+    for used in ("--platform", "--source", "--site", "--config", "--remap", "--platform-option", "--allow-host", "--mappings",
+                 "--sentence-per-line", "--no-images", "--json", "--verbose"):
+        assert used in shown
+    for unused in ("--dry-run", "--force", "--wayback-images", "--concurrency", "--processes", "--quiet"):
+        assert unused not in shown
+
+
+def test_status_still_takes_a_sync_command_line_as_it_is():
+    from migrate.cli import build_parser
+
+    args = build_parser().parse_args(["status", "--platform", "rss", "--source", "feed.xml", "--site", "s", "--no-images",
+                                      "--force", "--quiet", "--concurrency", "4", "--wayback-images"])
+    assert args.platform == "rss" and args.no_images and args.force and args.concurrency == 4
