@@ -140,3 +140,42 @@ def test_status_still_takes_a_sync_command_line_as_it_is():
     args = build_parser().parse_args(["status", "--platform", "rss", "--source", "feed.xml", "--site", "s", "--no-images",
                                       "--force", "--quiet", "--concurrency", "4", "--wayback-images"])
     assert args.platform == "rss" and args.no_images and args.force and args.concurrency == 4
+
+
+def _one_try(tmp_path):
+    config = tmp_path / "migrate.yaml"
+    config.write_text("retries: 1\n")
+    return str(config)
+
+
+@pytest.mark.parametrize("platform, source, what", [
+    ("rss", "https://news.example.org/feed.xml", "the feed"),
+    ("revue-pages", "https://news.example.org/profile/me", "https://news.example.org/profile/me"),
+    ("revue-api", "https://news.example.org", "the issues"),
+])
+def test_a_source_whose_host_does_not_resolve_says_so_in_one_sentence_with_what_to_do(platform, source, what, tmp_path, capsys, monkeypatch):
+    import socket
+
+    def no_such_name(host, *args, **kwargs):  # a stub resolver: nothing is looked up, nothing is sent
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    monkeypatch.setenv("REVUE_API_TOKEN", "t0ken")
+    status, out, err = run_cli("run", "--platform", platform, "--source", source, "--site", str(tmp_path / "site"),
+                               "--config", _one_try(tmp_path), "--quiet", capsys=capsys)
+    assert status == 2
+    assert err == (f"error: Could not fetch {what}: cannot resolve news.example.org (Name or service not known); "
+                   "check the address in --source, or --remap its host to a server that has the archive.\n")
+
+
+def test_a_source_host_that_refuses_the_connection_says_so_in_one_sentence(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    status, out, err = run_cli("run", "--platform", "rss", "--source", f"http://127.0.0.1:{dead}/feed.xml", "--site", str(tmp_path / "site"),
+                               "--config", _one_try(tmp_path), "--quiet", capsys=capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: Could not fetch the feed: cannot connect to 127.0.0.1:{dead} (")
+    assert "ConnectionError" not in err and "--remap" in err
