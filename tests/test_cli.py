@@ -20,7 +20,7 @@ def test_a_clean_run_exits_zero_and_prints_the_summary(tmp_path, capsys, image_h
     status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path),
                                "--remap", f"https://s3.amazonaws.com={image_host.url}/s3.amazonaws.com", "--quiet", capsys=capsys)
     assert status == 0
-    assert "1 issue(s) found: 1 written" in out and "Images: 2 of 2 local" in out and "Tracking parameters removed: 33." in out  # 11 tracked links, 3 parameters each
+    assert "1 issue(s) found: 1 converted (1 file(s) new or changed, 0 already identical and left untouched)" in out and "Images: 2 of 2 local" in out and "Tracking parameters removed: 33." in out  # 11 tracked links, 3 parameters each
     assert (tmp_path / ".migrate" / "report.json").is_file()
 
 
@@ -92,7 +92,7 @@ def test_a_saved_page_that_opens_with_an_xml_declaration_is_read_without_a_parse
     result = subprocess.run([sys.executable, "-m", "migrate", "run", "--platform", "revue-pages", "--source", str(page),
                              "--site", str(tmp_path / "site"), "--no-images", "--quiet"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == "" and "1 written" in result.stdout
+    assert result.stderr == "" and "1 converted" in result.stdout
 
 
 @pytest.mark.parametrize("make, says", [
@@ -179,3 +179,14 @@ def test_a_source_host_that_refuses_the_connection_says_so_in_one_sentence(tmp_p
     assert status == 2 and err.count("\n") == 1
     assert err.startswith(f"error: Could not fetch the feed: cannot connect to 127.0.0.1:{dead} (")
     assert "ConnectionError" not in err and "--remap" in err
+
+
+def test_the_summary_tells_files_that_changed_from_files_already_identical(tmp_path, capsys):
+    args = ("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"), "--site", str(tmp_path), "--no-images", "--quiet")
+    status, out, _ = run_cli(*args, capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 1 converted (1 file(s) new or changed, 0 already identical and left untouched), ")
+    status, out, _ = run_cli(*args, capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 1 converted (0 file(s) new or changed, 1 already identical and left untouched), ")
+    status, out, _ = run_cli("sync", *args[1:], capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 0 converted (0 file(s) new or changed, 0 already identical and left untouched), "
+                                          "1 up to date (unchanged at the source, not converted again), ")
