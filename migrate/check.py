@@ -22,6 +22,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from .assets import sniff_image
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
+from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
 from .urls import host_of, query_names
@@ -103,9 +104,6 @@ class SiteChecker:
     # ------------------------------------------------------------------ the site
     def run(self) -> list[Finding]:
         content = self.site / "content"
-        if not content.is_dir():
-            self.add(str(self.site), "site", "has no content/ folder; give check the folder a migration wrote into.")
-            return self.findings
         files = sorted(content.rglob("*.md"))
         if not files:
             self.add("content", "site", "holds no Markdown files")
@@ -255,8 +253,15 @@ class SiteChecker:
 
 
 def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:
-    """Every finding in a migrated site; an empty list means it is ready to publish."""
-    return SiteChecker(Path(site), load_mappings(mappings_dir)).run()
+    """Every finding in a migrated site; an empty list means it is ready to publish.
+
+    A path that is not a site folder at all is a setup error (UserError), not a finding."""
+    site = Path(site)
+    what = "does not exist" if not site.exists() else "is not a folder" if not site.is_dir() else \
+        "has no content/ folder" if not (site / "content").is_dir() else None
+    if what:
+        raise UserError(f"{site} {what}; give check the site folder a migration wrote into (its --site).")
+    return SiteChecker(site, load_mappings(mappings_dir)).run()
 
 
 def format_findings(findings: list[Finding], as_json: bool = False, site: Path | None = None) -> str:

@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsletter-migrate {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request and decision")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The global options are also accepted after the command (`sync ... -v`); SUPPRESS keeps a
+    # command's parser from resetting what was given before the command.
+    global_options = argparse.ArgumentParser(add_help=False)
+    global_options.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log every request and decision")
 
     source_options = argparse.ArgumentParser(add_help=False)
     source_options.add_argument("--platform", help=f"the source's form ({_platform_help()})")
@@ -40,36 +44,50 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
-    source_options.add_argument("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
-    source_options.add_argument("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
-    source_options.add_argument("--wayback-images", action="store_true", default=None,
-                                help="try an image whose host is gone (refused, unknown, 404, 410) once more from the Wayback Machine")
-    source_options.add_argument("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
-    source_options.add_argument("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
-    source_options.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    commands.add_parser("run", parents=[source_options], help="migrate a whole archive into a site folder")
-    commands.add_parser("sync", parents=[source_options], help="bring the site up to date with the source: only what changed")
-    commands.add_parser("retry-failed", parents=[source_options], help="retry only the images that failed before")
+    def writing_options(shown: bool) -> argparse.ArgumentParser:
+        """Options that only matter to a run that writes. `status` (a dry sync) accepts them, so a
+        sync's command line works there as it is, but does not list them in its help."""
+        options = argparse.ArgumentParser(add_help=False)
 
-    status = commands.add_parser("status", parents=[source_options], help="what the site holds compared with what the tool last wrote "
+        def add(*flags, help, **kwargs):
+            options.add_argument(*flags, help=help if shown else argparse.SUPPRESS, **kwargs)
+
+        add("--dry-run", action="store_true", help="fetch and convert, but write nothing and download no image")
+        add("--force", action="store_true", help="overwrite files edited by hand instead of writing <file>.incoming")
+        add("--wayback-images", action="store_true", default=None,
+            help="try an image whose host is gone (refused, unknown, 404, 410) once more from the Wayback Machine")
+        add("--concurrency", type=int, help="parallel downloads and conversions (default: 8)")
+        add("--processes", type=int, help="worker processes for cleaning and converting (default: one per core; 0: none)")
+        add("--quiet", action="store_true", help="no progress bar")
+        return options
+
+    writing = writing_options(shown=True)
+    commands.add_parser("run", parents=[source_options, writing, global_options], help="migrate a whole archive into a site folder")
+    commands.add_parser("sync", parents=[source_options, writing, global_options], help="bring the site up to date with the source: only what changed")
+    commands.add_parser("retry-failed", parents=[source_options, writing, global_options], help="retry only the images that failed before")
+
+    # --sentence-per-line and --no-images stay listed: they shape the output, so a status compared
+    # with the source must be given them as the site is synced, or every issue counts as to be written again.
+    status = commands.add_parser("status", parents=[source_options, writing_options(shown=False), global_options],
+                                 help="what the site holds compared with what the tool last wrote "
                                  "(with --platform and --source, also what changed at the source)")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
 
-    redirects = commands.add_parser("redirects", help="server-side 301 rules from every old path to its new page")
+    redirects = commands.add_parser("redirects", parents=[global_options], help="server-side 301 rules from every old path to its new page")
     redirects.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
     redirects.add_argument("--format", required=True, choices=["netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json"],
                            help="the host's rule format")
     redirects.add_argument("--out", type=Path, help="write the rules here (default: print them)")
 
-    verify = commands.add_parser("verify", help="prove every old path leads to its issue: a Hugo build and/or a running server")
+    verify = commands.add_parser("verify", parents=[global_options], help="prove every old path leads to its issue: a Hugo build and/or a running server")
     verify.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
     verify.add_argument("--build", action="store_true", help="build the site with Hugo and check every alias page")
     verify.add_argument("--base-url", metavar="URL", help="check a running server: each old path must redirect (301/308) to its page")
 
-    check = commands.add_parser("check", help="lint a migrated site before publishing")
+    check = commands.add_parser("check", parents=[global_options], help="lint a migrated site before publishing")
     check.add_argument("site", type=Path, nargs="?", default=Path("output"), help="the site folder (default: output/)")
     check.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     check.add_argument("--json", action="store_true", help="print findings as JSON")
@@ -155,14 +173,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# The file each host reads its rules from, to suggest when --out names a folder.
+_RULES_FILE = {"netlify": "_redirects", "cloudflare": "_redirects", "nginx": "redirects.conf", "apache": ".htaccess",
+               "vercel": "vercel.json", "csv": "redirects.csv", "json": "redirects.json"}
+
+
 def cmd_redirects(args: argparse.Namespace) -> int:
     from .files import atomic_write
     from .redirects import host_advice, redirect_map, render_redirects
 
+    if args.out and args.out.is_dir():
+        raise UserError(f"--out names a folder ({args.out}); give a file name such as {args.out / _RULES_FILE[args.format]}.")
     rules = redirect_map(args.site)
     text = render_redirects(rules, args.format)
     if args.out:
-        atomic_write(args.out, text.encode("utf-8"))
+        try:
+            atomic_write(args.out, text.encode("utf-8"))
+        except OSError as exc:  # a folder that is not one, or a place that cannot be written
+            raise UserError(f"cannot write --out {args.out} ({exc.strerror or exc}); name a file in a folder you can write to.") from None
         print(f"{len(rules.redirects)} redirect(s) written to {args.out}.", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .converters.paths import DEFAULT_TEMPLATE, check_template
-from .errors import ConfigError, UserError
+from .errors import ConfigError, UserError, did_you_mean
 from .mappings import Overrides, Problems, load_overrides_data, load_yaml
 from .urls import Remap
 
@@ -149,7 +149,9 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
                 value, where = load_yaml(override_path, problems), override_path.name
             options.overrides.merge(load_overrides_data(value, where, problems))
         else:
-            problems.add(key, f"is not an option (known: {', '.join(sorted(set(_SCALARS) | _LISTS))})")
+            known = set(_SCALARS) | _LISTS
+            hint = did_you_mean(key, known)
+            problems.add(key, f"is not an option{'; ' + hint if hint else ''} (known: {', '.join(sorted(known))})")
     if options.concurrency < 1 or options.concurrency > 64:
         problems.add("concurrency", "must be between 1 and 64")
     for key in ("max_issue_mb", "max_image_mb", "max_images_run_mb", "timeout"):

@@ -28,6 +28,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import __version__
+from .errors import UserError
 from .urls import Remap, apply_remaps
 
 log = logging.getLogger(__name__)
@@ -233,8 +234,9 @@ class HttpClient:
         except requests.exceptions.TooManyRedirects:
             raise FetchError(f"too many redirects from {_display(target)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
-            kind = HostUnreachable if _cannot_connect(exc) else FetchError
-            raise kind(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
+            if _cannot_connect(exc):
+                raise HostUnreachable(_why_unreachable(exc, target)) from None
+            raise FetchError(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
         raise FetchError(f"could not fetch {_display(target)}")  # pragma: no cover - tenacity always returns or raises
 
     def limit(self, url: str, at_most: int) -> None:
@@ -319,6 +321,27 @@ def _cannot_connect(exc: BaseException) -> bool:
     """Whether the connection itself failed: refused, or the name did not resolve."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _why_unreachable(exc: BaseException, url: str) -> str:
+    """What a failed connection means, as the address guard words it: the name did not resolve,
+    or nothing at the address accepted the connection."""
+    reason = exc.args[0].reason
+    cause = reason.__cause__ or reason.__context__  # the socket's own error, under urllib3's
+    parts = urlsplit(url)
+    if isinstance(cause, socket.gaierror):
+        return f"cannot resolve {parts.hostname} ({cause.strerror or cause})"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    why = getattr(cause, "strerror", None) or cause or "refused"
+    return f"cannot connect to {parts.hostname}:{port} ({why})"
+
+
+def source_error(what: str, exc: FetchError, fix: str) -> UserError:
+    """The one sentence for a source that could not be fetched: `what` failed, why, and `fix`;
+    a host that cannot be reached at all gets the fix for that instead."""
+    if isinstance(exc, HostUnreachable):
+        return UserError(f"Could not fetch {what}: {exc}; check the address in --source, or --remap its host to a server that has the archive.")
+    return UserError(f"Could not fetch {what} ({exc}); {fix}")
 
 
 def _is_transient(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import soupsieve
 import yaml
 
-from .errors import ConfigError, UserError
+from .errors import ConfigError, UserError, did_you_mean
 from .urls import url_key
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
@@ -50,7 +50,8 @@ def load_yaml(path: Path, problems: Problems) -> Any:
 def _check_keys(data: dict, allowed: set[str], where: str, problems: Problems) -> None:
     for key in data:
         if key not in allowed:
-            problems.add(where, f"unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})")
+            hint = did_you_mean(key, allowed)
+            problems.add(where, f"unknown key {key!r}{'; ' + hint if hint else ''} (expected one of: {', '.join(sorted(allowed))})")
 
 
 def _string_list(value: Any, where: str, problems: Problems) -> list[str]:

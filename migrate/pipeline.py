@@ -32,7 +32,7 @@ from . import __version__
 from .assets import ImageStore
 from .config import RunOptions, megabytes
 from .converters import PathLayout
-from .errors import UserError
+from .errors import UserError, did_you_mean
 from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
@@ -98,7 +98,8 @@ def check_platform_options(fetcher_class, given: dict[str, str]) -> None:
     for name in sorted(given):
         if name not in known:
             offer = f"it has: {', '.join(sorted(known))}" if known else "it has none"
-            raise UserError(f"{name!r} is not an option of --platform {fetcher_class.name} ({offer}); remove it or check its spelling.")
+            fix = did_you_mean(name, known) or "remove it or check its spelling."
+            raise UserError(f"{name!r} is not an option of --platform {fetcher_class.name} ({offer}); {fix}")
     fetcher_class.check_options(given)
 
 

@@ -211,12 +211,15 @@ class RunReport:
     def lines(self) -> list[str]:
         """The human summary: counts first, then every failure and warning by issue."""
         s = self.summary()
-        verb = "would be written" if self.dry_run else "written"
+        # An issue converted to the very file already on disk leaves that file untouched: say so,
+        # rather than count it as "written" and "unchanged" at once.
         out = [
-            f"{s['issues_found']} issue(s) found: {s['issues_written']} {verb}"
-            + ("" if self.dry_run else f" ({s['files_changed']} changed, {s['files_unchanged']} unchanged)")
+            f"{s['issues_found']} issue(s) found: "
+            + (f"{s['issues_written']} would be written" if self.dry_run else
+               f"{s['issues_written']} converted ({s['files_changed']} file(s) new or changed, "
+               f"{s['files_unchanged']} already identical and left untouched)")
             + (f", {s['conflicts']} kept as edited by hand" if s["conflicts"] else "")
-            + (f", {s['up_to_date']} up to date" if self.mode != "run" else "")
+            + (f", {s['up_to_date']} up to date (unchanged at the source, not converted again)" if self.mode != "run" else "")
             + f", {s['issues_skipped']} skipped, {s['issues_with_failures']} with failures, {s['source_problems']} unreadable.",
             f"Images: {s['images_local']} of {s['images']} local ({s['images_downloaded']} downloaded this run), {s['images_failed']} failed.",
             f"Tracking parameters removed: {s['tracking_parameters_removed']}."

@@ -2,6 +2,7 @@
 import pytest
 
 from migrate.check import check_site
+from migrate.errors import UserError
 from migrate.standin import tiny_png
 
 
@@ -71,9 +72,9 @@ def test_an_alias_claimed_twice_is_found(tmp_path):
     assert finding.rule == "aliases" and "/issues/same-1" in finding.message
 
 
-def test_a_folder_without_content_is_named(tmp_path):
-    (finding,) = check_site(tmp_path)
-    assert "content/" in finding.message
+def test_a_folder_without_content_is_refused_as_not_a_site(tmp_path):
+    with pytest.raises(UserError, match="has no content/ folder"):
+        check_site(tmp_path)
 
 
 def test_a_new_version_waiting_beside_an_edited_file_is_a_finding(tmp_path):

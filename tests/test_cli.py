@@ -20,7 +20,7 @@ def test_a_clean_run_exits_zero_and_prints_the_summary(tmp_path, capsys, image_h
     status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path),
                                "--remap", f"https://s3.amazonaws.com={image_host.url}/s3.amazonaws.com", "--quiet", capsys=capsys)
     assert status == 0
-    assert "1 issue(s) found: 1 written" in out and "Images: 2 of 2 local" in out and "Tracking parameters removed: 33." in out  # 11 tracked links, 3 parameters each
+    assert "1 issue(s) found: 1 converted (1 file(s) new or changed, 0 already identical and left untouched)" in out and "Images: 2 of 2 local" in out and "Tracking parameters removed: 33." in out  # 11 tracked links, 3 parameters each
     assert (tmp_path / ".migrate" / "report.json").is_file()
 
 
@@ -83,3 +83,110 @@ def test_a_site_that_cannot_be_written_is_a_one_sentence_error(tmp_path, capsys)
     status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"),
                                "--site", str(site), "--no-images", "--quiet", capsys=capsys)
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_saved_page_that_opens_with_an_xml_declaration_is_read_without_a_parser_warning(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n' + (REVUE / "page-2020.html").read_bytes())
+    # A fresh interpreter: the warning filters pytest installs around each test would hide the program's own.
+    result = subprocess.run([sys.executable, "-m", "migrate", "run", "--platform", "revue-pages", "--source", str(page),
+                             "--site", str(tmp_path / "site"), "--no-images", "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and "1 converted" in result.stdout
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path: None, "does not exist"),
+    (lambda path: path.write_text("not a site"), "is not a folder"),
+    (lambda path: path.mkdir(), "has no content/ folder"),
+], ids=["missing", "a-file", "no-content"])
+def test_check_on_a_path_that_is_not_a_site_is_a_setup_error_not_a_finding(make, says, tmp_path, capsys):
+    site = tmp_path / "site"
+    make(site)
+    status, out, err = run_cli("check", str(site), capsys=capsys)
+    assert status == 2 and out == ""
+    assert err == f"error: {site} {says}; give check the site folder a migration wrote into (its --site).\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--platform", "rss", "--source", "feed.xml"], ["sync", "--platform", "rss", "--source", "feed.xml"],
+    ["retry-failed", "--platform", "rss", "--source", "feed.xml"], ["status"],
+    ["redirects", "--format", "netlify"], ["verify", "--build"], ["check", "site"],
+], ids=lambda command: command[0])
+def test_verbose_is_accepted_before_or_after_the_command(command):
+    from migrate.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(command).verbose is False
+    assert parser.parse_args(["-v", *command]).verbose is True
+    assert parser.parse_args([*command, "-v"]).verbose is True
+    assert parser.parse_args([*command, "--verbose"]).verbose is True
+
+
+def test_status_help_lists_only_the_options_status_uses(capsys):
+    with pytest.raises(SystemExit):
+        main(["status", "--help"])
+    shown = capsys.readouterr().out
+    for used in ("--platform", "--source", "--site", "--config", "--remap", "--platform-option", "--allow-host", "--mappings",
+                 "--sentence-per-line", "--no-images", "--json", "--verbose"):
+        assert used in shown
+    for unused in ("--dry-run", "--force", "--wayback-images", "--concurrency", "--processes", "--quiet"):
+        assert unused not in shown
+
+
+def test_status_still_takes_a_sync_command_line_as_it_is():
+    from migrate.cli import build_parser
+
+    args = build_parser().parse_args(["status", "--platform", "rss", "--source", "feed.xml", "--site", "s", "--no-images",
+                                      "--force", "--quiet", "--concurrency", "4", "--wayback-images"])
+    assert args.platform == "rss" and args.no_images and args.force and args.concurrency == 4
+
+
+def _one_try(tmp_path):
+    config = tmp_path / "migrate.yaml"
+    config.write_text("retries: 1\n")
+    return str(config)
+
+
+@pytest.mark.parametrize("platform, source, what", [
+    ("rss", "https://news.example.org/feed.xml", "the feed"),
+    ("revue-pages", "https://news.example.org/profile/me", "https://news.example.org/profile/me"),
+    ("revue-api", "https://news.example.org", "the issues"),
+])
+def test_a_source_whose_host_does_not_resolve_says_so_in_one_sentence_with_what_to_do(platform, source, what, tmp_path, capsys, monkeypatch):
+    import socket
+
+    def no_such_name(host, *args, **kwargs):  # a stub resolver: nothing is looked up, nothing is sent
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    monkeypatch.setenv("REVUE_API_TOKEN", "t0ken")
+    status, out, err = run_cli("run", "--platform", platform, "--source", source, "--site", str(tmp_path / "site"),
+                               "--config", _one_try(tmp_path), "--quiet", capsys=capsys)
+    assert status == 2
+    assert err == (f"error: Could not fetch {what}: cannot resolve news.example.org (Name or service not known); "
+                   "check the address in --source, or --remap its host to a server that has the archive.\n")
+
+
+def test_a_source_host_that_refuses_the_connection_says_so_in_one_sentence(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    status, out, err = run_cli("run", "--platform", "rss", "--source", f"http://127.0.0.1:{dead}/feed.xml", "--site", str(tmp_path / "site"),
+                               "--config", _one_try(tmp_path), "--quiet", capsys=capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: Could not fetch the feed: cannot connect to 127.0.0.1:{dead} (")
+    assert "ConnectionError" not in err and "--remap" in err
+
+
+def test_the_summary_tells_files_that_changed_from_files_already_identical(tmp_path, capsys):
+    args = ("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"), "--site", str(tmp_path), "--no-images", "--quiet")
+    status, out, _ = run_cli(*args, capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 1 converted (1 file(s) new or changed, 0 already identical and left untouched), ")
+    status, out, _ = run_cli(*args, capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 1 converted (0 file(s) new or changed, 1 already identical and left untouched), ")
+    status, out, _ = run_cli("sync", *args[1:], capsys=capsys)
+    assert status == 0 and out.startswith("1 issue(s) found: 0 converted (0 file(s) new or changed, 0 already identical and left untouched), "
+                                          "1 up to date (unchanged at the source, not converted again), ")

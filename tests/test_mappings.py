@@ -138,3 +138,31 @@ def test_an_issue_whose_id_is_overrides_is_not_taken_for_the_overrides_line():
     problems = Problems()
     overrides = load_overrides_data({"overrides": {"title": "One"}}, "migrate.yaml overrides", problems)
     assert not problems.items and overrides.for_issue("overrides", [])["title"] == "One"
+
+
+def test_a_misspelled_config_key_is_answered_with_the_key_it_resembles(tmp_path):
+    config = tmp_path / "migrate.yaml"
+    config.write_text("sentance_per_line: true\ncolour: blue\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config, RunOptions())
+    misspelled, unlike_any = caught.value.problems
+    assert misspelled.startswith("sentance_per_line: is not an option; did you mean `sentence_per_line`? (known: ")
+    assert unlike_any.startswith("colour: is not an option (known: ")
+
+
+def test_a_misspelled_override_field_is_answered_with_the_field_it_resembles():
+    problems = Problems()
+    load_overrides_data({"41066": {"titel": "One", "colour": "blue"}}, "migrate.yaml overrides", problems)
+    misspelled, unlike_any = problems.items
+    assert "unknown key 'titel'; did you mean `title`? (expected one of: " in misspelled
+    assert "unknown key 'colour' (expected one of: " in unlike_any
+
+
+def test_a_misspelled_platform_option_is_answered_with_the_option_it_resembles():
+    from migrate.fetchers import get_fetcher
+    from migrate.pipeline import check_platform_options
+
+    with pytest.raises(UserError, match=r"'draft' is not an option of --platform substack-export \(it has: drafts, url\); did you mean `drafts`\?$"):
+        check_platform_options(get_fetcher("substack-export"), {"draft": "skip"})
+    with pytest.raises(UserError, match=r"'colour' is not an option of .*; remove it or check its spelling\.$"):
+        check_platform_options(get_fetcher("substack-export"), {"colour": "blue"})

@@ -157,3 +157,23 @@ def test_a_site_whose_old_urls_no_path_rule_serves_says_so_instead_of_nothing_to
 
 def test_a_site_with_old_paths_has_nothing_to_explain(site):
     assert redirect_map(site).nothing is None
+
+
+def test_an_out_that_names_a_folder_is_one_sentence_naming_a_file_to_give(site, tmp_path, capsys):
+    from migrate.cli import main
+
+    folder = tmp_path / "static"
+    folder.mkdir()
+    assert main(["redirects", "--site", str(site), "--format", "netlify", "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --out names a folder ({folder}); give a file name such as {folder / '_redirects'}.\n"
+    assert list(folder.iterdir()) == []
+
+
+def test_an_out_that_cannot_be_written_says_so_without_blaming_the_site_folder(site, tmp_path, capsys):
+    from migrate.cli import main
+
+    (tmp_path / "a-file").write_text("")
+    assert main(["redirects", "--site", str(site), "--format", "nginx", "--out", str(tmp_path / "a-file" / "redirects.conf")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write --out ") and err.count("\n") == 1 and "site folder" not in err and ".nm-tmp" not in err

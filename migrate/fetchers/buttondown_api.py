@@ -20,7 +20,7 @@ import ijson
 
 from ..errors import UserError
 from ..files import sha256_file
-from ..http import FetchError, _display
+from ..http import FetchError, _display, source_error
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
 from .base import Fetcher, keeps_drafts, register
 from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, check_email_list, email_issue,
@@ -143,7 +143,7 @@ class ButtondownApiFetcher(Fetcher):
                 if exc.status in (401, 403):
                     raise UserError(f"The API refused the key (HTTP {exc.status}); check that {TOKEN_ENV} holds your Buttondown API key.") from None
                 if first:
-                    raise UserError(f"Could not fetch the emails ({exc}); check --source and your connection.") from None
+                    raise source_error("the emails", exc, "check --source and your connection.") from None
                 problems.append(SourceProblem(_display(page_url), f"this page of the listing could not be fetched ({exc}); the emails on it and after it are missing: run again"))
                 return count
             page = _page(response.body)

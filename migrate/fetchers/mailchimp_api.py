@@ -23,7 +23,7 @@ from typing import Iterator
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from ..errors import UserError
-from ..http import FetchError
+from ..http import FetchError, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, prefetch_in_order, register
@@ -159,7 +159,7 @@ class MailchimpApiFetcher(Fetcher):
                     raise UserError(f"Mailchimp refused the API key (HTTP {exc.status}); check that {API_KEY_ENV} holds a current key "
                                     "of this account and that --source names its data center.") from None
                 if exc.status == 404 or offset == 0:
-                    raise UserError(f"Could not list the campaigns at {where} ({exc}); check --source and your connection.") from None
+                    raise source_error(f"the campaigns at {where}", exc, "check --source and your connection.") from None
                 yield order, SourceProblem(f"{where} from offset {offset}", f"the campaigns after the first {offset} could not be "
                                            f"listed ({exc}); run sync again to read them", order)
                 return

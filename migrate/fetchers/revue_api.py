@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
-from ..http import FetchError, _display
+from ..http import FetchError, _display, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
@@ -91,7 +91,7 @@ class RevueApiFetcher(Fetcher):
             except FetchError as exc:
                 if exc.status in (401, 403):
                     raise UserError(f"The server refused the token (HTTP {exc.status}); check that {TOKEN_ENV} holds your Revue API token.") from None
-                raise UserError(f"Could not fetch the issues ({exc}); check --source and your connection.") from None
+                raise source_error("the issues", exc, "check --source and your connection.") from None
             if response.status == 304:
                 yield Unchanged(url, whole_source=True)
                 return

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from bs4 import BeautifulSoup
 
 from ..errors import UserError
-from ..http import FetchError
+from ..http import FetchError, source_error
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import absolute, without_fragment
@@ -91,7 +91,7 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
         try:
             first = client.get(url, headers={"Accept": "text/html"})
         except FetchError as exc:
-            raise UserError(f"Could not fetch {url} ({exc}); check the URL and your connection.") from None
+            raise source_error(url, exc, "check the URL and your connection.") from None
         soup = BeautifulSoup(first.body, "lxml")
         if self._is_issue_page(soup):
             yield self.reader.from_soup(soup, url, 0, page_url=url)
@@ -104,7 +104,7 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
             try:
                 page = client.get(next_url, headers={"Accept": "text/html"})
             except FetchError as exc:
-                raise UserError(f"Could not fetch the archive page {next_url} ({exc}); run again, or save the pages and pass the folder.") from None
+                raise source_error(f"the archive page {next_url}", exc, "run again, or save the pages and pass the folder.") from None
             page_soup = BeautifulSoup(page.body, "lxml")
             links.extend(link for link in self._issue_links(page_soup, next_url) if link not in links)
             next_url = self._next_page(page_soup, next_url)

@@ -27,7 +27,7 @@ from lxml import etree
 
 from ..errors import UserError
 from ..files import sha256_file
-from ..http import FetchError, _display
+from ..http import FetchError, _display, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
 from ..urls import absolute
@@ -186,7 +186,7 @@ class FeedFetcher(Fetcher):
             try:
                 response = client.get(url, headers=headers)
             except FetchError as exc:
-                raise UserError(f"Could not fetch the feed ({exc}); check --source and your connection.") from None
+                raise source_error("the feed", exc, "check --source and your connection.") from None
             if response.status == 304:
                 yield Unchanged(url, whole_source=True)
                 return
