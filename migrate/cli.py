@@ -228,7 +228,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        # The tool's own steps and its HTTP requests; not every library's inner workings (a
+        # Markdown parser's debug output alone is thousands of lines).
+        for name in ("migrate", "urllib3"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -1,5 +1,6 @@
 """The command line: a thin layer whose errors are one sentence and whose exit status tells."""
 import json
+import os
 import subprocess
 import sys
 
@@ -8,6 +9,8 @@ import pytest
 from migrate.cli import main
 
 from .support import REVUE
+
+ROOT = REVUE.parents[2]
 
 
 def run_cli(*args, capsys):
@@ -190,3 +193,18 @@ def test_the_summary_tells_files_that_changed_from_files_already_identical(tmp_p
     status, out, _ = run_cli("sync", *args[1:], capsys=capsys)
     assert status == 0 and out.startswith("1 issue(s) found: 0 converted (0 file(s) new or changed, 0 already identical and left untouched), "
                                           "1 up to date (unchanged at the source, not converted again), ")
+
+
+def test_verbose_shows_the_tools_steps_and_not_every_librarys(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def debug_loggers(*argv) -> set[str]:
+        result = subprocess.run([sys.executable, "-m", "migrate", "-v", *argv], env=env, capture_output=True, text=True)
+        return {line.split()[1].rstrip(":") for line in result.stderr.splitlines() if line.startswith("DEBUG ")}
+
+    site = tmp_path / "site"
+    run = debug_loggers("run", "--platform", "revue-api", "--source", str(REVUE / "api-issues.json"), "--site", str(site),
+                        "--no-images", "--quiet")
+    check = debug_loggers("check", str(site))  # check parses every file with a Markdown parser
+    assert any(name.startswith("migrate") for name in run)
+    assert all(name.startswith(("migrate", "urllib3")) for name in run | check), sorted(run | check)[:5]
