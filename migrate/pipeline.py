@@ -19,7 +19,8 @@ import hashlib
 import html
 import json
 import logging
-import shutil
+import os
+import sqlite3
 import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -222,7 +223,8 @@ class Migration:
         # Issue threads mostly wait (on worker processes, on their images); twice as many issues as
         # download slots keep the downloads fed, and four times as many in flight bound memory.
         slots = threading.BoundedSemaphore(options.concurrency * 4)
-        seen: set[str] = set()
+        seen: set[str] = set()  # the issues this run found at the source, read or not
+        read: set[str] = set()  # those it read (or found unchanged): what tells one archive's copies apart
         first_seen: dict[str, str] = {}  # issue id -> where this run first read it
         listing_complete = self.mode is not Mode.RETRY_FAILED
 
@@ -290,8 +292,9 @@ class Migration:
                         report.add_problem(entry)
                         problems_read.append(entry)
                         # An unreadable entry may be a known issue: it is not gone, just unread.
-                        matches = [row.source_id for row in known.values()
-                                   if row.source_id == entry.source_id or row.source_ref == entry.source_ref]
+                        # (A reference such as "emails.csv row 2" names an entry of this source only.)
+                        matches = [row.source_id for row in known.values() if row.source_id == entry.source_id
+                                   or (row.source == source_key and row.source_ref == entry.source_ref)]
                         seen.update(matches)
                         if not matches and entry.source_id is None:
                             listing_complete = False
@@ -302,6 +305,7 @@ class Migration:
                             present = [source_id for source_id in listed if not known[source_id].gone]
                             report.up_to_date += len(present)
                             seen.update(present)
+                            read.update(present)
                             # What could not be read last time still cannot: say so again.
                             source_read = False
                             for problem in self.remembered_problems(source_key):
@@ -310,6 +314,7 @@ class Migration:
                             matches = [row for row in known.values() if row.source_ref == entry.source_ref]
                             report.up_to_date += len(matches)
                             seen.update(row.source_id for row in matches)
+                            read.update(row.source_id for row in matches)
                     elif entry.source_id in first_seen:
                         # Two copies of one issue (a page saved twice): the first is kept, so the
                         # output does not depend on which copy a thread finishes last.
@@ -318,6 +323,7 @@ class Migration:
                                                          entry.order, entry.source_id))
                     else:
                         seen.add(entry.source_id)
+                        read.add(entry.source_id)
                         first_seen[entry.source_id] = entry.source_ref
                         job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
                         if job is not None:
@@ -342,16 +348,16 @@ class Migration:
                     self.images.close()
 
         if listing_complete and state is not None:
-            gone = self.spoken_for(known, listed, seen) - seen
+            gone = self.spoken_for(known, listed, read) - seen
             for source_id in sorted(gone):
                 report.add_gone(known[source_id])
                 if not options.dry_run:
                     state.set_gone(known[source_id].platform, source_id, True)
-            for source_id in sorted(gone | seen):
+            for source_id in sorted(gone | read):
                 row = known.get(source_id)
                 if row is None or options.dry_run:
                     continue
-                if row.gone and source_id in seen:
+                if row.gone and source_id in read:
                     state.set_gone(row.platform, source_id, False)
                 if row.source != source_key and fetcher.listing == "archive":
                     # The archive under its new name: the next run reads it as this source.
@@ -377,7 +383,7 @@ class Migration:
                 state.set_meta("run_state_reason", "; ".join(reasons))
         return report
 
-    def spoken_for(self, known: dict[str, IssueRow], listed: set[str], seen: set[str]) -> set[str]:
+    def spoken_for(self, known: dict[str, IssueRow], listed: set[str], read: set[str]) -> set[str]:
         """The issues whose absence from this run's complete listing means they are gone (see
         Fetcher.listing): those read from this source before; for a whole archive, also those
         read from any earlier copy of it (another file name) that shares an issue with this one;
@@ -389,7 +395,7 @@ class Migration:
         copies: dict[str, set[str]] = {}
         for source_id, row in known.items():
             copies.setdefault(row.source, set()).add(source_id)
-        return set(listed).union(*(ids for ids in copies.values() if ids & seen))
+        return set(listed).union(*(ids for ids in copies.values() if ids & read))
 
     def remembered_problems(self, source_key: str) -> list[SourceProblem]:
         """The entries of a source the last run that read it could not read."""
@@ -431,8 +437,7 @@ class Migration:
 def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:
     """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
     `retry-failed`."""
-    site = Path(options.site)
-    site_existed, state_existed = site.exists(), (site / STATE_PATH).exists()
+    before = StartingPoint.of(Path(options.site))
     migration = None
     try:
         migration = Migration.prepare(options, mode, force)
@@ -440,34 +445,72 @@ def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issu
     except BaseException:
         if migration and migration.state:
             migration.state.close()
-        if not state_existed and not options.dry_run:
-            forget_failed_start(site, site_existed)
+        if not options.dry_run:
+            before.forget_failed_start()
         raise
     finally:
         if migration and migration.state:
             migration.state.close()
 
 
-def forget_failed_start(site: Path, site_existed: bool) -> None:
-    """Undo what a failed run made before it recorded anything (a wrong API key, an unreachable
-    server): the state store it created, and the site folder when the run created that too. A
-    store that records an issue or an image stays, as it describes files that are in place."""
-    state = StateStore.open_existing(site)
-    if state is not None:
-        try:
-            recorded = bool(state.issues() or state.images())
-        finally:
-            state.close()
-        if recorded:
+@dataclass
+class StartingPoint:
+    """What of a site existed before a run: all a failed start may take away is what it added."""
+    site: Path
+    created: Path | None  # the outermost folder on the way to the site that did not exist
+    tool_folder_existed: bool
+    state_existed: bool
+
+    @classmethod
+    def of(cls, site: Path) -> "StartingPoint":
+        site = site.absolute()
+        created = None
+        for folder in [site, *site.parents]:
+            if folder.exists() or folder.is_symlink():
+                break
+            created = folder
+        state = site / STATE_PATH
+        return cls(site, created, state.parent.exists(), state.exists())
+
+    def forget_failed_start(self) -> None:
+        """Undo what a failed run made before it recorded anything (a wrong API key, an
+        unreachable server): the state store it created, the tool's folder if it created that,
+        and the empty folders it created on the way to the site. A store that records an issue
+        or an image stays, as it describes files that are in place; nothing else is touched."""
+        if self.state_existed or not self.site.is_dir():
             return
-    shutil.rmtree(site / ".migrate", ignore_errors=True)
-    if not site_existed:
-        # Only empty folders go: whatever holds a file was not the run's to remove.
-        for folder in sorted((p for p in site.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True) + [site]:
+        try:
+            self._forget()
+        except (OSError, sqlite3.Error) as exc:  # the run's own error is the one to tell
+            log.debug("could not undo the failed start in %s: %s", self.site, exc)
+
+    def _forget(self) -> None:
+        state = StateStore.open_existing(self.site)
+        if state is not None:
             try:
-                folder.rmdir()
-            except OSError:
-                pass
+                recorded = bool(state.issues() or state.images())
+            finally:
+                state.close()
+            if recorded:
+                return
+        store = self.site / STATE_PATH
+        for path in (store, *(store.with_name(store.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
+            path.unlink(missing_ok=True)
+        if not self.tool_folder_existed:
+            _remove_empty_folders(store.parent)
+        if self.created is not None:
+            _remove_empty_folders(self.created)
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """`top` and the folders under it, deepest first, each only if empty (links are not followed)."""
+    if not top.is_dir() or top.is_symlink():
+        return
+    for folder, _, _ in os.walk(top, topdown=False, followlinks=False):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # it holds something that was not the run's to remove
 
 
 def print_report(report: RunReport, stream=None) -> None:

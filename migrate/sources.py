@@ -37,8 +37,8 @@ def _json_keys(path: Path) -> set[str] | None:
         return None
     try:
         data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError):
-        return None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None  # not a listing this check can judge: the fetcher's own reading says what is wrong
     if isinstance(data, dict):
         data = data.get("results")
     if isinstance(data, list) and data and isinstance(data[0], dict):

@@ -65,8 +65,12 @@ def site_status(site: Path, options=None) -> SiteStatus:
         changed = {id(issue) for issue in redone if hashes.get((issue.platform, issue.source_id)) != issue.source_hash}
         status.changed_at_source = sorted(issue.output_path or issue.source_id for issue in redone if id(issue) in changed)
         status.to_redo = sorted(issue.output_path or issue.source_id for issue in redone if id(issue) not in changed)
+        # Their files as the tool last wrote them (a changed setting may give them new paths).
+        written_at = {(row.platform, row.source_id): row.output_path for row in rows}
+        stale = {written_at.get((issue.platform, issue.source_id)) for issue in redone}
+    else:
+        stale = set()
     # Up to date: as written, and (when the source was asked) nothing for the next sync to do.
-    stale = set(status.changed_at_source or ()) | set(status.to_redo or ())
     status.up_to_date = sum(1 for path in as_written if path not in stale)
     return status
 

@@ -80,3 +80,28 @@ def test_retry_failed_on_a_site_never_migrated_says_to_run_first_and_creates_not
     assert status == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and "newsletter-migrate run" in err
     assert not site.exists() and not (site / STATE_PATH).exists()
+
+
+def test_a_failed_first_run_keeps_what_the_author_kept_in_an_existing_migrate_folder(tmp_path, capsys):
+    """A .migrate/ that was there before (a state moved aside as a schema error asks, an old
+    verify.json) is not the run's to remove: only the store it created goes."""
+    site = tmp_path / "site"
+    (site / ".migrate").mkdir(parents=True)
+    (site / ".migrate" / "state.sqlite.old").write_bytes(b"the author's moved-aside state")
+    (site / ".migrate" / "verify.json").write_text("{}")
+    status = main(["run", "--platform", "revue-pages", "--source", f"http://127.0.0.1:{closed_port()}/profile/x/issues/a-1",
+                   "--site", str(site), "--quiet"])
+    capsys.readouterr()
+    assert status == 2
+    assert (site / ".migrate" / "state.sqlite.old").exists()
+    assert (site / ".migrate" / "verify.json").exists()
+
+
+def test_a_failed_start_leaves_no_folder_it_created_above_the_site(tmp_path, capsys):
+    """--site new/deeper/site, none of it there before: none of it is there after."""
+    site = tmp_path / "new" / "deeper" / "site"
+    status = main(["run", "--platform", "revue-pages", "--source", f"http://127.0.0.1:{closed_port()}/profile/x/issues/a-1",
+                   "--site", str(site), "--quiet"])
+    capsys.readouterr()
+    assert status == 2 and not site.exists()
+    assert not (tmp_path / "new").exists()

@@ -360,6 +360,30 @@ def test_entries_that_cannot_be_issues_are_reported_and_the_rest_converted(tmp_p
     assert says in problem["reason"] and [i["id"] for i in report.issues] == ["9"]
 
 
+DEEP = 5000  # ijson's own item builder took memory in the square of this (20,000 levels: 970 MB)
+
+
+def test_38b_json_nested_thousands_deep_is_broken_json_and_the_entries_before_it_stay(tmp_path):
+    before = json.dumps([api_issue(1, "Before the trap")])[:-1]
+    report, site = run_api(tmp_path, [], raw=(before + ", " + "[" * DEEP + "]" * DEEP + "]").encode())
+    assert [entry["title"] for entry in report.issues] == ["Before the trap"]
+    (problem,) = report.problems
+    assert "nested deeper than 64 levels" in problem["reason"]
+
+
+def test_38c_deeply_nested_items_in_an_export_are_reported_not_built(tmp_path):
+    folder = export_folder(tmp_path, GOOD_CSV.encode(), ("[" * DEEP + "]" * DEEP).encode())
+    report = migrate("revue-export", folder, tmp_path / "site", download_images=False)
+    assert len(report.issues) == 1 and any("nested deeper" in p["reason"] for p in report.problems)
+
+
+def test_38d_a_buttondown_listing_nested_thousands_deep_is_broken_json(tmp_path):
+    source = tmp_path / "emails.json"
+    source.write_text('{"results": ' + "[" * DEEP + "]" * DEEP + "}")
+    report = migrate("buttondown-api", source, tmp_path / "site", download_images=False)
+    assert not report.issues and any("nested deeper" in p["reason"] for p in report.problems)
+
+
 def test_41_a_csv_without_the_columns_an_export_has_is_refused_with_a_reason(tmp_path):
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "issues.csv").write_text("name,email\nx,y\n")

@@ -106,3 +106,54 @@ def test_markup_around_a_field_never_changes_how_the_sentence_closes_up(mappings
 
 def spaced(text: str) -> str:
     return re.sub(r"[ \t\n]+", " ", text).strip(" ")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["FIELD", " FIELD", "FIELD ", "Hi", ", ", " ", "!", "<img src='p.png'>", "<br>",
+                                 "<b>", "</b>", "<a href='https://example.org/'>", "</a>"]), min_size=1, max_size=14),
+       st.sampled_from(sorted(FIELDS)))
+def test_closing_up_never_takes_an_image_or_a_line_break_with_it(mappings, pieces, cleaner):
+    platform, field = FIELDS[cleaner]
+    html = "<p>" + "".join(pieces).replace("FIELD", field) + "</p>"
+    before = BeautifulSoup(html, "lxml")
+    after = BeautifulSoup(html, "lxml")
+    CLEANERS[cleaner].from_config({}, CleanContext(mappings, mappings.platform(platform))).clean(
+        after, Issue(platform=platform, source_id="c1", html=""))
+    for name in ("img", "br"):
+        assert len(after.find_all(name)) == len(before.find_all(name)), str(after.body)
+
+
+@pytest.mark.parametrize("cleaner, field", [("merge_tags", "*|FNAME|*"), ("template_tags", "{{ subscriber.email }}")])
+@pytest.mark.parametrize("html", [
+    "<p>See <img src='photo.png'>FIELD</p>",
+    "<p>Hi, <img src='photo.png'>FIELD</p>",
+    "<p>Look: <img src='photo.png'> FIELD</p>",
+    "<p>Our chart <a href='https://example.org/c'><img src='chart.png'></a> FIELD</p>",
+])
+def test_closing_up_after_a_field_never_removes_an_image_between_the_texts(mappings, cleaner, field, html):
+    """The space or comma left hanging before the field is cut from its own text node; an image
+    between it and the field stays."""
+    from bs4 import BeautifulSoup
+
+    from migrate.cleaners import CLEANERS, CleanContext
+    from migrate.record import Issue
+
+    platform = "mailchimp" if cleaner == "merge_tags" else "buttondown"
+    doc = BeautifulSoup(html.replace("FIELD", field), "lxml")
+    CLEANERS[cleaner].from_config({}, CleanContext(mappings, mappings.platform(platform))).clean(
+        doc, Issue(platform=platform, source_id="c1", html=""))
+    assert len(doc.find_all("img")) == 1, str(doc.body)
+
+
+@pytest.mark.parametrize("cleaner, field", [("merge_tags", "*|FNAME|*"), ("template_tags", "{{ subscriber.email }}")])
+def test_closing_up_after_a_field_keeps_a_line_break_before_it(mappings, cleaner, field):
+    from bs4 import BeautifulSoup
+
+    from migrate.cleaners import CLEANERS, CleanContext
+    from migrate.record import Issue
+
+    platform = "mailchimp" if cleaner == "merge_tags" else "buttondown"
+    doc = BeautifulSoup(f"<p>Line one <br>{field}</p>", "lxml")
+    CLEANERS[cleaner].from_config({}, CleanContext(mappings, mappings.platform(platform))).clean(
+        doc, Issue(platform=platform, source_id="c1", html=""))
+    assert doc.find("br") is not None, str(doc.body)

@@ -1,11 +1,13 @@
 """Re-sync: only what changed is redone, a hand edit is never lost, deleted issues are reported,
 moved issues keep their old URL, failed images are retried."""
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from migrate.config import RunOptions
 from migrate.standin import Account
 from migrate.state import StateStore
 from migrate.status import format_status, site_status
@@ -332,3 +334,90 @@ def test_a_sync_of_an_unchanged_export_still_names_what_it_could_not_read(tmp_pa
     assert first.problems and again.up_to_date == len(first.issues)
     assert [(p["source"], p["reason"]) for p in again.problems] == [(p["source"], p["reason"]) for p in first.problems]
     assert not again.ok
+
+
+def revue_export(folder: Path, rows: list[tuple[str, str]]) -> Path:
+    """A Revue export folder: issues.csv with (id, subject) rows, and an empty items.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["id,description,sent_at,subject,preheader"]
+    for n, (issue_id, subject) in enumerate(rows, 1):
+        lines.append(f"{issue_id},<p>Body of {subject}.</p>,2022-11-{n:02d}09:30:00 UTC,{subject},")
+    (folder / "issues.csv").write_text("\n".join(lines) + "\n")
+    (folder / "items.json").write_text("[]")
+    return folder
+
+
+def buttondown_export(folder: Path, emails: list[tuple[str, str]], bodies: bool | set[str] = True) -> Path:
+    """A Buttondown export folder: emails.csv with (id, slug) rows and emails/<slug>.md bodies."""
+    (folder / "emails").mkdir(parents=True, exist_ok=True)
+    for old in (folder / "emails").iterdir():
+        old.unlink()
+    lines = ["id,subject,publish_date,creation_date,status,email_type,slug,secondary_id,absolute_url,description"]
+    for n, (email_id, slug) in enumerate(emails, 1):
+        lines.append(f"{email_id},Issue {slug},2023-10-{n:02d} 16:00:00+00:00,2023-10-01 08:00:00+00:00,sent,public,{slug},{n},,")
+        if bodies is True or slug in bodies:
+            (folder / "emails" / f"{slug}.md").write_text(f"The body of {slug}.\n")
+    (folder / "emails.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_an_unreadable_row_does_not_make_another_newsletters_issues_gone(tmp_path):
+    """Two Buttondown newsletters in one site, every id distinct. An email of the first whose body
+    is lost is unreadable ("emails.csv row 1"): that names a row of the first's export only, and
+    never makes the other newsletter's copy this archive's (its issues GONE, its rows re-filed)."""
+    site = tmp_path / "site"
+    a = buttondown_export(tmp_path / "garden", [("a-0001", "a1"), ("a-0002", "a2"), ("a-0003", "a3")])
+    b = buttondown_export(tmp_path / "birds", [("b-0001", "b1"), ("b-0002", "b2"), ("b-0003", "b3")])
+    migrate("buttondown-export", a, site, download_images=False, section="garden")
+    migrate("buttondown-export", b, site, download_images=False, section="birds")
+    buttondown_export(a, [("a-0001", "a1"), ("a-0002", "a2"), ("a-0003", "a3")], bodies={"a2", "a3"})  # a1's body lost
+    report = migrate("buttondown-export", a, site, mode="sync", download_images=False, section="garden")
+    assert [g["id"] for g in report.gone] == []
+    state = StateStore.open_existing(site)
+    try:
+        assert {r.source_id for r in state.issues() if r.gone} == set()
+        assert {r.source_id for r in state.issues() if r.source == str(b.resolve())} == {"b-0001", "b-0002", "b-0003"}
+    finally:
+        state.close()
+
+
+def test_after_the_wrong_re_keying_a_sync_of_the_other_newsletter_makes_the_first_ones_gone(tmp_path):
+    """After such a sync, a sync of the other newsletter finds nothing of the first's gone either."""
+    site = tmp_path / "site"
+    a = buttondown_export(tmp_path / "garden", [("a-0001", "a1"), ("a-0002", "a2")])
+    b = buttondown_export(tmp_path / "birds", [("b-0001", "b1"), ("b-0002", "b2"), ("b-0003", "b3")])
+    migrate("buttondown-export", a, site, download_images=False, section="garden")
+    migrate("buttondown-export", b, site, download_images=False, section="birds")
+    buttondown_export(a, [("a-0001", "a1"), ("a-0002", "a2")], bodies={"a2"})
+    migrate("buttondown-export", a, site, mode="sync", download_images=False, section="garden")
+    report = migrate("buttondown-export", b, site, mode="sync", download_images=False, section="birds")
+    assert [g["id"] for g in report.gone] == []
+
+
+def test_status_after_a_setting_that_moves_every_file_does_not_count_them_up_to_date(tmp_path):
+    """With a new section every issue is written again at a new path: none is up to date."""
+    site = tmp_path / "site"
+    src = revue_export(tmp_path / "garden", [("1001", "Garden 1"), ("1002", "Garden 2")])
+    migrate("revue-export", src, site, download_images=False)
+    options = RunOptions(platform="revue-export", source=str(src), site=site, progress=False, download_images=False,
+                         section="letters")
+    found = site_status(site, options)
+    assert len(found.to_redo) == 2
+    assert found.up_to_date + len(found.to_redo) + len(found.changed_at_source) <= found.known
+    assert found.up_to_date == 0
+
+
+def test_status_writes_nothing(tmp_path):
+    site = tmp_path / "site"
+    src = revue_export(tmp_path / "garden", [("1001", "Garden 1"), ("1002", "Garden 2")])
+    migrate("revue-export", src, site, download_images=False)
+    revue_export(src, [("1001", "Garden 1 changed"), ("1002", "Garden 2"), ("1003", "Garden 3")])
+
+    def tree():
+        return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(site.rglob("*")) if p.is_file()}
+
+    before = tree()
+    options = RunOptions(platform="revue-export", source=str(src), site=site, progress=False, download_images=False)
+    site_status(site, options)
+    assert tree() == before

@@ -122,9 +122,16 @@ class RunningText:
         first, last = self._at(start, False), self._at(end, True)
         left, right = self._left_of(first, start), self._right_of(last, end)
         kept_left, kept_right = _closed(left, right)
-        holders = list(dict.fromkeys(parent for index in range(first, last + 1) for parent in self.nodes[index].parents
+        low, high = max(start - (len(left) - len(kept_left)), floor), end + len(right) - len(kept_right)
+        touched = range(self._at(low, False), self._at(high, True) + 1)
+        holders = list(dict.fromkeys(parent for index in touched for parent in self.nodes[index].parents
                                      if parent.name in _TEXT_HOLDERS))
-        self._change(max(start - (len(left) - len(kept_left)), floor), end + len(right) - len(kept_right), "")
+        # From the last to the first, so each cut finds the text before it as it was read. Only
+        # the field's own range takes elements with it; the space or comma either side is cut
+        # from its text node alone, so an image or a line break next to it stays.
+        self._cut_text(end, high)
+        self._change(start, end, "")
+        self._cut_text(low, start)
         for holder in holders:  # innermost first, node by node
             if holder.parent is None or gone(holder) or any(el.name in _NOT_EMPTY for el in holder.find_all(True)):
                 continue
@@ -136,25 +143,43 @@ class RunningText:
                 holder.unwrap()  # its space still parts two words
         self._read()
 
+    def _cut_text(self, start: int, end: int) -> None:
+        """Remove [start, end) of `joined` from the text nodes that hold it, and nothing else."""
+        if start >= end:
+            return
+        for index in range(self._at(start, False), self._at(end, True) + 1):
+            text, offset = self.texts[index], self.starts[index]
+            self._set(index, text[:max(start - offset, 0)] + text[max(end - offset, 0):])
+
     def _left_of(self, index: int, start: int) -> str:
-        """The sentence's text before `start`, back to its block's start or far enough to hold
-        two characters that are not blank, whichever comes first: all the rule looks at, since
-        it cuts at most one such character (a comma) from either side before it asks whether
-        anything is left."""
-        block = _block_of(self.nodes[index])
+        """The sentence's text before `start`, back to its block's start (or a line break, or an
+        image) or far enough to hold two characters that are not blank, whichever comes first:
+        all the rule looks at, since it cuts at most one such character (a comma) from either
+        side before it asks whether anything is left."""
         parts = [self.texts[index][:start - self.starts[index]]]
-        while _short("".join(parts)) and index > 0 and _block_of(self.nodes[index - 1]) == block:
+        while _short("".join(parts)) and index > 0 and self._same_sentence(index - 1, index):
             index -= 1
             parts.insert(0, self.texts[index])
         return "".join(parts)
 
     def _right_of(self, index: int, end: int) -> str:
-        block = _block_of(self.nodes[index])
         parts = [self.texts[index][end - self.starts[index]:]]
-        while _short("".join(parts)) and index + 1 < len(self.nodes) and _block_of(self.nodes[index + 1]) == block:
+        while _short("".join(parts)) and index + 1 < len(self.nodes) and self._same_sentence(index, index + 1):
             index += 1
             parts.append(self.texts[index])
         return "".join(parts)
+
+    def _same_sentence(self, before: int, after: int) -> bool:
+        """Whether two neighbouring text nodes are one run of text: the same block, and nothing
+        between them that is not text (an image, a line break)."""
+        if _block_of(self.nodes[before]) != _block_of(self.nodes[after]):
+            return False
+        node, end = self.nodes[before].next_element, self.nodes[after]
+        while node is not None and node is not end:
+            if isinstance(node, Tag) and node.name in _NOT_EMPTY:
+                return False
+            node = node.next_element
+        return True
 
     def _set(self, index: int, text: str) -> None:
         node = self.nodes[index]

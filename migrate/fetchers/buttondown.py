@@ -31,6 +31,7 @@ from ..files import Utf8Stream, first_non_space
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem
 from .base import DRAFTS_OPTION, keeps_drafts
+from .jsonarrays import array_entries
 
 TOKEN_ENV = "BUTTONDOWN_API_KEY"
 BUTTONDOWN_HOSTS = ("buttondown.com", "buttondown.email")
@@ -276,24 +277,7 @@ def email_list(handle: IO[bytes], wrong_shape: str) -> Iterator:
     first = first_non_space(stream)
     if first not in (b"[", b"{"):
         raise UserError(wrong_shape)
-    events = ijson.parse(stream, use_float=True)
-    if first == b"[":
-        yield from ijson.items(events, "item")
-    else:
-        yield from ijson.items(_with_results_array(events, wrong_shape), "results.item")
-
-
-def _with_results_array(events, wrong_shape: str):
-    """The parse events of an object, passed on while they show that its `results` is an array."""
-    found = False
-    for prefix, event, value in events:
-        if not found and prefix == "results":
-            if event != "start_array":  # an object, a string, a number...: no emails in it
-                raise UserError(wrong_shape)
-            found = True
-        elif prefix == "" and event == "end_map" and not found:
-            raise UserError(wrong_shape)
-        yield prefix, event, value
+    yield from array_entries(stream, None if first == b"[" else "results", wrong_shape)
 
 
 def check_email_list(handle: IO[bytes], wrong_shape: str) -> None:

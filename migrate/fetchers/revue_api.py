@@ -19,6 +19,7 @@ from ..http import FetchError, _display, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
+from .jsonarrays import array_entries
 from .revue import add_paths_from_url, clean_title, number_from_text, revue_issue_ref
 
 TOKEN_ENV = "REVUE_API_TOKEN"
@@ -108,7 +109,7 @@ class RevueApiFetcher(Fetcher):
         text, stream = _array_stream(raw_stream, ref)
         order = 0
         try:
-            for order, raw in enumerate(ijson.items(stream, "item", use_float=True)):
+            for order, raw in enumerate(array_entries(stream)):
                 issue = self._issue(raw, order, ref)
                 if text.replaced and isinstance(issue, Issue) and any("\ufffd" in (v or "") for v in (issue.title, issue.html)):
                     issue.warnings.append("the source had bytes that are not text in its encoding; they show as \ufffd")

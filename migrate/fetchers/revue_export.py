@@ -27,6 +27,7 @@ from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
+from .jsonarrays import array_entries
 from .csvrows import csv_reader, csv_rows
 from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 
@@ -84,7 +85,7 @@ class RevueExportFetcher(Fetcher):
         # JSON must be UTF-8; bytes that are not become U+FFFD (and a warning on their issue)
         # rather than losing every item after them.
         try:
-            for i, item in enumerate(ijson.items(io.BufferedReader(Utf8Stream(handle)), "item", use_float=True)):
+            for i, item in enumerate(array_entries(io.BufferedReader(Utf8Stream(handle)))):
                 if isinstance(item, dict) and item.get("issue_id") is not None:
                     issue_id = item["issue_id"]
                     out[str(int(issue_id)) if isinstance(issue_id, float) else str(issue_id)].append(item)

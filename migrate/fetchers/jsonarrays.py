@@ -1,0 +1,82 @@
+"""The entries of a JSON array, streamed one at a time, with the nesting bounded.
+
+Saved API responses and export files can be large, so their entries are built one by one from
+ijson's basic events rather than from one `json.load`. ijson's own `items` tracks the path of
+every event, which costs memory in the square of the nesting depth: a 400 KB file of nothing but
+`[[[[...]]]]` takes gigabytes. No platform's entries nest more than a few levels, so a document
+nested deeper than MAX_DEPTH is refused as broken JSON (its entries before that point are kept).
+"""
+from __future__ import annotations
+
+from typing import IO, Iterator
+
+import ijson
+from ijson.common import ObjectBuilder
+
+from ..errors import UserError
+
+MAX_DEPTH = 64
+_STARTS = ("start_map", "start_array")
+_ENDS = ("end_map", "end_array")
+
+
+class NestedTooDeep(ijson.JSONError):
+    """Raised like ijson's own errors, so a reader treats it as JSON broken at that point."""
+
+
+def array_entries(stream: IO[bytes], key: str | None = None, wrong_shape: str = "",
+                  max_depth: int = MAX_DEPTH) -> Iterator:
+    """Each entry of the document's top-level array; with `key`, of the array under that key of
+    its top-level object (`results` in a page of Buttondown's API), and UserError(wrong_shape)
+    when the object has no such array. A document of another shape has no entries."""
+    events = _bounded(ijson.basic_parse(stream, use_float=True), max_depth)
+    target = _find_array(events, key, wrong_shape)
+    if target is None:
+        return
+    depth, builder = target, None
+    for event, value in events:
+        if builder is not None:
+            builder.event(event, value)
+            depth += 1 if event in _STARTS else -1 if event in _ENDS else 0
+            if depth == target:
+                yield builder.value
+                builder = None
+        elif event in _STARTS:
+            depth += 1
+            builder = ObjectBuilder()
+            builder.event(event, value)
+        elif event in _ENDS:
+            return  # the array closed
+        else:
+            yield value
+
+
+def _find_array(events, key: str | None, wrong_shape: str) -> int | None:
+    """Read up to the opening of the array of entries; the depth inside it, or None."""
+    if key is None:
+        first = next(events, (None, None))[0]
+        return 1 if first == "start_array" else None
+    depth, wanted = 0, False
+    for event, value in events:
+        if wanted:
+            if event != "start_array":  # an object, a string, a number...: no entries in it
+                raise UserError(wrong_shape)
+            return 2
+        depth += 1 if event in _STARTS else -1 if event in _ENDS else 0
+        if depth == 1 and event == "map_key" and value == key:
+            wanted = True
+        elif depth == 0:
+            break
+    raise UserError(wrong_shape)
+
+
+def _bounded(events, max_depth: int):
+    depth = 0
+    for event, value in events:
+        if event in _STARTS:
+            depth += 1
+            if depth > max_depth:
+                raise NestedTooDeep(f"nested deeper than {max_depth} levels, which no entry of a newsletter is")
+        elif event in _ENDS:
+            depth -= 1
+        yield event, value
