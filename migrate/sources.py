@@ -9,11 +9,11 @@ Machine) never claims a source, and a URL is never judged here.
 """
 from __future__ import annotations
 
-import json
 import zipfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+from . import jsondata
 from .errors import UserError
 from .fetchers import FETCHERS
 
@@ -36,7 +36,7 @@ def _json_keys(path: Path) -> set[str] | None:
     if not path.is_file() or path.suffix.lower() != ".json" or path.stat().st_size > MAX_JSON_BYTES:
         return None
     try:
-        data = json.loads(path.read_bytes())
+        data = jsondata.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # not a listing this check can judge: the fetcher's own reading says what is wrong
     if isinstance(data, dict):

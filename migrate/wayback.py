@@ -20,7 +20,6 @@ What this module relies on, as the Wayback Machine documents and serves it
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import soupsieve
 from bs4 import BeautifulSoup
 
+from . import jsondata
 from .errors import UserError
 from .http import FetchError, HostUnreachable, HttpClient, Response
 from .mappings import Problems, _check_keys, parse_date, register_section
@@ -230,7 +230,7 @@ class Archive:
         if not response.body.strip():
             return []
         try:
-            return json.loads(response.body)
+            return jsondata.loads(response.body)
         except ValueError:
             raise ArchiveError(f"the CDX server's answer about {what} is not JSON; check --platform-option cdx") from None
 

@@ -396,3 +396,16 @@ def test_42_front_matter_stays_valid_whatever_the_fields(tmp_path):
     report, site = run_api(tmp_path, [api_issue(n, t) for n, t in enumerate(nasty, start=1)])
     assert [f for f in check_site(site) if f.rule == "front-matter"] == []
     assert [front_matter_of(site, i["output"])["title"] for i in report.issues] == [" ".join(t.split()) for t in nasty]
+
+
+def test_38e_json_too_deep_for_the_standard_parser_is_broken_json_not_a_crash():
+    from bs4 import BeautifulSoup
+
+    from migrate import jsondata
+    from migrate.cleaners.substack_embeds import data_attrs
+
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deep"):
+        jsondata.loads(deep)
+    embed = BeautifulSoup(f"<div class='tweet' data-attrs='{deep}'></div>", "lxml").div
+    assert data_attrs(embed) == {}  # the embed's details are lost, the issue is not

@@ -14,7 +14,6 @@ are kept; their values are checked again by the converter before Hugo sees them.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import urlencode, urlunsplit
@@ -22,6 +21,7 @@ from urllib.parse import urlencode, urlunsplit
 import soupsieve
 from bs4 import BeautifulSoup, Tag
 
+from .. import jsondata
 from ..dom import attr_text, gone
 from ..mappings import Problems, _check_keys, _check_selector, register_section
 from ..record import Issue
@@ -53,7 +53,7 @@ def load_data_embeds(value: Any, where: str, problems: Problems) -> list[tuple[s
 
 def data_attrs(el: Tag) -> dict:
     try:
-        value = json.loads(attr_text(el, "data-attrs") or "{}")
+        value = jsondata.loads(attr_text(el, "data-attrs") or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

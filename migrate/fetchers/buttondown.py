@@ -28,10 +28,10 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space
+from ..jsondata import array_entries
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem
 from .base import DRAFTS_OPTION, keeps_drafts
-from .jsonarrays import array_entries
 
 TOKEN_ENV = "BUTTONDOWN_API_KEY"
 BUTTONDOWN_HOSTS = ("buttondown.com", "buttondown.email")

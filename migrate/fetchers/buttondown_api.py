@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import ijson
 
+from .. import jsondata
 from ..errors import UserError
 from ..files import sha256_file
 from ..http import FetchError, _display, source_error
@@ -116,7 +117,7 @@ class ButtondownApiFetcher(Fetcher):
             listed = 0
             for order, line in enumerate(spool):
                 listed += 1
-                raw = json.loads(line)
+                raw = jsondata.loads(line)
                 ref = f"{url}#{raw.get('id')}" if isinstance(raw, dict) else f"{url}[{order}]"
                 if self.context.wants(ref):
                     yield self._issue(raw, order, ref, options)
@@ -203,7 +204,7 @@ def _wrong_saved(ref: str) -> str:
 
 def _page(body: bytes) -> dict | None:
     try:
-        page = json.loads(body.decode("utf-8", errors="replace"))
+        page = jsondata.loads(body.decode("utf-8", errors="replace"))
     except ValueError:
         return None
     if not isinstance(page, dict) or not isinstance(page.get("results"), list):

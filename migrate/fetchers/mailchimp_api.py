@@ -22,6 +22,7 @@ import re
 from typing import Iterator
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from .. import jsondata
 from ..errors import UserError
 from ..http import FetchError, source_error
 from ..mappings import parse_date
@@ -150,7 +151,7 @@ class MailchimpApiFetcher(Fetcher):
             where = f"{base}/campaigns"
             try:
                 response = client.get(f"{where}?{query}", headers=headers)
-                data = json.loads(response.body.decode("utf-8", errors="replace"))
+                data = jsondata.loads(response.body.decode("utf-8", errors="replace"))
                 campaigns, total = data.get("campaigns"), data.get("total_items")
                 if not isinstance(campaigns, list):
                     raise ValueError("the answer has no `campaigns` list")
@@ -222,7 +223,7 @@ class MailchimpApiFetcher(Fetcher):
         cid = campaign["id"]
         text = body.decode("utf-8", errors="replace")
         try:
-            content = json.loads(text)
+            content = jsondata.loads(text)
         except ValueError as exc:
             return SourceProblem(url, f"the content of {label} is not JSON ({exc})", order, cid)
         if not isinstance(content, dict):

@@ -15,11 +15,11 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
+from ..jsondata import array_entries
 from ..http import FetchError, _display, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
-from .jsonarrays import array_entries
 from .revue import add_paths_from_url, clean_title, number_from_text, revue_issue_ref
 
 TOKEN_ENV = "REVUE_API_TOKEN"

@@ -23,11 +23,11 @@ from bs4 import BeautifulSoup, Tag
 from ..archives import ArchiveFiles
 from ..errors import UserError
 from ..files import Utf8Stream
+from ..jsondata import array_entries
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
-from .jsonarrays import array_entries
 from .csvrows import csv_reader, csv_rows
 from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 

@@ -1,4 +1,7 @@
-"""The entries of a JSON array, streamed one at a time, with the nesting bounded.
+"""JSON from sources the tool does not control: nesting is bounded, so a hostile document is
+broken JSON, never a crash or gigabytes of memory.
+
+`array_entries`: the entries of a JSON array, streamed one at a time.
 
 Saved API responses and export files can be large, so their entries are built one by one from
 ijson's basic events rather than from one `json.load`. ijson's own `items` tracks the path of
@@ -8,12 +11,13 @@ nested deeper than MAX_DEPTH is refused as broken JSON (its entries before that 
 """
 from __future__ import annotations
 
+import json
 from typing import IO, Iterator
 
 import ijson
 from ijson.common import ObjectBuilder
 
-from ..errors import UserError
+from .errors import UserError
 
 MAX_DEPTH = 64
 _STARTS = ("start_map", "start_array")
@@ -80,3 +84,12 @@ def _bounded(events, max_depth: int):
         elif event in _ENDS:
             depth -= 1
         yield event, value
+
+
+def loads(text: str | bytes):
+    """`json.loads`, with a document nested too deep for it a ValueError like any broken JSON
+    (the standard parser recurses, and raises RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deep to read") from None
