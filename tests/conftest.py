@@ -1,11 +1,14 @@
-"""Shared fixtures. No test sends a packet anywhere but 127.0.0.1: the guard below makes any
-attempt fail loudly, name lookups included."""
+"""Shared fixtures. No test sends a packet anywhere but 127.0.0.1: the guard in netguard/ makes
+any attempt fail loudly, name lookups included, in this process and in every Python process a
+test starts."""
 from __future__ import annotations
 
-import ipaddress
+import importlib.util
+import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,46 +17,20 @@ from migrate.standin import Account, StandinServer
 
 from .waybackserver import wayback  # noqa: F401  (a fixture: a loopback Wayback Machine)
 
-_real_getaddrinfo = socket.getaddrinfo
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
-
-def _is_loopback(host) -> bool:
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_getaddrinfo(host, *args, **kwargs):
-    if not _is_loopback(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"test network guard: no lookups of {host!r}")
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-def _check_address(address) -> None:
-    if isinstance(address, tuple) and not _is_loopback(address[0]):
-        raise ConnectionRefusedError(f"test network guard: no connections to {address[0]!r}")
-
-
-def _guarded_connect(self, address):
-    _check_address(address)
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self, address):
-    _check_address(address)
-    return _real_connect_ex(self, address)
+NETGUARD = Path(__file__).parent / "netguard"
+# Every Python process a test starts loads the guard as its sitecustomize (see netguard/).
+os.environ["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(Path(__file__).parents[1]),
+                                            *filter(None, [os.environ.get("PYTHONPATH")])])
+# This process: the guard installs itself as the module runs.
+_spec = importlib.util.spec_from_file_location("netguard", NETGUARD / "sitecustomize.py")
+netguard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(netguard)
 
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    """Each test starts with the guarded resolver, whatever a test before it stubbed."""
+    monkeypatch.setattr(socket, "getaddrinfo", netguard.guarded_getaddrinfo)
 
 
 @pytest.fixture(scope="session")

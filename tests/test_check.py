@@ -37,7 +37,7 @@ def test_a_clean_page_has_no_findings(tmp_path):
     ("title: Fine\n", "date"),
     ("title: Fine\ndate: 2021-01-01\naliases: issues/no-slash\n", "aliases"),
 ])
-def test_front_matter_problems(tmp_path, head, rule):
+def test_each_front_matter_problem_is_reported_by_its_rule(tmp_path, head, rule):
     assert rule in rules(tmp_path, "Body.", head=head)
 
 
@@ -61,7 +61,7 @@ def test_a_draft_needs_no_date(tmp_path):
     ("[tweet https://twitter.com/a/status/1]", "chrome"),
     ("![](https://www.getrevue.co/profile/a/issues/1/open.gif)", "chrome"),
 ])
-def test_body_problems(tmp_path, body, rule):
+def test_each_body_problem_is_reported_by_its_rule(tmp_path, body, rule):
     assert rule in rules(tmp_path, body, images={"fake.png": b"<html>AccessDenied</html>"})
 
 

@@ -196,7 +196,7 @@ def test_the_summary_tells_files_that_changed_from_files_already_identical(tmp_p
 
 
 def test_verbose_shows_the_tools_steps_and_not_every_librarys(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)  # PYTHONPATH: this checkout and the network guard (see conftest)
 
     def debug_loggers(*argv) -> set[str]:
         result = subprocess.run([sys.executable, "-m", "migrate", "-v", *argv], env=env, capture_output=True, text=True)

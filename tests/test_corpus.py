@@ -39,7 +39,7 @@ def kept_share(truth: str, produced: str) -> float:
     return sum(min(n, have[ch]) for ch, n in want.items()) / max(1, sum(want.values()))
 
 
-def test_revue_api_archive(tmp_path, asset_server):
+def test_the_revue_api_archive_migrates_whole_and_matches_its_ground_truth(tmp_path, asset_server):
     report = migrate("revue-api", CORPUS / "revue-api" / "issues.json", tmp_path, remaps=s3(asset_server))
     assert report.ok, report.lines()
     assert check_site(tmp_path) == []
@@ -57,7 +57,7 @@ def test_revue_api_archive(tmp_path, asset_server):
         assert kept_share(expected["text"], visible_text(body)) >= TEXT_FLOOR, issue_id
 
 
-def test_revue_pages_archive(tmp_path, asset_server):
+def test_the_revue_pages_archive_migrates_whole_and_matches_its_ground_truth(tmp_path, asset_server):
     truth = json.loads((CORPUS / "revue-pages" / "truth.json").read_text())
     # The pages carry no dates: the author's dates come in as overrides, keyed by archive id.
     problems = Problems()

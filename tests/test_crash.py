@@ -14,6 +14,8 @@ import pytest
 
 from migrate.standin import Account, StandinServer
 
+from .conftest import NETGUARD
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "revue-demo"
 SEEDS = range(8)
@@ -28,7 +30,7 @@ def image_server():
 
 def tool(command: str, source: Path, site: Path, server, crash_at: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_MIGRATE_CRASH_AT"}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])  # the network guard, and this checkout
     env["TMPDIR"] = str(system_temporary(site))
     if crash_at:
         env["NEWSLETTER_MIGRATE_CRASH_AT"] = crash_at

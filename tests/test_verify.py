@@ -111,7 +111,7 @@ class TestOverHttp:
         found = self.check(site, faults, [redirect("/issues/003/", 302)], [redirect("/elsewhere/", 301)])
         assert found == {OLD_3: "not-permanent", OLD_4: "wrong-target"}
 
-    def test_chains_loops_and_missing_pages(self, site, faults):
+    def test_chains_loops_and_missing_pages_are_each_a_mismatch(self, site, faults):
         faults.script("/issues/004/", redirect("/issues/004/final/", 301))
         found = self.check(site, faults, [status(404)], [redirect(OLD_4, 301)])
         assert found == {OLD_3: "missing", OLD_4: "loop"}
