@@ -24,6 +24,7 @@ test: setup
 # Throughput and memory of a 1,000-issue synthetic archive; figures go in docs/benchmarks.md.
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache output/content output/static output/.migrate .bench

@@ -85,7 +85,6 @@ class StoredImage:
     file: str        # path relative to the site folder
     url: str         # URL the site serves it at
     sha256: str
-    size: int
     written: bool    # False when an identical file was already there
     archived: str | None = None   # the archive's copy it came from, when its own host failed
 
@@ -153,7 +152,7 @@ class ImageStore:
         known = self.state.image(url) if self.state else None
         if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
             return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
-                               sha256=known.sha256, size=(self.site / known.file).stat().st_size, written=False)
+                               sha256=known.sha256, written=False)
         try:
             try:
                 stored, headers = self._download(url)
@@ -214,7 +213,7 @@ class ImageStore:
         with self._lock:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
-                           sha256=digest, size=len(data), written=written), headers
+                           sha256=digest, written=written), headers
 
 
 def _decode_data_url(url: str) -> bytes:

@@ -26,6 +26,7 @@ from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
 from .urls import host_of, query_names
+from .writer import INCOMING_SUFFIX
 
 # Mailchimp-style merge tags, as written (*|FNAME|*) or escaped in Markdown (\*|FNAME|\*).
 _MERGE_TAG = re.compile(r"\\?\*\|[^|\n]{1,80}\|\\?\*")
@@ -109,9 +110,9 @@ class SiteChecker:
             self.add("content", "site", "holds no Markdown files")
         for path in files:
             self.check_file(path)
-        for waiting in sorted(content.rglob("*.incoming")):
+        for waiting in sorted(content.rglob(f"*{INCOMING_SUFFIX}")):
             name = str(waiting.relative_to(self.site))
-            self.add(name, "conflict", f"a newer version of {waiting.name[:-len('.incoming')]} waits here; merge it into your edited file and delete it")
+            self.add(name, "conflict", f"a newer version of {waiting.name[:-len(INCOMING_SUFFIX)]} waits here; merge it into your edited file and delete it")
         for alias, owners in sorted(self.aliases.items()):
             if len(owners) > 1:
                 self.add(owners[1], "aliases", f"alias {alias} is also claimed by {', '.join(o for o in owners if o != owners[1])}")

@@ -13,6 +13,8 @@ from pathlib import Path
 from . import __version__
 from .config import RunOptions, load_config, parse_platform_option
 from .errors import UserError
+from .redirects import FORMATS
+from .report import REPORT_PATH
 from .urls import Remap
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     redirects = commands.add_parser("redirects", parents=[global_options], help="server-side 301 rules from every old path to its new page")
     redirects.add_argument("--site", type=Path, default=Path("output"), help="the site folder (default: output/)")
-    redirects.add_argument("--format", required=True, choices=["netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json"],
+    redirects.add_argument("--format", required=True, choices=FORMATS,
                            help="the host's rule format")
     redirects.add_argument("--out", type=Path, help="write the rules here (default: print them)")
 
@@ -156,7 +158,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             progress.close()
     print_report(report)
     if not options.dry_run:
-        print(f"Report: {Path(options.site) / '.migrate' / 'report.json'}")
+        print(f"Report: {Path(options.site) / REPORT_PATH}")
     return EXIT_OK if report.ok else EXIT_FAILURES
 
 
@@ -198,7 +200,7 @@ def cmd_redirects(args: argparse.Namespace) -> int:
         print(f"CLASH {clash}", file=sys.stderr)
     if rules.nothing:
         print(rules.nothing, file=sys.stderr)
-    for line in host_advice(rules):
+    for line in host_advice(rules.old_hosts, rules.platform_hosts):
         print(line, file=sys.stderr)
     if rules.unserved and not rules.nothing:  # else `nothing` has said so
         print(f"{len(rules.unserved)} old URL(s) cannot be served by a path rule (their identity is in a query string, or they "

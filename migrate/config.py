@@ -93,18 +93,17 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
 _LISTS = {"remap", "allow_hosts", "old_hosts", "overrides", "platform_options"}
 
 
-def load_config(path: Path, options: RunOptions) -> set[str]:
-    """Apply a migrate.yaml to `options`; return the keys it set. Every problem is reported at once."""
+def load_config(path: Path, options: RunOptions) -> None:
+    """Apply a migrate.yaml to `options`. Every problem is reported at once."""
     if not path.is_file():
         raise UserError(f"The config file {path} does not exist; check the --config path.")
     problems = Problems()
     data = load_yaml(path, problems)
     problems.raise_if_any(str(path))
     if data is None:
-        return set()
+        return
     if not isinstance(data, dict):
         raise ConfigError(str(path), ["the file must be a mapping of option names to values"])
-    given: set[str] = set()
     for key, value in data.items():
         if key in _SCALARS:
             attr, types, allowed = _SCALARS[key]
@@ -116,7 +115,6 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
                 problems.add(key, f"must be one of {', '.join(allowed)}, not {value!r}")
             else:
                 setattr(options, attr, Path(value) if attr in ("site", "mappings_dir") else value)
-                given.add(attr)
         elif key == "remap":
             items = value.items() if isinstance(value, dict) else [(None, v) for v in (value or [])] if isinstance(value, list) else None
             if items is None:
@@ -169,5 +167,4 @@ def load_config(path: Path, options: RunOptions) -> set[str]:
     if not options.images_url.startswith("/") or ".." in options.images_url.split("/"):
         problems.add("images_url", f"must be the site path the images folder is served at, such as /images, not {options.images_url!r}")
     problems.raise_if_any(str(path))
-    return given
 

@@ -13,6 +13,12 @@ LAYOUT_BLOCKS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "div", "c
 LAYOUT_INLINE = {"span", "font", "small", "big", "o:p", "u", "label", "abbr", "cite", "time"}
 # Elements that hold visible content of their own even when they hold no text.
 SELF_CONTENT = {"img", "br", "hr", "nm-shortcode"}
+# Where text is what the author showed, not markup to act on: tags, fields and shortcodes stay.
+CODE = frozenset({"code", "pre", "kbd", "samp"})
+
+
+def in_code(node) -> bool:
+    return any(parent.name in CODE for parent in node.parents)
 
 
 def is_block(node) -> bool:

@@ -148,7 +148,6 @@ class Migration:
         fetcher_class = get_fetcher(options.platform)
         check_platform_fits(options.platform, options.source)  # a source of another platform's: say which
         check_platform_options(fetcher_class, options.platform_options)
-        fetcher_class.check_options(options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
         # The fetcher may refuse its options, and decides which platform's mapping its issues are
         # cleaned with, before anything is written; the run fills in the rest of its context.
@@ -175,12 +174,16 @@ class Migration:
         fetcher = self.fetcher
         fingerprint = settings_fingerprint(options, self.mappings)
         source_key = source_identity(fetcher.source)
-        known = {row.source_id: row for row in state.issues(fetcher.platform)} if state else {}
+        every_row = state.issues() if state else []
+        known = {row.source_id: row for row in every_row if row.platform == fetcher.platform}
         # Issues this source gave before: the ones whose absence from it now means "gone".
         listed = {source_id for source_id, row in known.items() if row.source == source_key}
+        by_ref: dict[str, list[IssueRow]] = {}  # for a document found unchanged: the issues it holds
+        for row in known.values():
+            by_ref.setdefault(row.source_ref, []).append(row)
         failed_images = {row.url for row in state.images("failed")} if state else set()
         # Every file the tool wrote into this site is taken, whichever platform it came from.
-        for row in state.issues() if state else []:
+        for row in every_row:
             self.layout.claim(row.output_path, row.platform, row.source_id)
 
         writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run,
@@ -310,7 +313,7 @@ class Migration:
                             for problem in self.remembered_problems(source_key):
                                 report.add_problem(problem)
                         else:
-                            matches = [row for row in known.values() if row.source_ref == entry.source_ref]
+                            matches = by_ref.get(entry.source_ref, [])
                             report.up_to_date += len(matches)
                             seen.update(row.source_id for row in matches)
                             read.update(row.source_id for row in matches)

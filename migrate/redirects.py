@@ -71,15 +71,15 @@ def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted({host.lower() for mapping in mappings.platforms.values() for host in mapping.hosts}))
 
 
-def host_advice(rules: RedirectMap) -> list[str]:
+def host_advice(old_hosts: list[str], platform_hosts: list[str]) -> list[str]:
     """What to do about the old hosts: point the author's own at the new site; say plainly that
     the platforms' own cannot be, so old links there live only as long as the platform serves them."""
     lines = []
-    if rules.old_hosts:
+    if old_hosts:
         lines.append("Old hosts to point at the new site, where they are your own domains (their DNS, once the platform's "
-                     "custom-domain setting lets go of them): " + ", ".join(rules.old_hosts))
-    if rules.platform_hosts:
-        lines.append(f"Old links on {', '.join(rules.platform_hosts)} (the platform's own, which no one else can point at "
+                     "custom-domain setting lets go of them): " + ", ".join(old_hosts))
+    if platform_hosts:
+        lines.append(f"Old links on {', '.join(platform_hosts)} (the platform's own, which no one else can point at "
                      "a site) cannot be redirected by you: they keep working only as long as the platform serves them, "
                      "and the Wayback Machine may hold copies.")
     return lines

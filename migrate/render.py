@@ -118,7 +118,6 @@ class DeferredSpool:
 
     def __init__(self) -> None:
         self._db: sqlite3.Connection | None = None
-        self._count = 0
         self._lock = threading.Lock()
 
     def put(self, prepared: Prepared) -> None:
@@ -129,7 +128,6 @@ class DeferredSpool:
                 self._db.execute("PRAGMA journal_mode=OFF")
                 self._db.execute("CREATE TABLE waiting (id INTEGER PRIMARY KEY, position INTEGER, prepared BLOB)")
             self._db.execute("INSERT INTO waiting (position, prepared) VALUES (?, ?)", (prepared.issue.order, data))
-            self._count += 1
 
     def drain(self):
         """The waiting issues in source order, each removed from disk as it is handed out."""
@@ -143,9 +141,6 @@ class DeferredSpool:
                 self._db.execute("DELETE FROM waiting WHERE id = ?", (row_id,))
             yield pickle.loads(data)
         self.discard()
-
-    def __len__(self) -> int:
-        return self._count
 
     def discard(self) -> None:
         """Drop what still waits: a run that stops early leaves no spool behind."""

@@ -19,7 +19,6 @@ from .files import atomic_write_stream
 from .record import Issue, SourceNote, SourceProblem
 
 REPORT_PATH = ".migrate/report.json"
-ACTIONS = ("written", "unchanged", "conflict", "would-write")
 
 
 def _date(value) -> str | None:
@@ -145,10 +144,6 @@ class RunReport:
         return self._counts["action:unchanged"]
 
     @property
-    def failed_issues(self) -> list[dict]:
-        return [entry for entry in self.entries() if entry["failures"]]
-
-    @property
     def unconverted(self) -> int:
         """Issues that failed before their file could be written (as against a failed image)."""
         return self._counts["action:None"]
@@ -199,9 +194,6 @@ class RunReport:
                 "problems": sorted(self.problems, key=lambda i: i["order"]),
                 "gone_from_source": self.gone, "source_warnings": self.notes}
         yield json.dumps(tail, indent=2, ensure_ascii=False)[2:] + "\n"
-
-    def to_json(self) -> str:
-        return "".join(self.chunks())
 
     def write(self, site: Path) -> Path:
         path = Path(site) / REPORT_PATH

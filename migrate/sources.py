@@ -9,16 +9,17 @@ Machine) never claims a source, and a URL is never judged here.
 """
 from __future__ import annotations
 
+import io
 import zipfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
+import ijson
+
 from . import jsondata
 from .errors import UserError
 from .fetchers import FETCHERS
-
-MAX_JSON_BYTES = 50 * 1024 * 1024  # a saved listing larger than this is not read twice just to judge it
-
+from .files import Utf8Stream, first_non_space
 
 def _file_names(path: Path) -> set[str]:
     """The file names (lower case) a folder holds at its top, or a zip at its top or in one folder
@@ -32,18 +33,20 @@ def _file_names(path: Path) -> set[str]:
 
 
 def _json_keys(path: Path) -> set[str] | None:
-    """The keys of the first object of a saved JSON listing, or None when the file is no such listing."""
-    if not path.is_file() or path.suffix.lower() != ".json" or path.stat().st_size > MAX_JSON_BYTES:
+    """The keys of the first object of a saved JSON listing, or None when the file is no such
+    listing. Only that first entry is read, streamed: the fetcher reads the rest."""
+    if not path.is_file() or path.suffix.lower() != ".json":
         return None
     try:
-        data = jsondata.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        with open(path, "rb") as handle:
+            stream = io.BufferedReader(Utf8Stream(handle))
+            first = first_non_space(stream)
+            if first not in (b"[", b"{"):
+                return None
+            entry = next(jsondata.array_entries(stream, None if first == b"[" else "results"), None)
+    except (ijson.JSONError, UserError):
         return None  # not a listing this check can judge: the fetcher's own reading says what is wrong
-    if isinstance(data, dict):
-        data = data.get("results")
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        return set(data[0])
-    return None
+    return set(entry) if isinstance(entry, dict) else None
 
 
 def _fits(signs: dict[str, tuple[str, ...]], names: set[str], keys: set[str] | None) -> str | None:

@@ -144,3 +144,25 @@ def apply_remaps(url: str, remaps: list[Remap]) -> str:
         if mapped is not None:
             return mapped
     return url
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset, as HTML reads it: each candidate is a URL (a run without spaces,
+    which may hold commas, as image CDNs' do) and its descriptors, up to the next comma."""
+    urls: list[str] = []
+    i, size = 0, len(value)
+    while i < size:
+        while i < size and (value[i].isspace() or value[i] == ","):
+            i += 1
+        start = i
+        while i < size and not value[i].isspace():
+            i += 1
+        url = value[start:i]
+        if url.endswith(","):
+            url = url.rstrip(",")  # no descriptors: the comma ends the candidate
+        else:
+            while i < size and value[i] != ",":
+                i += 1  # the descriptors
+        if url:
+            urls.append(url)
+    return urls

@@ -55,6 +55,11 @@ class VerifyReport:
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own: nobody can point them
     nothing: str | None = None  # why there was no old path to check (see redirects.redirect_map)
 
+    @classmethod
+    def of(cls, method: str, rules: RedirectMap) -> "VerifyReport":
+        return cls(method, old_hosts=rules.old_hosts, clashes=rules.clashes, platform_hosts=rules.platform_hosts,
+                   nothing=rules.nothing)
+
     @property
     def ok(self) -> bool:
         return not self.mismatches and not self.clashes
@@ -67,7 +72,7 @@ class VerifyReport:
                    + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
         out += [f"MISMATCH {m.old_path} ({m.problem}): {m.detail}" for m in self.mismatches]
         out += [f"CLASH {clash}" for clash in self.clashes]
-        out += host_advice(RedirectMap([], self.old_hosts, [], platform_hosts=self.platform_hosts))
+        out += host_advice(self.old_hosts, self.platform_hosts)
         return out
 
     def write(self, site: Path) -> Path:
@@ -125,8 +130,7 @@ def build_site(site: Path, destination: Path, base_url: str | None = None) -> No
 
 def verify_build(site: Path) -> VerifyReport:
     rules = redirect_map(site)
-    report = VerifyReport("hugo build", old_hosts=rules.old_hosts, clashes=rules.clashes,
-                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
+    report = VerifyReport.of("hugo build", rules)
     with tempfile.TemporaryDirectory(prefix="newsletter-migrate-verify-") as tmp:
         public = Path(tmp) / "public"
         build_site(site, public)
@@ -163,8 +167,7 @@ def verify_http(site: Path, base_url: str, concurrency: int = 8, timeout: float 
     if not base_url.startswith(("http://", "https://")):
         raise UserError(f"--base-url {base_url!r} must be an http(s) URL, such as http://127.0.0.1:1313/.")
     rules = redirect_map(site)
-    report = VerifyReport(f"HTTP {base_url}", old_hosts=rules.old_hosts, clashes=rules.clashes,
-                          platform_hosts=rules.platform_hosts, nothing=rules.nothing)
+    report = VerifyReport.of(f"HTTP {base_url}", rules)
     client = HttpClient(allowed_hosts={(urlsplit(base_url).hostname or "").lower()},
                         settings=HttpSettings(timeout_read=timeout, attempts=attempts, deadline=timeout * attempts * 2,
                                               backoff_initial=0.2, backoff_max=2, per_host=concurrency))

@@ -122,7 +122,7 @@ def test_only_the_authors_own_hosts_are_to_be_pointed_and_the_platforms_own_are_
     rules = redirect_map(tmp_path)
     assert rules.old_hosts == ["digest.example.com"]
     assert rules.platform_hosts == ["buttondown.email", "digest.substack.com", "mailchi.mp", "www.getrevue.co"]
-    pointed, unpointable = host_advice(rules)
+    pointed, unpointable = host_advice(rules.old_hosts, rules.platform_hosts)
     assert pointed.endswith(": digest.example.com") and "substack" not in pointed
     assert "digest.substack.com" in unpointable and "cannot be redirected by you" in unpointable
 

@@ -2,7 +2,7 @@
 import pytest
 
 from migrate.errors import UserError
-from migrate.urls import Remap, absolute, apply_remaps, strip_tracking
+from migrate.urls import Remap, absolute, apply_remaps, srcset_urls, strip_tracking
 
 
 def strip(url, mappings):
@@ -73,3 +73,16 @@ def test_the_first_matching_remap_wins():
 def test_a_malformed_remap_says_what_form_it_needs(spec):
     with pytest.raises(UserError, match="--remap"):
         Remap.parse(spec)
+
+
+@pytest.mark.parametrize("srcset, urls", [
+    ("a.png 1x, b.png 2x", ["a.png", "b.png"]),
+    ("https://cdn.example/fetch/w_424,c_limit,f_webp/pic.png 424w, https://cdn.example/fetch/w_848,c_limit/pic.png 848w",
+     ["https://cdn.example/fetch/w_424,c_limit,f_webp/pic.png", "https://cdn.example/fetch/w_848,c_limit/pic.png"]),
+    ("only.png", ["only.png"]),
+    ("a.png,b.png", ["a.png,b.png"]),  # no space: one URL that holds a comma, as HTML reads it
+    ("a.png, b.png", ["a.png", "b.png"]),
+    ("  ", []),
+])
+def test_a_srcset_gives_its_urls_whole_even_when_they_hold_commas(srcset, urls):
+    assert srcset_urls(srcset) == urls

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup, Tag
 from ..dom import attr_text, elements, gone
 from ..mappings import Problems, _check_keys, _string_list, register_section
 from ..record import Issue
-from ..urls import absolute, host_matches
+from ..urls import absolute, host_matches, srcset_urls
 from .base import Cleaner, register
 
 SIZE_ATTRIBUTES = ("srcset", "sizes", "data-src", "data-srcset")
@@ -64,12 +64,6 @@ def original_url(url: str, hosts: list[str], fetch_path: str) -> str | None:
     return found
 
 
-def _first_candidate(srcset: str) -> str:
-    """The first URL of a srcset (URLs in srcset hold no spaces; commas may be inside them)."""
-    candidate = srcset.strip().split(" ")[0].strip()
-    return candidate.rstrip(",")
-
-
 @register
 class ImageCdn(Cleaner):
     name = "image_cdn"
@@ -88,7 +82,7 @@ class ImageCdn(Cleaner):
         for source in elements(doc, {"source"}):
             source.unwrap()
         for img in elements(doc, {"img"}):
-            src = attr_text(img, "src") or _first_candidate(attr_text(img, "srcset"))
+            src = attr_text(img, "src") or next(iter(srcset_urls(attr_text(img, "srcset"))), "")
             if src:
                 img["src"] = self.original(src) or src
             for attr in SIZE_ATTRIBUTES:

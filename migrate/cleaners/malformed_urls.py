@@ -14,6 +14,7 @@ from bs4 import BeautifulSoup
 
 from ..dom import attr_text, elements, gone
 from ..record import Issue
+from ..urls import srcset_urls
 from .base import Cleaner, register
 from .unsafe import URL_ATTRS
 
@@ -37,9 +38,7 @@ class MalformedUrls(Cleaner):
             for attr in URL_ATTRS:
                 if attr not in el.attrs:
                     continue
-                # srcset holds several URLs, each followed by its width or density.
-                values = [part.split()[0] for part in attr_text(el, attr).split(",") if part.split()] \
-                    if attr == "srcset" else [attr_text(el, attr)]
+                values = srcset_urls(attr_text(el, attr)) if attr == "srcset" else [attr_text(el, attr)]
                 bad = next((value for value in values if not readable(value)), None)
                 if bad is None:
                     continue

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ..dom import attr_text, elements, has_content
+from ..dom import attr_text, elements, has_content, in_code
 from ..mappings import Problems, register_section
 from ..record import Issue
 from ..urls import absolute, host_matches
@@ -30,7 +30,6 @@ _CAPTION_CLOSE = re.compile(r"\[/caption\]", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"caption\s*=\s*\"([^\"]*)\"|caption\s*=\s*'([^']*)'", re.IGNORECASE)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEXT_SHORTCODES = ("tweet", "embed", "caption")
-_CODE = frozenset({"code", "pre", "kbd", "samp"})
 
 
 @register_section("text_shortcodes")
@@ -40,9 +39,6 @@ def load_text_shortcodes(value, where: str, problems: Problems) -> frozenset[str
         return frozenset()
     return frozenset(value)
 
-
-def _in_code(text: NavigableString) -> bool:
-    return any(parent.name in _CODE for parent in text.parents)
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ class Shortcodes(Cleaner):
     def _embeds(self, doc: BeautifulSoup, written: frozenset[str]) -> None:
         mode = self.context.embeds
         for text in list(doc.find_all(string=_EMBED)):
-            if not isinstance(text, NavigableString) or text.parent is None or _in_code(text):
+            if not isinstance(text, NavigableString) or text.parent is None or in_code(text):
                 continue
             if not any(match.group(1).lower() in written for match in _EMBED.finditer(str(text))):
                 continue
@@ -149,7 +145,7 @@ class Shortcodes(Cleaner):
     # ------------------------------------------------------------------ [caption]
     def _captions(self, doc: BeautifulSoup) -> None:
         for opening in list(doc.find_all(string=_CAPTION_OPEN)):
-            if opening.parent is None or _in_code(opening):
+            if opening.parent is None or in_code(opening):
                 continue
             match = _CAPTION_OPEN.search(str(opening))
             attr_match = _CAPTION_ATTR.search(match.group(1))

@@ -14,15 +14,13 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString
 
-from ..dom import attr_text, elements
-from ..errors import NotConfigured
+from ..dom import attr_text, elements, in_code
 from ..mappings import Problems, _check_keys, _string_list, register_section
 from ..record import Issue
-from .base import CleanContext, Cleaner, register
+from .base import Cleaner, register
 from .running_text import RunningText
 
 SECTION = "template_tags"
-VERBATIM = {"code", "pre", "kbd", "samp"}
 
 
 @register_section(SECTION)
@@ -42,17 +40,11 @@ def load_template_tags(value, where: str, problems: Problems) -> re.Pattern | No
 @register
 class TemplateTags(Cleaner):
     name = "template_tags"
+    platform_section = SECTION
 
-    @classmethod
-    def from_config(cls, options: dict, context: CleanContext) -> "TemplateTags":
-        pattern = context.platform.section(SECTION)
-        if pattern is None:
-            raise NotConfigured(f"the platform's mapping has no {SECTION} section")
-        return cls(context, pattern=pattern, **options)
-
-    def __init__(self, context, pattern: re.Pattern, **options):
+    def __init__(self, context, **options):
         super().__init__(context, **options)
-        self.pattern = pattern
+        self.pattern: re.Pattern = context.platform.section(SECTION)
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         removed: list[str] = []
@@ -63,7 +55,7 @@ class TemplateTags(Cleaner):
                 a.unwrap()
         # Comments, CDATA and the like are not text a reader sees; code shows the tags as written.
         text = RunningText(doc, lambda node: type(node) is NavigableString
-                           and not any(parent.name in VERBATIM for parent in node.parents))
+                           and not in_code(node))
         found = [(start + m.start(), start + m.end(), m.group(0))
                  for start, node_text in zip(text.starts, text.texts) for m in self.pattern.finditer(node_text)]
         removed.extend(tag for _, _, tag in found)

@@ -10,10 +10,11 @@ import re
 
 from bs4 import Comment, Doctype, NavigableString
 
+from ..dom import in_code
+
 # Hugo reads these as the start of a shortcode anywhere in a content file, code included.
 SHORTCODE_OPENER = re.compile(r"(?<=\{\{)[<%]")
 _OPENER_ENTITIES = {"<": "&lt;", "%": "&#37;"}
-_CODE_TAGS = frozenset({"pre", "code", "kbd", "samp"})
 ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -45,7 +46,7 @@ def guard_shortcode_openers(doc) -> None:
         positions = [match.start() - offset for match in SHORTCODE_OPENER.finditer(running)]
         if not positions:
             continue
-        if any(parent.name in _CODE_TAGS for parent in node.parents):
+        if in_code(node):
             spaced = "".join(ZERO_WIDTH_SPACE + ch if i in positions else ch for i, ch in enumerate(text))
             node.replace_with(NavigableString(spaced))
             continue

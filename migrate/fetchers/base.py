@@ -73,11 +73,12 @@ class FetchContext:
         """Whether a document's bytes are the ones the last complete run saw."""
         return self.conditional and self.cache.validators(url).body_hash == body_hash
 
-    def unchanged_else_remember(self, url: str, body_hash: str) -> bool:
-        """`unchanged_body`; when the bytes are new, their hash is kept for the next run."""
+    def unchanged_else_remember(self, url: str, body_hash: str, headers: dict | None = None) -> bool:
+        """`unchanged_body`; when the bytes are new, their hash (and the answer's validators) are
+        kept for the next run."""
         if self.unchanged_body(url, body_hash):
             return True
-        self.remember(url, body_hash=body_hash)
+        self.remember(url, headers, body_hash)
         return False
 
     def platform(self, name: str) -> PlatformMapping:

@@ -103,10 +103,9 @@ class ButtondownExportFetcher(Fetcher):
             index, bodies = _members(files, self.source)
             ref = str(Path(self.source).resolve())
             digest = files.digest(([index] if index else []) + sorted(bodies.values()))
-            if self.context.unchanged_body(ref, digest):
+            if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
-            self.context.remember(ref, body_hash=digest)
             used: set[str] = set()
             usernames: set[str] = set()
             order = -1

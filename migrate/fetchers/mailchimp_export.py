@@ -284,10 +284,9 @@ class MailchimpExportFetcher(Fetcher):
             csv_name, members = self._members(files, self.source)
             ref = str(Path(self.source).resolve())
             digest = files.digest([csv_name, *members])
-            if self.context.unchanged_body(ref, digest):
+            if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
-            self.context.remember(ref, body_hash=digest)
             with files.open(csv_name) as handle:
                 rows, problems = self._rows(handle, csv_name, zone)
             campaign_files = self._campaign_files(files, members)

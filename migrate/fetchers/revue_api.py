@@ -98,10 +98,9 @@ class RevueApiFetcher(Fetcher):
                 return
             spool.seek(0)
             body_hash = sha256_file(spool)
-            if self.context.unchanged_body(url, body_hash):
+            if self.context.unchanged_else_remember(url, body_hash, response.headers):
                 yield Unchanged(url, whole_source=True)
                 return
-            self.context.remember(url, response.headers, body_hash)
             spool.seek(0)
             yield from self._parse(spool, url)
 

@@ -129,9 +129,8 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
         """One fetched page: unchanged since the last complete run, or parsed (in a worker
         process when the run has them: parsing is most of a page's cost)."""
         body_hash = hashlib.sha256(data).hexdigest()
-        if self.context.unchanged_body(ref, body_hash):
+        if self.context.unchanged_else_remember(ref, body_hash, headers):
             return Unchanged(ref)
-        self.context.remember(ref, headers, body_hash)
         return self.context.offload(self.reader.read, data, ref, order, page_url)
 
     def _is_issue_page(self, soup: BeautifulSoup) -> bool:

@@ -177,10 +177,9 @@ class SubstackExportFetcher(Fetcher):
             csv_name, posts = self._members(files, self.source)
             ref = str(Path(self.source).resolve())
             digest = files.digest([csv_name, *sorted(posts.values())])
-            if self.context.unchanged_body(ref, digest):
+            if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
-            self.context.remember(ref, body_hash=digest)
             bases = self.bases or self._publication_from_posts(files, posts)
             yield from self._read_posts(files, csv_name, posts, bases)
         finally:
