@@ -29,6 +29,7 @@ from typing import Callable
 
 from . import __version__
 from .assets import ImageStore
+from .cleaners import check_mappings, load_checked
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError, did_you_mean
@@ -36,7 +37,7 @@ from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
-from .mappings import Mappings, load_mappings
+from .mappings import Mappings, Problems
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
@@ -133,7 +134,10 @@ class Migration:
 
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
-        mappings = load_mappings(options.mappings_dir)
+        fetcher_class = get_fetcher(options.platform)
+        # The platform's own file only (a fetcher that cleans as another platform reads that one
+        # too, below): the others are never read.
+        mappings = load_checked(options.mappings_dir, platforms=[fetcher_class.platform])
         settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
                                 pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
@@ -145,7 +149,6 @@ class Migration:
         if mode is Mode.RETRY_FAILED and not (site / STATE_PATH).is_file():
             raise UserError(f"{site} has never been migrated, so it has no failed image to retry; run `newsletter-migrate run` "
                             "into it first.")
-        fetcher_class = get_fetcher(options.platform)
         check_platform_fits(options.platform, options.source)  # a source of another platform's: say which
         check_platform_options(fetcher_class, options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
@@ -153,6 +156,10 @@ class Migration:
         # cleaned with, before anything is written; the run fills in the rest of its context.
         fetcher = fetcher_class(options.source, FetchContext(client, mappings, options.concurrency,
                                                              {"profile": options.profile, **options.platform_options}))
+        if fetcher.platform != fetcher_class.platform:
+            problems = Problems()
+            check_mappings(mappings, [fetcher.platform], problems)
+            problems.raise_if_any(f"The mappings folder {mappings.root}")
         fallback = None
         if options.wayback_images:
             from .wayback import ArchivedImages

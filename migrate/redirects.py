@@ -22,7 +22,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import UserError
-from .mappings import load_mappings
 from .state import StateStore
 from .urls import host_matches
 from .writer import site_url
@@ -67,6 +66,8 @@ def _normal(path: str) -> str:
 def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
     """The hosts the platforms themselves serve (each with its subdomains), from the `hosts:` of
     mappings/platforms/*.yaml: no author can point one of them at a site of their own."""
+    from .mappings import load_mappings  # here: the command line imports this module for FORMATS alone
+
     mappings = load_mappings(mappings_root)
     return tuple(sorted({host.lower() for mapping in mappings.platforms.values() for host in mapping.hosts}))
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from .assets import ImageStore
-from .cleaners import CleanContext, build_chain
+from .cleaners import CleanContext, build_chain, load_checked
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
-from .mappings import Mappings, load_mappings
+from .mappings import Mappings
 from .record import Issue
 from .registry import IssueRegistry
 
@@ -97,7 +97,7 @@ _worker_chain: _Chain | None = None
 
 def _start_worker(spec: RenderSpec) -> None:
     global _worker_chain
-    _worker_chain = _Chain(spec, load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None))
+    _worker_chain = _Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
 
 
 def _prepare(issue: Issue) -> Prepared:
