@@ -72,3 +72,31 @@ def elements(root, names=None) -> list[Tag]:
     if names is None:
         return [node for node in root.descendants if isinstance(node, Tag)]
     return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def made_here(el: Tag) -> Tag:
+    """Mark an element a cleaner made, so cleaners can tell it from one of the same name that came
+    with the source (a forged `<nm-shortcode>`). The mark is a Python attribute of the element,
+    never an HTML attribute: no source can carry it."""
+    el.__dict__["_nm_made_here"] = True
+    return el
+
+
+def is_made_here(el: Tag) -> bool:
+    return bool(el.__dict__.get("_nm_made_here"))
+
+
+def document_holding(content: Tag):
+    """A document of its own holding `content` (moved out of the page it was parsed in), shaped as
+    parsing `str(content)` again would shape it: `<html><body>content</body></html>`, or the
+    content itself when it is the page's body. The page's tree is parsed once, never twice."""
+    from bs4 import BeautifulSoup
+
+    doc = BeautifulSoup("<html><body></body></html>", "lxml")
+    if content.name == "body":
+        doc.body.replace_with(content.extract())
+    elif content.name == "html":
+        doc.html.replace_with(content.extract())
+    else:
+        doc.body.append(content.extract())
+    return doc

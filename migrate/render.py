@@ -29,6 +29,7 @@ from bs4 import BeautifulSoup
 
 from .assets import ImageStore
 from .cleaners import CleanContext, build_chain, load_checked
+from .cleaners.walk import Plan
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
 from .mappings import Mappings
 from .record import Issue
@@ -52,15 +53,26 @@ class RenderSpec:
 
 @dataclass
 class Prepared:
-    """An issue between its two halves: its body cleaned so far, and the questions asked."""
+    """An issue between its two halves: its body cleaned so far (the tree itself in this process,
+    its HTML when it crosses to another process or waits on disk), and the questions asked."""
 
     issue: Issue
-    cleaned: str
+    cleaned: object   # BeautifulSoup or str
     asks: dict[str, list]
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else str(self.cleaned)}
 
-class _Chain:
-    """The cleaning chain of a spec, split at the first cleaner that asks the run something."""
+
+def document_of(issue: Issue) -> BeautifulSoup:
+    """The issue's body as a tree: the one its fetcher parsed, else a parse of its HTML."""
+    parsed = issue.take_parsed()
+    return parsed if parsed is not None else BeautifulSoup(issue.html, "lxml")
+
+
+class Chain:
+    """The cleaning chain of a spec, split at the first cleaner that asks the run something. Each
+    half is a Plan: one walk over the tree for each stretch of per-element cleaners."""
 
     def __init__(self, spec: RenderSpec, mappings: Mappings):
         self.spec = spec
@@ -68,19 +80,18 @@ class _Chain:
                                download_images=spec.images or spec.list_images, embeds=spec.embeds)
         cleaners = build_chain(mappings, context)
         split = next((i for i, c in enumerate(cleaners) if c.answers_key), len(cleaners))
-        self.before, self.after = cleaners[:split], cleaners[split:]
+        self.before, self.after = Plan(cleaners[:split]), Plan(cleaners[split:])
+        self.asking = [c for c in cleaners[split:] if c.answers_key]
 
-    def prepare(self, issue: Issue) -> Prepared:
-        doc = BeautifulSoup(issue.html, "lxml")
-        for cleaner in self.before:
-            cleaner.clean(doc, issue)
-        asks = {c.answers_key: c.asks(doc, issue) for c in self.after if c.answers_key}
-        return Prepared(issue, str(doc), asks)
+    def prepare(self, issue: Issue, keep_tree: bool = True) -> Prepared:
+        doc = document_of(issue)
+        self.before.run(doc, issue)
+        asks = {c.answers_key: c.asks(doc, issue) for c in self.asking}
+        return Prepared(issue, doc if keep_tree else str(doc), asks)
 
-    def finish(self, issue: Issue, cleaned: str) -> tuple[Issue, str]:
-        doc = BeautifulSoup(cleaned, "lxml")
-        for cleaner in self.after:
-            cleaner.clean(doc, issue)
+    def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
+        doc = BeautifulSoup(cleaned, "lxml") if isinstance(cleaned, str) else cleaned
+        self.after.run(doc, issue)
         if self.spec.sentence_per_line:
             break_sentences(doc)
         issue.markdown = to_markdown(doc)
@@ -89,19 +100,24 @@ class _Chain:
         issue.answers = {}
         return issue, render_document(front_matter_fields(issue, self.spec.date_format), issue.markdown)
 
+    def render(self, issue: Issue) -> tuple[Issue, str]:
+        """Both halves in this process, with nothing asked answered (no images, no links)."""
+        prepared = self.prepare(issue)
+        return self.finish(prepared.issue, prepared.cleaned)
+
 
 # ---------------------------------------------------------------------- inside a worker process
 
-_worker_chain: _Chain | None = None
+_worker_chain: Chain | None = None
 
 
 def _start_worker(spec: RenderSpec) -> None:
     global _worker_chain
-    _worker_chain = _Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
+    _worker_chain = Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
 
 
 def _prepare(issue: Issue) -> Prepared:
-    return _worker_chain.prepare(issue)
+    return _worker_chain.prepare(issue, keep_tree=False)
 
 
 def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
@@ -157,7 +173,7 @@ class Renderer:
         self.images = images
         self.registry = registry
         self.processes = processes
-        self.local = _Chain(spec, mappings)
+        self.local = Chain(spec, mappings)
         self.deferred = DeferredSpool()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()

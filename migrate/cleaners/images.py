@@ -8,19 +8,20 @@ fetched keeps its remote URL and is listed as a failure of its issue; the run go
 """
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from ..dom import attr_text, elements
 from ..errors import NotConfigured
 from ..record import ImageResult, Issue
 from ..urls import absolute
-from .base import CleanContext, Cleaner, register
+from .base import CleanContext, Cleaner, Walk, register
 
 
 @register
 class Images(Cleaner):
     name = "images"
     answers_key = "images"
+    tags = frozenset({"img"})
 
     @classmethod
     def from_config(cls, options: dict, context: CleanContext) -> "Images":
@@ -32,34 +33,46 @@ class Images(Cleaner):
         """The URLs to download, in order, each once."""
         return list(dict.fromkeys(url for _, url in _images_with_urls(doc, issue)))
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+    def visit(self, img: Tag, walk: Walk):
+        issue = walk.issue
+        url = _url_of(img, issue)
+        if url is None:
+            img.decompose()
+            return None
         answers = issue.answers.get(self.answers_key)
-        for img, url in _images_with_urls(doc, issue):
-            shown = url if not url.startswith("data:") else "data: URL"
-            answer = answers.get(url) if answers is not None else None
-            if answer is None:  # nothing was downloaded (a dry run): just name the image
-                issue.images.append(ImageResult(url=shown))
-            elif isinstance(answer, str):  # the reason it failed
-                issue.images.append(ImageResult(url=shown, error=answer))
-                if url.startswith("data:"):
-                    issue.failures.append(f"an inline (data:) image was dropped: {answer}")
-                    img.decompose()
-                else:
-                    issue.failures.append(f"image {shown} stayed remote: {answer}")
-                    img["src"] = url
+        shown = url if not url.startswith("data:") else "data: URL"
+        answer = answers.get(url) if answers is not None else None
+        if answer is None:  # nothing was downloaded (a dry run): just name the image
+            issue.images.append(ImageResult(url=shown))
+        elif isinstance(answer, str):  # the reason it failed
+            issue.images.append(ImageResult(url=shown, error=answer))
+            if url.startswith("data:"):
+                issue.failures.append(f"an inline (data:) image was dropped: {answer}")
+                img.decompose()
             else:
-                img["src"] = answer.url
-                issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
+                issue.failures.append(f"image {shown} stayed remote: {answer}")
+                img["src"] = url
+        else:
+            img["src"] = answer.url
+            issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
+        return None
+
+
+def _url_of(img: Tag, issue: Issue) -> str | None:
+    """The absolute URL to fetch for an image, or None when it has no source."""
+    src = attr_text(img, "src")
+    if not src:
+        return None
+    return src if src.startswith("data:") else absolute(src, issue.old_urls[0] if issue.old_urls else None)
 
 
 def _images_with_urls(doc: BeautifulSoup, issue: Issue) -> list:
     """Each image of the body with the absolute URL to fetch; images without a source go."""
-    base = issue.old_urls[0] if issue.old_urls else None
     found = []
     for img in elements(doc, {"img"}):
-        src = attr_text(img, "src")
-        if not src:
+        url = _url_of(img, issue)
+        if url is None:
             img.decompose()
             continue
-        found.append((img, src if src.startswith("data:") else absolute(src, base)))
+        found.append((img, url))
     return found

@@ -182,6 +182,7 @@ def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
 @register
 class Structure(Cleaner):
     name = "structure"
+    is_document = True  # about the whole document: the chain walks up to it, then on
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         for node in [n for n in doc.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]:

@@ -1,11 +1,10 @@
 """Unsafe markup never reaches the output: active content, event handlers, script URLs."""
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
+from bs4 import Tag
 
-from ..dom import attr_text, elements, gone
-from ..record import Issue
-from .base import Cleaner, register
+from ..dom import attr_text
+from .base import Cleaner, Walk, register
 
 ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed",
                    "applet", "form", "input", "button", "select", "textarea", "meta", "link", "base",
@@ -23,28 +22,29 @@ def scheme_of(value: str) -> str:
 @register
 class Unsafe(Cleaner):
     name = "unsafe"
+    tags = frozenset({"*"})
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for el in elements(doc, ACTIVE_SET):
-            if not gone(el):
-                el.decompose()
-        for el in elements(doc):
-            if gone(el):
+    def visit(self, el: Tag, walk: Walk):
+        if el.name in ACTIVE_SET:
+            el.decompose()
+            return None
+        attrs = el.attrs
+        if not attrs:
+            return None
+        for attr in [name for name in attrs if name[:2].lower() == "on"]:
+            del el[attr]
+        for attr in URL_ATTRS:
+            if attr not in attrs:
                 continue
-            for attr in list(el.attrs):
-                if attr.lower().startswith("on"):
-                    del el[attr]
-            for attr in URL_ATTRS:
-                if attr not in el.attrs:
-                    continue
-                value = scheme_of(attr_text(el, attr))
-                if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
-                    continue  # an inline picture: the images cleaner stores it as a file
-                if value.startswith(SCRIPT_SCHEMES):
-                    if el.name == "a":
-                        el.unwrap() if el.get_text(strip=True) or el.find("img") else el.decompose()
-                        break
-                    if el.name == "img":
-                        el.decompose()
-                        break
-                    del el[attr]
+            value = scheme_of(attr_text(el, attr))
+            if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
+                continue  # an inline picture: the images cleaner stores it as a file
+            if value.startswith(SCRIPT_SCHEMES):
+                if el.name == "a":
+                    el.unwrap() if el.get_text(strip=True) or el.find("img") else el.decompose()
+                    return None
+                if el.name == "img":
+                    el.decompose()
+                    return None
+                del el[attr]
+        return None
