@@ -1,7 +1,7 @@
 """Facts about HTML elements that cleaners and the converter share."""
 from __future__ import annotations
 
-from bs4 import Comment, NavigableString, Tag
+from bs4 import CData, Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
@@ -43,6 +43,16 @@ def has_content(node) -> bool:
             return True
     return False
 
+
+
+def shows_text(el: Tag) -> bool:
+    """Whether an element holds text that is not whitespace (what `el.get_text(strip=True)` being
+    non-empty says, without joining the text)."""
+    for node in el.descendants:
+        if type(node) is NavigableString or isinstance(node, CData):
+            if node.strip():
+                return True
+    return False
 
 
 def style_of(el: Tag) -> str:

@@ -11,6 +11,7 @@ The selectors themselves are compiled once (soupsieve caches what it compiled).
 """
 from __future__ import annotations
 
+import re
 from typing import Generic, Iterable, TypeVar
 
 from bs4 import Tag
@@ -75,22 +76,88 @@ def alternatives(selector: str) -> list[str]:
     return [part.strip() for part in _split_top(selector, ",") if part.strip()]
 
 
+_SIMPLE_ATTRIBUTE = re.compile(r"""\[\s*([A-Za-z_][-\w]*)\s*(?:([*^$~|]?=)\s*(?:'([^']*)'|"([^"]*)"|([-\w]+))\s*)?\]""")
+_SIMPLE_PART = re.compile(r"[.#]([-\w]+)")
+
+
+def compound_test(alternative: str):
+    """A test of the last compound of a selector (`div.x[style*='y']`) in plain Python, or None
+    when it holds what only soupsieve reads (pseudo-classes, namespaces, escapes). With the
+    compound alone (no combinator before it) the test is the whole selector; else it is a
+    condition the element must meet before soupsieve is asked."""
+    compounds = [c for c in _split_top(alternative.strip(), " >+~\t\n") if c]
+    if not compounds:
+        return None
+    compound = compounds[-1]
+    if any(ch in compound for ch in ":\\|(") and not _only_in_attribute_values(compound):
+        return None
+    tag = "" if compound[0] in ".#[*" else _identifier(compound, 0).lower()
+    rest = compound[len(tag):].lstrip("*")
+    attributes = []
+    for match in _SIMPLE_ATTRIBUTE.finditer(rest):
+        name, op = match.group(1).lower(), match.group(2)
+        value = next((g for g in match.group(3, 4, 5) if g is not None), None)
+        attributes.append((name, op, value))
+    plain = _SIMPLE_ATTRIBUTE.sub("", rest)
+    parts = _SIMPLE_PART.findall(plain)
+    if _SIMPLE_PART.sub("", plain).strip():
+        return None  # something else is there: leave it to soupsieve
+    ids = [m.group(1) for m in re.finditer(r"#([-\w]+)", plain)]
+    classes = [m.group(1) for m in re.finditer(r"\.([-\w]+)", plain)]
+    del parts
+
+    def test(el: Tag) -> bool:
+        if tag and el.name != tag:
+            return False
+        attrs = el.attrs
+        if ids and attrs.get("id") != ids[0]:
+            return False
+        if classes:
+            have = attrs.get("class") or ()
+            have = have.split() if isinstance(have, str) else have
+            if any(name not in have for name in classes):
+                return False
+        for name, op, value in attributes:
+            present = attrs.get(name)
+            if present is None:
+                return False
+            if op is None:
+                continue
+            text = " ".join(present) if isinstance(present, list) else str(present)
+            if op == "=" and text != value or op == "*=" and value not in text \
+                    or op == "^=" and not (value and text.startswith(value)) \
+                    or op == "$=" and not (value and text.endswith(value)) \
+                    or op == "~=" and value not in text.split() \
+                    or op == "|=" and not (text == value or text.startswith(value + "-")):
+                return False
+        return True
+
+    return test, len(compounds) == 1
+
+
+def _only_in_attribute_values(compound: str) -> bool:
+    """Whether the characters soupsieve alone reads appear only inside quoted attribute values."""
+    return not any(ch in _SIMPLE_ATTRIBUTE.sub("", compound) for ch in ":\\|(")
+
+
 class SelectorRules(Generic[Payload]):
     """Rules (selector, payload) tried in order on one element at a time, each only on the
-    elements its subject could be."""
+    elements its subject could be; a selector plain enough (`img[src*='/share_']`) is tested in
+    Python, and soupsieve is asked only about the rest."""
 
     def __init__(self, rules: Iterable[tuple[str, Payload]]):
         import soupsieve
 
         self.rules: list[tuple[object, Payload]] = []
-        self.by_key: dict[tuple[str, str], list[int]] = {}
+        # key -> [(rule index, test of the subject or None, whether the test is the whole selector)]
+        self.by_key: dict[tuple[str, str], list[tuple[int, object, bool]]] = {}
         for selector, payload in rules:
             index = len(self.rules)
             self.rules.append((soupsieve.compile(selector), payload))
             for part in alternatives(selector):
-                keys = self.by_key.setdefault(subject_key(part), [])
-                if not keys or keys[-1] != index:
-                    keys.append(index)
+                found = compound_test(part)
+                test, whole = found if found else (None, False)
+                self.by_key.setdefault(subject_key(part), []).append((index, test, whole))
         self.tags = frozenset(value for kind, value in self.by_key if kind == "tag")
         self.classes = frozenset(value for kind, value in self.by_key if kind == "class")
         self.ids = frozenset(value for kind, value in self.by_key if kind == "id")
@@ -99,8 +166,8 @@ class SelectorRules(Generic[Payload]):
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def candidates(self, el: Tag) -> list[int]:
-        """The rules that could select `el`, in their order."""
+    def candidates(self, el: Tag) -> list[tuple[int, object, bool]]:
+        """The alternatives that could select `el`, in their rules' order."""
         by_key = self.by_key
         found = list(by_key.get(("tag", el.name), ()))
         attrs = el.attrs
@@ -115,19 +182,26 @@ class SelectorRules(Generic[Payload]):
         if self.any:
             found += by_key[_ANY]
         if len(found) > 1:
-            found = sorted(set(found))
+            found.sort(key=lambda entry: entry[0])
         return found
 
     def first(self, el: Tag) -> Payload | None:
         """The payload of the first rule that selects `el`, or None."""
-        for index in self.candidates(el):
+        for index, test, whole in self.candidates(el):
+            if test is not None and not test(el):
+                continue
             pattern, payload = self.rules[index]
-            if pattern.match(el):
+            if whole or pattern.match(el):
                 return payload
         return None
 
     def matches(self, el: Tag) -> bool:
-        return any(self.rules[index][0].match(el) for index in self.candidates(el))
+        for index, test, whole in self.candidates(el):
+            if test is not None and not test(el):
+                continue
+            if whole or self.rules[index][0].match(el):
+                return True
+        return False
 
 
 class TreeIndex:
@@ -162,14 +236,24 @@ class TreeIndex:
                 found[self.position[id(node)]] = node
         return [found[position] for position in sorted(found)] if len(keys) > 1 else list(found.values())
 
-    def select(self, selector: str) -> list[Tag]:
+    def _matcher(self, selector: str):
+        """A function telling whether an element is selected: the Python test of a plain
+        selector, else a test that must hold before soupsieve is asked, else soupsieve."""
         import soupsieve
 
         pattern = soupsieve.compile(selector)
-        return [node for node in self._candidates(selector) if pattern.match(node)]
+        parts = alternatives(selector)
+        if len(parts) == 1:
+            found = compound_test(parts[0])
+            if found is not None:
+                test, whole = found
+                return test if whole else (lambda el: test(el) and pattern.match(el))
+        return pattern.match
+
+    def select(self, selector: str) -> list[Tag]:
+        matches = self._matcher(selector)
+        return [node for node in self._candidates(selector) if matches(node)]
 
     def select_one(self, selector: str) -> Tag | None:
-        import soupsieve
-
-        pattern = soupsieve.compile(selector)
-        return next((node for node in self._candidates(selector) if pattern.match(node)), None)
+        matches = self._matcher(selector)
+        return next((node for node in self._candidates(selector) if matches(node)), None)
