@@ -31,6 +31,7 @@ from .assets import ImageStore
 from .cleaners import CleanContext, build_chain, load_checked
 from .cleaners.walk import Plan
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
+from .dom import html_of
 from .mappings import Mappings
 from .record import Issue
 from .registry import IssueRegistry
@@ -61,7 +62,7 @@ class Prepared:
     asks: dict[str, list]
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else str(self.cleaned)}
+        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else html_of(self.cleaned)}
 
 
 def document_of(issue: Issue) -> BeautifulSoup:
@@ -87,7 +88,7 @@ class Chain:
         doc = document_of(issue)
         self.before.run(doc, issue)
         asks = {c.answers_key: c.asks(doc, issue) for c in self.asking}
-        return Prepared(issue, doc if keep_tree else str(doc), asks)
+        return Prepared(issue, doc if keep_tree else html_of(doc), asks)
 
     def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
         doc = BeautifulSoup(cleaned, "lxml") if isinstance(cleaned, str) else cleaned

@@ -80,18 +80,61 @@ _SIMPLE_ATTRIBUTE = re.compile(r"""\[\s*([A-Za-z_][-\w]*)\s*(?:([*^$~|]?=)\s*(?:
 _SIMPLE_PART = re.compile(r"[.#]([-\w]+)")
 
 
+def _pseudo_classes(compound: str) -> tuple[str, list[tuple[str, str | None]]]:
+    """A compound without its pseudo-classes, and those pseudo-classes as (name, argument)."""
+    plain, found, i, depth, quote = [], [], 0, 0, ""
+    while i < len(compound):
+        ch = compound[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            name = _identifier(compound, i + 1) if compound[i + 1:i + 2] != "-" else "-" + _identifier(compound, i + 2)
+            end, argument = i + 1 + len(name), None
+            if compound[end:end + 1] == "(":
+                level, close = 0, end
+                for close in range(end, len(compound)):
+                    level += compound[close] == "("
+                    level -= compound[close] == ")"
+                    if level == 0:
+                        break
+                argument, end = compound[end + 1:close], close + 1
+            found.append((name, argument))
+            i = end
+            continue
+        plain.append(ch)
+        i += 1
+    return "".join(plain), found
+
+
 def compound_test(alternative: str):
-    """A test of the last compound of a selector (`div.x[style*='y']`) in plain Python, or None
-    when it holds what only soupsieve reads (pseudo-classes, namespaces, escapes). With the
-    compound alone (no combinator before it) the test is the whole selector; else it is a
-    condition the element must meet before soupsieve is asked."""
+    """A test of the last compound of a selector (`div.x[style*='y']`) in plain Python, and
+    whether that test is the whole selector; None when the compound holds what only soupsieve
+    reads (namespaces, escapes). With the compound alone (no combinator before it) and no
+    pseudo-class but `:has()` of a plain compound, the test is the whole selector; otherwise it
+    is a condition the element must meet before soupsieve is asked."""
     compounds = [c for c in _split_top(alternative.strip(), " >+~\t\n") if c]
     if not compounds:
         return None
-    compound = compounds[-1]
-    if any(ch in compound for ch in ":\\|(") and not _only_in_attribute_values(compound):
+    compound, pseudo = _pseudo_classes(compounds[-1])
+    if any(ch in _SIMPLE_ATTRIBUTE.sub("", compound) for ch in "\\|()"):
         return None
-    tag = "" if compound[0] in ".#[*" else _identifier(compound, 0).lower()
+    whole = len(compounds) == 1
+    has_tests = []
+    for name, argument in pseudo:
+        inner = (argument or "").strip()
+        child_only = inner.startswith(">")
+        found = compound_test(inner.lstrip(">").strip()) if name == "has" and inner and "," not in inner else None
+        if found is None or not found[1]:
+            whole = False
+            continue
+        has_tests.append((found[0], child_only))
+    tag = "" if not compound or compound[0] in ".#[*" else _identifier(compound, 0).lower()
     rest = compound[len(tag):].lstrip("*")
     attributes = []
     for match in _SIMPLE_ATTRIBUTE.finditer(rest):
@@ -99,12 +142,10 @@ def compound_test(alternative: str):
         value = next((g for g in match.group(3, 4, 5) if g is not None), None)
         attributes.append((name, op, value))
     plain = _SIMPLE_ATTRIBUTE.sub("", rest)
-    parts = _SIMPLE_PART.findall(plain)
     if _SIMPLE_PART.sub("", plain).strip():
         return None  # something else is there: leave it to soupsieve
     ids = [m.group(1) for m in re.finditer(r"#([-\w]+)", plain)]
     classes = [m.group(1) for m in re.finditer(r"\.([-\w]+)", plain)]
-    del parts
 
     def test(el: Tag) -> bool:
         if tag and el.name != tag:
@@ -130,14 +171,13 @@ def compound_test(alternative: str):
                     or op == "~=" and value not in text.split() \
                     or op == "|=" and not (text == value or text.startswith(value + "-")):
                 return False
+        for inner, child_only in has_tests:
+            inside = el.contents if child_only else el.descendants
+            if not any(isinstance(node, Tag) and inner(node) for node in inside):
+                return False
         return True
 
-    return test, len(compounds) == 1
-
-
-def _only_in_attribute_values(compound: str) -> bool:
-    """Whether the characters soupsieve alone reads appear only inside quoted attribute values."""
-    return not any(ch in _SIMPLE_ATTRIBUTE.sub("", compound) for ch in ":\\|(")
+    return test, whole
 
 
 class SelectorRules(Generic[Payload]):

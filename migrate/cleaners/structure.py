@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of
+from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of, unwrap
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -51,7 +51,12 @@ def _wrap_runs(doc: BeautifulSoup, parent: Tag) -> None:
 
 
 def _inside_inline(el: Tag) -> bool:
-    return any(isinstance(p, Tag) and p.name in INLINE_FORMATTING for p in el.parents)
+    parent = el.parent
+    while parent is not None:
+        if parent.name in INLINE_FORMATTING:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _image_width(img: Tag) -> int | None:
@@ -121,7 +126,7 @@ def _flatten_deep_nesting(doc: BeautifulSoup, issue: Issue) -> None:
         if level > MAX_DEPTH:
             too_deep.append(el)
     for el in reversed(too_deep):
-        el.unwrap()
+        unwrap(el)
     if too_deep:
         issue.warnings.append(f"its HTML nested {len(too_deep)} element(s) deeper than {MAX_DEPTH} levels; they were unwrapped, their text kept")
 
@@ -206,14 +211,14 @@ class Structure(Cleaner):
             if el.name in LAYOUT_INLINE or _inside_inline(el):
                 if el.name in LAYOUT_BLOCKS and el.previous_sibling is not None and has_content(el):
                     el.insert_before(doc.new_tag("br"))
-                el.unwrap()
+                unwrap(el)
                 continue
             _wrap_runs(doc, el)
-            el.unwrap()
+            unwrap(el)
         # Blocks inside inline elements (a <p> inside a link) cannot be; keep their words.
         for el in reversed(elements(doc, BLOCKS - {"nm-shortcode"})):
             if _inside_inline(el):
-                el.unwrap()
+                unwrap(el)
         body = doc.body if doc.body is not None else doc
         _wrap_runs(doc, body)
         for node in list(body.children):
