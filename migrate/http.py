@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
-import requests
-import tenacity
-import urllib3
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import UserError
 from .urls import Remap, apply_remaps
+
+if TYPE_CHECKING:  # requests, urllib3 and tenacity are imported when the first request is made:
+    import requests  # a run over local files that downloads nothing never pays for them
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,9 @@ class HttpClient:
 
     # ------------------------------------------------------------------ session per thread
     def _session(self) -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
@@ -205,6 +208,9 @@ class HttpClient:
         retry starts the file over. Without `follow_redirects`, a redirect is returned as it came
         (status and Location), which is what a redirect check needs.
         """
+        import requests
+        import tenacity
+
         target = self.target(url)
         self.check_address(target)
         started = time.monotonic()
@@ -319,6 +325,9 @@ def _headers_for_hop(here: str, there: str, headers: dict[str, str]) -> dict[str
 
 def _cannot_connect(exc: BaseException) -> bool:
     """Whether the connection itself failed: refused, or the name did not resolve."""
+    import requests
+    import urllib3
+
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
@@ -345,6 +354,8 @@ def source_error(what: str, exc: FetchError, fix: str) -> UserError:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    import requests
+
     if isinstance(exc, _RetryableStatus):
         return True
     if isinstance(exc, FetchError):

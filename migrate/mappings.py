@@ -77,16 +77,16 @@ def _selector_list(value: Any, where: str, problems: Problems) -> list[str]:
 
 
 def _check_selector(sel: str, where: str, problems: Problems) -> bool:
-    """Compile a selector once: soupsieve keeps what it compiled, so the cleaner that uses the
-    selector later gets this same compiled pattern back instead of parsing it again."""
-    import soupsieve  # here, not at the top: commands that read no mapping never pay for it
+    """Whether a selector is valid: judged by migrate.selectors where it is plain (most are), by
+    compiling it with soupsieve where it is not (soupsieve keeps what it compiled for the cleaner
+    that uses it)."""
+    from .selectors import check_selector  # here: commands that read no mapping never import bs4
 
-    try:
-        soupsieve.compile(sel)
-        return True
-    except Exception as exc:  # soupsieve raises several syntax error types
-        problems.add(where, f"invalid CSS selector {sel!r} ({str(exc).splitlines()[0]})")
+    problem = check_selector(sel)
+    if problem:
+        problems.add(where, f"invalid CSS selector {sel!r} ({problem})")
         return False
+    return True
 
 
 # --------------------------------------------------------------------------- tracking

@@ -112,24 +112,88 @@ def _pseudo_classes(compound: str) -> tuple[str, list[tuple[str, str | None]]]:
     return "".join(plain), found
 
 
+def _combined(alternative: str) -> list[tuple[str, str]]:
+    """A comma-free selector as (combinator before it, compound), left to right."""
+    parts, depth, quote, current, combinator, pending = [], 0, "", [], "", ""
+    for ch in alternative.strip():
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in " \t\n>+~":
+            if current:
+                parts.append((combinator, "".join(current)))
+                current, pending = [], " "
+            if ch in ">+~":
+                pending = ch
+            continue
+        if not current and parts:
+            combinator = pending
+        current.append(ch)
+    if current:
+        parts.append((combinator if parts else "", "".join(current)))
+    return parts
+
+
 def compound_test(alternative: str):
-    """A test of the last compound of a selector (`div.x[style*='y']`) in plain Python, and
-    whether that test is the whole selector; None when the compound holds what only soupsieve
-    reads (namespaces, escapes). With the compound alone (no combinator before it) and no
-    pseudo-class but `:has()` of a plain compound, the test is the whole selector; otherwise it
-    is a condition the element must meet before soupsieve is asked."""
-    compounds = [c for c in _split_top(alternative.strip(), " >+~\t\n") if c]
-    if not compounds:
+    """A test of a selector in plain Python, and whether that test is the whole selector: tag,
+    id, classes and attribute tests, `:has()` of such a compound, and the child and descendant
+    combinators between such compounds. With anything else (another pseudo-class, `+`, `~`) the
+    test is a condition the element must meet before soupsieve is asked; None when even the
+    subject holds what only soupsieve reads (namespaces, escapes)."""
+    parts = _combined(alternative)
+    if not parts:
         return None
-    compound, pseudo = _pseudo_classes(compounds[-1])
+    subject = _compound(parts[-1][1])
+    if subject is None:
+        return None
+    tests, whole, combinators = [subject[0]], subject[1], []  # combinators[i] joins tests[i] to tests[i + 1]
+    for k in range(len(parts) - 2, -1, -1):
+        joining = parts[k + 1][0]
+        found = _compound(parts[k][1]) if joining in (" ", ">") else None
+        if found is None or not found[1]:
+            return subject[0], False
+        tests.append(found[0])
+        combinators.append(joining)
+    if len(tests) == 1:
+        return subject[0], whole
+
+    def matches_from(el: Tag, i: int) -> bool:
+        """Whether `el` meets tests[i], and its ancestors meet the tests further left."""
+        if not tests[i](el):
+            return False
+        if i + 1 == len(tests):
+            return True
+        parent = el.parent
+        if combinators[i] == ">":
+            return isinstance(parent, Tag) and parent.name != "[document]" and matches_from(parent, i + 1)
+        while isinstance(parent, Tag) and parent.name != "[document]":
+            if matches_from(parent, i + 1):
+                return True
+            parent = parent.parent
+        return False
+
+    return (lambda el: matches_from(el, 0)), whole
+
+
+def _compound(text: str):
+    """A test of one compound (`div.x[style*='y']:has(> a)`) in plain Python and whether it is
+    exact; None when the compound holds what only soupsieve reads (namespaces, escapes)."""
+    compound, pseudo = _pseudo_classes(text)
     if any(ch in _SIMPLE_ATTRIBUTE.sub("", compound) for ch in "\\|()"):
         return None
-    whole = len(compounds) == 1
+    whole = True
     has_tests = []
     for name, argument in pseudo:
         inner = (argument or "").strip()
         child_only = inner.startswith(">")
-        found = compound_test(inner.lstrip(">").strip()) if name == "has" and inner and "," not in inner else None
+        inner = inner.lstrip(">").strip()
+        single = name == "has" and inner and "," not in inner and len(_combined(inner)) == 1
+        found = _compound(inner) if single else None
         if found is None or not found[1]:
             whole = False
             continue
@@ -182,18 +246,16 @@ def compound_test(alternative: str):
 
 class SelectorRules(Generic[Payload]):
     """Rules (selector, payload) tried in order on one element at a time, each only on the
-    elements its subject could be; a selector plain enough (`img[src*='/share_']`) is tested in
-    Python, and soupsieve is asked only about the rest."""
+    elements its subject could be; a selector plain enough (`td > img[src*='/share_']`) is tested
+    in Python, and soupsieve is asked (and compiles the selector) only about the rest."""
 
     def __init__(self, rules: Iterable[tuple[str, Payload]]):
-        import soupsieve
-
-        self.rules: list[tuple[object, Payload]] = []
+        self.rules: list[tuple[Matcher, Payload]] = []
         # key -> [(rule index, test of the subject or None, whether the test is the whole selector)]
         self.by_key: dict[tuple[str, str], list[tuple[int, object, bool]]] = {}
         for selector, payload in rules:
             index = len(self.rules)
-            self.rules.append((soupsieve.compile(selector), payload))
+            self.rules.append((Matcher(selector), payload))
             for part in alternatives(selector):
                 found = compound_test(part)
                 test, whole = found if found else (None, False)
@@ -244,6 +306,56 @@ class SelectorRules(Generic[Payload]):
         return False
 
 
+class Matcher:
+    """One selector: judged in Python where `compound_test` can, else by soupsieve, compiled the
+    first time it is needed (compiling is the costly part of soupsieve, and most of the mappings'
+    selectors never need it)."""
+
+    def __init__(self, selector: str):
+        self.selector = selector
+        parts = alternatives(selector)
+        tests = [compound_test(part) for part in parts]
+        self.exact = [t[0] for t in tests] if all(t is not None and t[1] for t in tests) else None
+        self._pattern = None
+
+    @property
+    def pattern(self):
+        if self._pattern is None:
+            import soupsieve
+
+            self._pattern = soupsieve.compile(self.selector)
+        return self._pattern
+
+    def match(self, el: Tag) -> bool:
+        if self.exact is not None:
+            return any(test(el) for test in self.exact)
+        return bool(self.pattern.match(el))
+
+    def closest(self, el: Tag) -> Tag | None:
+        """The nearest of `el` and its ancestors that the selector selects."""
+        if self.exact is None:
+            return self.pattern.closest(el)
+        node = el
+        while isinstance(node, Tag) and node.name != "[document]":
+            if self.match(node):
+                return node
+            node = node.parent
+        return None
+
+
+def check_selector(selector: str) -> str | None:
+    """What is wrong with a selector, or None: judged without soupsieve when plain enough."""
+    if all(found is not None and found[1] for found in map(compound_test, alternatives(selector))) and alternatives(selector):
+        return None
+    import soupsieve
+
+    try:
+        soupsieve.compile(selector)
+    except Exception as exc:  # soupsieve raises several syntax error types
+        return str(exc).splitlines()[0]
+    return None
+
+
 class TreeIndex:
     """A parsed page's elements by tag name, id and class, from one walk, in document order:
     `select_one` and `select` of the mappings' selectors try only the elements each could select."""
@@ -279,16 +391,14 @@ class TreeIndex:
     def _matcher(self, selector: str):
         """A function telling whether an element is selected: the Python test of a plain
         selector, else a test that must hold before soupsieve is asked, else soupsieve."""
-        import soupsieve
-
-        pattern = soupsieve.compile(selector)
+        matcher = Matcher(selector)
+        if matcher.exact is not None:
+            return matcher.match
         parts = alternatives(selector)
-        if len(parts) == 1:
-            found = compound_test(parts[0])
-            if found is not None:
-                test, whole = found
-                return test if whole else (lambda el: test(el) and pattern.match(el))
-        return pattern.match
+        found = compound_test(parts[0]) if len(parts) == 1 else None
+        if found is not None:
+            return lambda el: found[0](el) and matcher.match(el)
+        return matcher.match
 
     def select(self, selector: str) -> list[Tag]:
         matches = self._matcher(selector)

@@ -52,7 +52,8 @@ def test_a_selector_is_filed_under_what_its_subject_names(selector, key):
     assert subject_key(selector) == key
 
 
-@pytest.mark.parametrize("selector", ["p:-soup-contains('x')", "a:not(.x)", "td > div", "div:has(> a:not(.x))"])
+@pytest.mark.parametrize("selector", ["p:-soup-contains('x')", "a:not(.x)", "td + div", "td ~ div", "div:has(> a:not(.x))",
+                                      "div:has(> a b)", "a:not(.x) > b"])
 def test_what_only_soupsieve_reads_is_left_to_it(selector):
     found = compound_test(selector)
     assert found is None or found[1] is False  # at most a condition before soupsieve is asked
@@ -87,7 +88,8 @@ def test_plain_selectors_are_judged_like_soupsieve_on_tricky_attributes():
                      "div[style*='max-height:0'][style*='display:none']", "a[href^='https://t.example']",
                      "a[href$='u=1']", "a[href]", "a[href*='share']", "*[id='x']", "[class|='a']",
                      "div:has(> a[rel~='nofollow'])", "div:has(a[href*='share'])", "div:has(> a[href*='none'])",
-                     "div.a:has(a)", "div:has(> [rel])"]:
+                     "div.a:has(a)", "div:has(> [rel])", "div > a[href]", "body div a", "html > body > div",
+                     "div a[rel~='nofollow']", "body > a", "p > a"]:
         test, whole = compound_test(selector)
         pattern = soupsieve.compile(selector)
         for el in doc.find_all(True):

@@ -6,10 +6,12 @@ by size (1x1) and by their open-tracking addresses.
 """
 from __future__ import annotations
 
+import functools
+
 from bs4 import Tag
 
 from ..dom import attr_text, has_content, style_of
-from ..selectors import SelectorRules
+from ..selectors import Matcher, SelectorRules
 from ..urls import host_matches, host_of
 from .base import Cleaner, Walk, register
 
@@ -85,5 +87,10 @@ class Chrome(Cleaner):
 
 def _closest(el: Tag, selector: str) -> Tag | None:
     parent = el.parent
-    found = parent.css.closest(selector) if isinstance(parent, Tag) else None
+    found = _matcher(selector).closest(parent) if isinstance(parent, Tag) else None
     return None if found is None or found.name in ("html", "body") else found
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(selector: str) -> Matcher:
+    return Matcher(selector)
