@@ -16,6 +16,7 @@ prepared body waits in a spool on disk and is finished once every issue is known
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -179,12 +180,16 @@ class Renderer:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._rendered = 0
+        # Parsing, cleaning and converting in this process hold the GIL: more threads doing it at
+        # once than there are cores only queue for the lock (and spend system time handing it
+        # over), while the threads waiting on the network wait longer for their turn.
+        self._cpu = threading.BoundedSemaphore(cores())
 
     def render(self, issue: Issue) -> tuple[Issue, str] | None:
         """The issue (updated by its cleaners) and the text of its content file; None when the
         issue waits for issues the run has not reached (see `finish_deferred`)."""
         pool = self._pool_for_next_issue()
-        prepared = pool.submit(_prepare, issue).result() if pool else self.local.prepare(issue)
+        prepared = pool.submit(_prepare, issue).result() if pool else self._here(self.local.prepare, issue)
         if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
             self.deferred.put(prepared)
             return None
@@ -204,7 +209,7 @@ class Renderer:
                     issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
         if "images" in asks and self.images is not None:
             issue.answers["images"] = self._download(asks["images"])
-        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self.local.finish(issue, prepared.cleaned)
+        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self._here(self.local.finish, issue, prepared.cleaned)
 
     def _download(self, urls: list[str]) -> dict:
         """Each URL's stored image, or the one-line reason it could not be stored."""
@@ -220,7 +225,12 @@ class Renderer:
     def offload(self, function, *args):
         """Run a picklable function in a worker process once the run has them, else here."""
         pool = self._pool
-        return pool.submit(function, *args).result() if pool is not None else function(*args)
+        return pool.submit(function, *args).result() if pool is not None else self._here(function, *args)
+
+    def _here(self, function, *args):
+        """Work that holds the GIL, in this process: at most one thread per core at a time."""
+        with self._cpu:
+            return function(*args)
 
     def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
         with self._lock:
@@ -228,19 +238,42 @@ class Renderer:
             if self.processes < 1 or self._rendered <= IN_PROCESS_ISSUES:
                 return None
             if self._pool is None:
-                # forkserver: workers start from a clean process, not a fork of this threaded one.
-                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context(method),
+                # spawn: workers start from a clean interpreter, not a fork of this threaded
+                # process, and are this process's own children, so closing the pool reaps them
+                # (a fork server would be one more process, left for init to reap).
+                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_worker, initargs=(self.spec,))
             return self._pool
 
     def close(self) -> None:
+        """Stop and reap every process this renderer started: its workers, and the resource
+        tracker multiprocessing starts beside them (which would otherwise outlive the run, for
+        init to reap)."""
         self.deferred.discard()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+            self._pool = None
+            gc.collect()  # the pool's semaphores unregister themselves with the tracker first
+            _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker and wait for it. There is no public call for it;
+    `_stop` (there since Python 3.8) closes the pipe that keeps it alive and reaps it."""
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def default_processes() -> int:
     """One worker per core, when there is more than one core to spread over."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores if cores > 1 else 0
+    count = cores()
+    return count if count > 1 else 0
