@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-from bs4 import BeautifulSoup
 
 from typing import TYPE_CHECKING
 
@@ -65,6 +64,8 @@ def svg_problem(data: bytes) -> str | None:
     Refused: scripting and animation elements, event handlers, and references to anything but
     the SVG's own fragments (an external or script href could load or run code)."""
     try:
+        from bs4 import BeautifulSoup  # here: only an SVG needs it
+
         doc = BeautifulSoup(data, "lxml-xml")
     except Exception:
         return "the SVG could not be parsed"

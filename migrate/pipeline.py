@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .assets import ImageStore
-from .cleaners import check_mappings, load_checked
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError, did_you_mean
@@ -37,10 +35,9 @@ from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
-from .mappings import Mappings, Problems
+from .mappings import Mappings, Problems, load_mappings
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
-from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
@@ -118,6 +115,57 @@ def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
     return digest.hexdigest()
 
 
+def _validated_before(state_path: Path, options: RunOptions, mappings: Mappings) -> bool:
+    """Whether the last complete run into this site had these very settings and mappings files
+    (and this version of the tool): then they passed every check already."""
+    if not state_path.is_file():
+        return False
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{state_path}?mode=ro", uri=True) as db:
+            rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('fingerprint', 'run_state')").fetchall())
+    except sqlite3.Error:
+        return False
+    return rows.get("run_state") == "complete" and rows.get("fingerprint") == settings_fingerprint(options, mappings)
+
+
+class LazyRenderer:
+    """The run's Renderer, made when the first issue needs it, with the modules it needs (bs4,
+    the cleaners, markdownify): a sync that finds nothing changed never imports them."""
+
+    def __init__(self, spec: dict, mappings: Mappings, images, registry: IssueRegistry, processes: int | None):
+        self._args = (spec, mappings, images, registry, processes)
+        self._renderer = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._renderer is None:
+                from .render import Renderer, RenderSpec, default_processes
+
+                spec, mappings, images, registry, processes = self._args
+                self._renderer = Renderer(RenderSpec(**spec), mappings, images, registry,
+                                          default_processes() if processes is None else processes)
+            return self._renderer
+
+    def render(self, issue: Issue):
+        return self._get().render(issue)
+
+    def finish(self, prepared):
+        return self._get().finish(prepared)
+
+    def offload(self, function, *args):
+        return self._get().offload(function, *args)
+
+    def drain_deferred(self):
+        return self._renderer.deferred.drain() if self._renderer is not None else iter(())
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+
 @dataclass
 class Migration:
     """One run over one source, with everything it shares between issues."""
@@ -125,7 +173,7 @@ class Migration:
     options: RunOptions
     mappings: Mappings
     client: HttpClient
-    images: ImageStore | None
+    images: "ImageStore | None"
     layout: PathLayout
     state: StateStore | None
     fetcher: Fetcher
@@ -137,7 +185,7 @@ class Migration:
         fetcher_class = get_fetcher(options.platform)
         # The platform's own file only (a fetcher that cleans as another platform reads that one
         # too, below): the others are never read.
-        mappings = load_checked(options.mappings_dir, platforms=[fetcher_class.platform])
+        mappings = load_mappings(options.mappings_dir, platforms=[fetcher_class.platform])
         settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
                                 pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
@@ -156,9 +204,16 @@ class Migration:
         # cleaned with, before anything is written; the run fills in the rest of its context.
         fetcher = fetcher_class(options.source, FetchContext(client, mappings, options.concurrency,
                                                              {"profile": options.profile, **options.platform_options}))
-        if fetcher.platform != fetcher_class.platform:
+        state_path = site / STATE_PATH
+        if not _validated_before(state_path, options, mappings):
+            # What only the cleaners' and fetchers' registries can judge (the chain's names, the
+            # platform modules' sections), all at once. A sync with the settings and mappings of
+            # the last complete run skips it: those same files passed it then, and importing
+            # every cleaner (and bs4 with them) is most of a sync that finds nothing to do.
+            from .cleaners import check_mappings
+
             problems = Problems()
-            check_mappings(mappings, [fetcher.platform], problems)
+            check_mappings(mappings, sorted({fetcher_class.platform, fetcher.platform}), problems)
             problems.raise_if_any(f"The mappings folder {mappings.root}")
         fallback = None
         if options.wayback_images:
@@ -168,6 +223,8 @@ class Migration:
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
+            from .assets import ImageStore
+
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
                                 concurrency=options.concurrency, state=state, fallback=fallback,
                                 max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
@@ -205,17 +262,16 @@ class Migration:
                        and all((site / row.output_path).exists() for row in known.values() if not row.gone)
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
-        spec = RenderSpec(str(self.mappings.root), fetcher.platform, options.embeds, options.sentence_per_line,
-                          options.date_format, images=self.images is not None,
-                          list_images=options.dry_run and options.download_images)
+        spec = dict(mappings_dir=str(self.mappings.root), platform=fetcher.platform, embeds=options.embeds,
+                    sentence_per_line=options.sentence_per_line, date_format=options.date_format,
+                    images=self.images is not None, list_images=options.dry_run and options.download_images)
         registry = IssueRegistry(fetcher.issue_ref, fetcher.issue_hosts)
         registry.add_rows(list(known.values()))
         # The platform's own hosts count from the start (their URLs name the newsletter's profile,
         # which the registry checks), so a link to an issue not reached yet is known as one.
         registry.add_hosts(options.old_hosts + self.mappings.platform(fetcher.platform).hosts,
                            [options.profile] if options.profile else [])
-        renderer = Renderer(spec, self.mappings, self.images, registry,
-                            default_processes() if options.processes is None else options.processes)
+        renderer = LazyRenderer(spec, self.mappings, self.images, registry, options.processes)
         context = fetcher.context
         context.conditional = conditional
         context.cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
@@ -346,7 +402,7 @@ class Migration:
                         on_issue(None)
                 wait_for_in_flight()
                 # Every issue is known now: finish those that waited for issues further on.
-                for prepared in renderer.deferred.drain():
+                for prepared in renderer.drain_deferred():
                     slots.acquire()
                     submit(prepared.issue, waiting_rows.pop(prepared.issue.source_id, None), prepared)
                 wait_for_in_flight()

@@ -12,9 +12,10 @@ The selectors themselves are compiled once (soupsieve caches what it compiled).
 from __future__ import annotations
 
 import re
-from typing import Generic, Iterable, TypeVar
+from typing import TYPE_CHECKING, Generic, Iterable, TypeVar
 
-from bs4 import Tag
+if TYPE_CHECKING:  # bs4 is not imported to read a mapping: a node that is not a str is a Tag
+    from bs4 import Tag
 
 Payload = TypeVar("Payload")
 _ANY = ("*", "")
@@ -170,8 +171,8 @@ def compound_test(alternative: str):
             return True
         parent = el.parent
         if combinators[i] == ">":
-            return isinstance(parent, Tag) and parent.name != "[document]" and matches_from(parent, i + 1)
-        while isinstance(parent, Tag) and parent.name != "[document]":
+            return parent is not None and parent.name != "[document]" and matches_from(parent, i + 1)
+        while parent is not None and parent.name != "[document]":
             if matches_from(parent, i + 1):
                 return True
             parent = parent.parent
@@ -237,7 +238,7 @@ def _compound(text: str):
                 return False
         for inner, child_only in has_tests:
             inside = el.contents if child_only else el.descendants
-            if not any(isinstance(node, Tag) and inner(node) for node in inside):
+            if not any(not isinstance(node, str) and inner(node) for node in inside):
                 return False
         return True
 
@@ -336,7 +337,7 @@ class Matcher:
         if self.exact is None:
             return self.pattern.closest(el)
         node = el
-        while isinstance(node, Tag) and node.name != "[document]":
+        while node is not None and node.name != "[document]":
             if self.match(node):
                 return node
             node = node.parent
@@ -364,7 +365,7 @@ class TreeIndex:
         self.by_key: dict[tuple[str, str], list[Tag]] = {}
         self.position: dict[int, int] = {}
         self.every: list[Tag] = []
-        for position, node in enumerate(node for node in root.descendants if isinstance(node, Tag)):
+        for position, node in enumerate(node for node in root.descendants if not isinstance(node, str)):
             self.position[id(node)] = position
             self.every.append(node)
             self.by_key.setdefault(("tag", node.name), []).append(node)

@@ -154,6 +154,14 @@ class Dispatch:
             stack.extend((child, el) for child in reversed(el.contents))
 
 
+def is_document(cleaner: "Cleaner") -> bool:
+    """Whether a cleaner works on the whole document: it says so, or it implements `clean`
+    itself (a cleaner written before the walk existed keeps working, as a step of its own)."""
+    from .base import Cleaner
+
+    return cleaner.is_document or type(cleaner).clean is not Cleaner.clean
+
+
 class Plan:
     """A chain as steps: a Dispatch (one walk) for each stretch of per-element cleaners, and each
     document cleaner in its place. Built once per chain, used for every issue."""
@@ -163,7 +171,7 @@ class Plan:
         self.steps: list = []
         stretch: list = []
         for cleaner in self.cleaners:
-            if cleaner.is_document:
+            if is_document(cleaner):
                 if stretch:
                     self.steps.append(Dispatch(stretch))
                     stretch = []
