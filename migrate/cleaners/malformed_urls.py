@@ -15,7 +15,7 @@ from bs4 import Tag
 from ..dom import attr_text
 from ..urls import srcset_urls
 from .base import Cleaner, Walk, register
-from .unsafe import URL_ATTRS
+from .unsafe import URL_ATTR_SET, URL_ATTRS
 
 
 def readable(url: str) -> bool:
@@ -33,7 +33,7 @@ class MalformedUrls(Cleaner):
 
     def visit(self, el: Tag, walk: Walk):
         attrs = el.attrs
-        if not attrs:
+        if not attrs or URL_ATTR_SET.isdisjoint(attrs):
             return None
         for attr in URL_ATTRS:
             if attr not in attrs:

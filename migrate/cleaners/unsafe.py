@@ -12,6 +12,7 @@ ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset",
 ACTIVE_SET = frozenset(ACTIVE_ELEMENTS)
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:", "livescript:")
 URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xlink:href", "srcset", "lowsrc", "dynsrc")
+URL_ATTR_SET = frozenset(URL_ATTRS)
 
 
 def scheme_of(value: str) -> str:
@@ -33,6 +34,8 @@ class Unsafe(Cleaner):
             return None
         for attr in [name for name in attrs if name[:2].lower() == "on"]:
             del el[attr]
+        if URL_ATTR_SET.isdisjoint(attrs):
+            return None
         for attr in URL_ATTRS:
             if attr not in attrs:
                 continue
