@@ -149,10 +149,9 @@ class ImageStore:
         self._pool.shutdown(wait=True)
 
     def _obtain(self, url: str) -> StoredImage:
-        known = self.state.image(url) if self.state else None
-        if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
-            return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
-                               sha256=known.sha256, written=False)
+        known = stored_copy(self.site, self.state, self.url_prefix, url)
+        if known is not None:
+            return known
         try:
             try:
                 stored, headers = self._download(url)
@@ -194,18 +193,7 @@ class ImageStore:
             data, headers = response.body, response.headers
             with self._lock:
                 self.downloaded_bytes += len(data)
-        if not data:
-            raise FetchError("the server returned an empty body")
-        ext = sniff_image(data)
-        if ext is None:
-            kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
-            raise FetchError(f"what came back is {kind}, not an image")
-        if ext == "svg":
-            problem = svg_problem(data)
-            if problem:
-                raise FetchError(f"refused: {problem}")
-        digest = hashlib.sha256(data).hexdigest()
-        name = f"{digest[:HASH_CHARS]}.{ext}"
+        name, digest = image_name(data)
         path = self.site / self.folder / name
         # Not fsynced: a stored image is reused only after its hash is checked, so one a power
         # cut damaged is fetched again; flushing each of thousands of images would halve the pace.
@@ -214,6 +202,60 @@ class ImageStore:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
                            sha256=digest, written=written), headers
+
+
+def image_name(data: bytes) -> tuple[str, str]:
+    """The file name an image's bytes are stored under, and their SHA-256; FetchError, saying
+    why, for bytes that are no image a browser may be given."""
+    if not data:
+        raise FetchError("the server returned an empty body")
+    ext = sniff_image(data)
+    if ext is None:
+        kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
+        raise FetchError(f"what came back is {kind}, not an image")
+    if ext == "svg":
+        problem = svg_problem(data)
+        if problem:
+            raise FetchError(f"refused: {problem}")
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{digest[:HASH_CHARS]}.{ext}", digest
+
+
+def stored_copy(site: Path, state: "StateStore | None", url_prefix: str, url: str) -> StoredImage | None:
+    """The copy of `url` an earlier run stored, when it is still on disk as it was written."""
+    known = state.image(url) if state else None
+    if known and known.state == "done" and known.file and sha256_file(Path(site) / known.file) == known.sha256:
+        return StoredImage(file=known.file, url=f"{url_prefix}/{known.file.rsplit('/', 1)[-1]}", sha256=known.sha256, written=False)
+    return None
+
+
+class KnownImages:
+    """A dry run's stand-in for the ImageStore: it answers with the copies earlier runs stored and
+    fetches nothing, so a dry run converts an issue to exactly the text the real run writes when
+    its images are already local, and counts the others as images to download."""
+
+    downloaded = 0
+
+    def __init__(self, site: Path, state: "StateStore | None", folder: str = "static/images", url_prefix: str = "/images"):
+        self.site, self.state = Path(site), state
+        self.folder = folder.strip("/")
+        self.url_prefix = "/" + url_prefix.strip("/")
+
+    def fetch(self, url: str) -> Future:
+        known: Future = Future()
+        try:
+            known.set_result(self._inline(url) if url.startswith("data:") else stored_copy(self.site, self.state, self.url_prefix, url))
+        except FetchError as exc:  # an inline image the real run would refuse too
+            known.set_exception(exc)
+        return known
+
+    def _inline(self, url: str) -> StoredImage:
+        """An inline image needs no download: its stored name is known from its bytes."""
+        name, digest = image_name(_decode_data_url(url))
+        return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}", sha256=digest, written=False)
+
+    def close(self) -> None:
+        pass
 
 
 def _decode_data_url(url: str) -> bytes:

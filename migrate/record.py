@@ -28,6 +28,16 @@ class ImageResult:
     archive: str | None = None   # the archived copy it was taken from, when its own host failed
 
 
+DATA_URL_SHOWN = "data: URL"  # how an inline image is named in the report (its bytes would swamp it)
+
+
+def image_failure_text(shown_url: str, reason: str) -> str:
+    """How an issue's failures name an image that could not be stored."""
+    if shown_url == DATA_URL_SHOWN:
+        return f"an inline (data:) image was dropped: {reason}"
+    return f"image {shown_url} stayed remote: {reason}"
+
+
 @dataclass
 class Issue:
     """One newsletter issue.
@@ -56,6 +66,9 @@ class Issue:
     skip_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Fields the source did not give that the author must supply with an override: name -> what
+    # the source tells of it.
+    needs: dict[str, str] = field(default_factory=dict)
 
     # Site URLs the issue had before its output path changed; they become aliases too.
     previous_urls: list[str] = field(default_factory=list)

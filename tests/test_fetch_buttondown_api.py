@@ -187,7 +187,7 @@ class TestEmails:
         saved = tmp_path / "emails.json"
         saved.write_text(json.dumps(body))
         report = migrate("buttondown-api", saved, tmp_path / "site", download_images=False)
-        assert any(line.startswith("WARNING") and "lists no emails" in line for line in report.lines())
+        assert any(line.startswith("Note on ") and "lists no emails" in line for line in report.lines())
 
     def test_a_saved_file_that_is_not_a_response_says_what_to_save(self, mappings, tmp_path):
         saved = tmp_path / "emails.json"

@@ -134,7 +134,7 @@ def test_an_export_that_lists_no_emails_says_so_in_the_report(tmp_path):
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "emails.json").write_text("[]")
     report = migrate("buttondown-export", tmp_path / "export", tmp_path / "site")
-    assert any(line.startswith("WARNING emails.json") and "lists no emails" in line for line in report.lines())
+    assert any(line.startswith("Note on ") and "emails.json: lists no emails" in line for line in report.lines())
 
 
 def test_a_zip_that_climbs_out_is_refused(tmp_path):

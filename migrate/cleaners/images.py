@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from ..dom import attr_text, elements
 from ..errors import NotConfigured
-from ..record import ImageResult, Issue
+from ..record import DATA_URL_SHOWN, ImageResult, Issue, image_failure_text
 from ..urls import absolute
 from .base import CleanContext, Cleaner, register
 
@@ -35,17 +35,16 @@ class Images(Cleaner):
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         answers = issue.answers.get(self.answers_key)
         for img, url in _images_with_urls(doc, issue):
-            shown = url if not url.startswith("data:") else "data: URL"
+            shown = url if not url.startswith("data:") else DATA_URL_SHOWN
             answer = answers.get(url) if answers is not None else None
             if answer is None:  # nothing was downloaded (a dry run): just name the image
                 issue.images.append(ImageResult(url=shown))
             elif isinstance(answer, str):  # the reason it failed
                 issue.images.append(ImageResult(url=shown, error=answer))
+                issue.failures.append(image_failure_text(shown, answer))
                 if url.startswith("data:"):
-                    issue.failures.append(f"an inline (data:) image was dropped: {answer}")
                     img.decompose()
                 else:
-                    issue.failures.append(f"image {shown} stayed remote: {answer}")
                     img["src"] = url
             else:
                 img["src"] = answer.url

@@ -52,6 +52,14 @@ class FetchContext:
     # Runs pure parsing work (picklable function and arguments), in a worker process when the
     # run has them; called from fetch threads.
     offload: Callable = lambda function, *args: function(*args)
+    # Told how many entries the source holds (the progress bar's total); None when nobody asks.
+    on_total: Callable[[int], None] | None = None
+
+    def expect(self, total: "int | Callable[[], int]") -> None:
+        """Say how many entries the source holds, as soon as the fetcher knows: a count, or a
+        function that counts (called only when someone is listening, as counting may cost a pass)."""
+        if self.on_total is not None:
+            self.on_total(total() if callable(total) else total)
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a document seen by the last complete run."""

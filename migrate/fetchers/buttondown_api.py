@@ -94,6 +94,8 @@ class ButtondownApiFetcher(Fetcher):
             yield Unchanged(ref, whole_source=True)
             return
         with open(path, "rb") as handle:
+            self.context.expect(lambda: _counted(handle))
+            handle.seek(0)
             yield from self._parse_saved(handle, ref)
 
     # ------------------------------------------------------------------ live
@@ -113,6 +115,8 @@ class ButtondownApiFetcher(Fetcher):
             if not problems:
                 self.context.remember(url, body_hash=digest.hexdigest())
             options = with_username(self.context.options, usernames)
+            spool.seek(0)
+            self.context.expect(lambda: sum(1 for _ in spool) + len(problems))
             spool.seek(0)
             listed = 0
             for order, line in enumerate(spool):
@@ -196,6 +200,14 @@ class ButtondownApiFetcher(Fetcher):
             return SourceProblem(ref, "the email has no `body`", order, str(email_id) if isinstance(email_id, (str, int)) else None)
         return email_issue(raw, body, mapping=self.mapping, options=options, where=ref, order=order,
                            source_ref=ref, render=lambda text: self.context.offload(render_body, text))
+
+
+def _counted(handle: IO[bytes]) -> int:
+    """How many emails a saved listing holds (for the progress bar); 0 where it cannot tell."""
+    try:
+        return sum(1 for _ in email_list(handle, ""))
+    except (UserError, ijson.JSONError):
+        return 0
 
 
 def _wrong_saved(ref: str) -> str:

@@ -106,12 +106,13 @@ class ButtondownExportFetcher(Fetcher):
             if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
+            self.context.expect(lambda: _count(files, index, bodies))
             used: set[str] = set()
             usernames: set[str] = set()
             order = -1
             if index:
                 with files.open(index) as handle:
-                    rows = _json_rows(handle, index) if index.lower().endswith(".json") else _csv_rows(handle, index)
+                    rows = _index_rows(handle, index)
                     for order, (where, raw) in enumerate(rows):
                         if isinstance(raw, SourceProblem):
                             raw.order = order
@@ -188,6 +189,21 @@ def _stems(raw: dict) -> list[str]:
 
 def _body_names(bodies: dict[str, str], raw) -> list[str]:
     return [bodies[s] for s in _stems(raw) if s in bodies] if isinstance(raw, dict) else []
+
+
+def _count(files, index: str | None, bodies: dict[str, str]) -> int:
+    """The entries the export gives: its listing's rows, and each body no row names."""
+    rows, used = 0, set()
+    if index:
+        with files.open(index) as handle:
+            for _, raw in _index_rows(handle, index):
+                rows += 1
+                used.update(_body_names(bodies, raw))
+    return rows + len(set(bodies.values()) - used)
+
+
+def _index_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
+    return _json_rows(handle, name) if name.lower().endswith(".json") else _csv_rows(handle, name)
 
 
 # ---------------------------------------------------------------------- the listing

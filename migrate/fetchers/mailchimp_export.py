@@ -292,6 +292,7 @@ class MailchimpExportFetcher(Fetcher):
             campaign_files = self._campaign_files(files, members)
             matches = join(campaign_files, rows)
             by_row = {id(match.row): (f, match) for f, match in matches.items()}
+            self.context.expect(len(problems) + len(rows) + len(campaign_files) - len(matches))
             yield from problems
             for row in rows:
                 found = by_row.get(id(row))

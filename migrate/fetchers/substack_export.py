@@ -35,7 +35,7 @@ from ..mappings import Problems, _check_keys, _selector_list, parse_date, regist
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import path_of
 from .base import DRAFTS_OPTION, Fetcher, keeps_drafts, register
-from .csvrows import csv_reader, csv_rows
+from .csvrows import column_values, csv_reader, csv_rows
 
 CSV_NAME = "posts.csv"
 REQUIRED_COLUMNS = {"post_id", "post_date", "is_published", "title"}
@@ -180,6 +180,7 @@ class SubstackExportFetcher(Fetcher):
             if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
+            self.context.expect(lambda: self._count(files, csv_name, posts))
             bases = self.bases or self._publication_from_posts(files, posts)
             yield from self._read_posts(files, csv_name, posts, bases)
         finally:
@@ -202,6 +203,13 @@ class SubstackExportFetcher(Fetcher):
         return [seen.most_common(1)[0][0]] if seen else []
 
     # ------------------------------------------------------------------ rows and files
+    @staticmethod
+    def _count(files: ArchiveFiles, csv_name: str, posts: dict[str, str]) -> int:
+        """The entries the export gives: a row each, and each post file no row names."""
+        with files.open(csv_name) as handle:
+            post_ids = column_values(handle, "post_id")
+        return len(post_ids) + len(set(posts) - set(post_ids))
+
     def _read_posts(self, files: ArchiveFiles, csv_name: str, posts: dict[str, str], bases: list[str]):
         unclaimed = dict(posts)
         order = -1
