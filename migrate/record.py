@@ -51,6 +51,9 @@ class Issue:
     old_urls: list[str] = field(default_factory=list)
     old_paths: list[OldPath] = field(default_factory=list)
     source_ref: str = ""
+    # Where a local source (a folder or zip) holds the body, as a path inside it: a relative image
+    # of the body is read from beside it there (a `buttondown pull` folder's `../media/<file>`).
+    local_file: str | None = None
     source_hash: str | None = None   # SHA-256 of what the source held for this issue
     order: int = 0
     skip_reason: str | None = None
@@ -62,6 +65,9 @@ class Issue:
     # Front matter fields of the platform's own (a Substack post's `audience`), written after the
     # standard ones and never replacing them.
     params: dict = field(default_factory=dict)
+    # The audience (paid subscribers, ...) an issue was only for, when that made it a draft: the
+    # summary counts these, so nothing paid-only reaches the public site unnoticed.
+    held_for: str | None = None
 
     # Filled while the issue moves through the stages.
     images: list[ImageResult] = field(default_factory=list)

@@ -38,6 +38,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "number": issue.number,
         "date": _date(issue.date),
         "draft": issue.draft,
+        "held_for": issue.held_for,
         "source": issue.source_ref,
         "output": issue.output_path,
         "action": outcome.action if outcome else None,
@@ -111,6 +112,9 @@ class RunReport:
             self._counts["links"] += entry["links_rewritten"]
             self._counts["inferred"] += sum(1 for p in entry["old_paths"] if p["inferred"])
             self._counts["warnings"] += len(entry["warnings"])
+            if entry["held_for"]:
+                self._counts["held"] += 1
+                self._counts[f"held:{entry['held_for']}"] += 1
 
     def add_gone(self, row) -> None:
         """An issue the last run wrote that the source no longer has: reported, never deleted."""
@@ -177,6 +181,7 @@ class RunReport:
             "tracking_parameters_removed": c["tracking"],
             "links_between_issues_rewritten": c["links"],
             "inferred_old_paths": c["inferred"],
+            "drafts_for_part_of_the_readers": c["held"],
             "warnings": c["warnings"] + len(self.notes),
         }
 
@@ -223,6 +228,11 @@ class RunReport:
         if s["images_from_archive"]:
             out.append(f"Images taken from the Wayback Machine because their host failed: {s['images_from_archive']} "
                        "(each has `archive` in the report).")
+        if s["drafts_for_part_of_the_readers"]:
+            kinds = sorted(key.split(":", 1)[1] for key in self._counts if key.startswith("held:"))
+            by_kind = ", ".join(f"{kind}: {self._counts['held:' + kind]}" for kind in kinds)
+            out.append(f"Written as drafts because they were only for part of the readers: {s['drafts_for_part_of_the_readers']} "
+                       f"({by_kind}); publish them on purpose with --platform-option publish_audiences={','.join(kinds)}.")
         if s["inferred_old_paths"]:
             out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
         if self.temporary_files_removed:

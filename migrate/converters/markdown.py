@@ -37,6 +37,10 @@ _MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\[\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
 _BACKTICK_RUN = re.compile(r"`+")
+# A code block's language, as the class of its <code> (or <pre>) names it: `language-css` (Markdown
+# renderers, Python-Markdown's fenced_code), `lang-css` (highlight.js). Only a plain word is
+# written after the fence, where anything else would be read as more of the info string.
+_LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]{1,32})$")
 # Where a <code> standing alone may become a code block (not in headings, cells or captions).
 _CODE_BLOCK_HOSTS = frozenset({"p", "div", "li", "blockquote", "section", "article", "center", "body", "main", "dd"})
 
@@ -169,11 +173,22 @@ class LinksMixin(MarkdownConverter):
         return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"
 
 
-def _fenced(text: str) -> str:
-    """A fenced code block that no line of `text` can close."""
+def _fenced(text: str, language: str = "") -> str:
+    """A fenced code block that no line of `text` can close, with its language when it has one."""
     longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"\n\n{fence}\n{text}\n{fence}\n\n"
+    return f"\n\n{fence}{language}\n{text}\n{fence}\n\n"
+
+
+def code_language(pre: Tag) -> str:
+    """The language a code block's classes name, or ""."""
+    code = pre.find("code", recursive=False)
+    for el in filter(None, (code, pre)):
+        for name in el.get("class") or []:
+            match = _LANGUAGE_CLASS.match(name)
+            if match:
+                return match.group(1)
+    return ""
 
 
 def _code_text(el: Tag) -> str:
@@ -205,7 +220,7 @@ class CodeMixin(MarkdownConverter):
         if "pre" in parent_tags:
             return text  # a <pre> inside a <pre> is more of the same text, not a second block
         text = strip_pre(text)
-        return _fenced(text) if text else ""
+        return _fenced(text, code_language(el)) if text else ""
 
     def convert_code(self, el, text, parent_tags):
         if "_noformat" in parent_tags:

@@ -21,10 +21,10 @@ from ..archives import ArchiveFiles
 from ..errors import UserError
 from ..files import Utf8Stream
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
-from .base import Fetcher, keeps_drafts, register
+from .base import Fetcher, register
 from .csvrows import csv_reader, csv_rows
-from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, buttondown_issue_ref, check_email_list, email_issue, email_list,
-                         render_body, username_in, with_username)
+from .buttondown import (LIST_SHAPE, NO_ARCHIVE_URL, PLATFORM_OPTIONS, buttondown_issue_ref, check_email_list, check_options,
+                         email_issue, email_list, missing_archive_url, username_in, with_username)
 
 INDEX_NAMES = ("emails.json", "emails.csv")
 WHAT = "Buttondown export"
@@ -95,7 +95,9 @@ class ButtondownExportFetcher(Fetcher):
 
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
-        keeps_drafts(options)
+        check_options(options)
+
+    without_archive_url = 0  # public emails the export gives no archive address for
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         files = ArchiveFiles(Path(self.source), what=WHAT)
@@ -128,6 +130,8 @@ class ButtondownExportFetcher(Fetcher):
                 order += 1
                 if self.context.wants(name):
                     yield self._unlisted(files, name, stem, index, order, with_username(self.context.options, usernames))
+            if self.without_archive_url:
+                yield SourceNote(index or ref, NO_ARCHIVE_URL.format(count=self.without_archive_url))
             if order == -1:  # never a silent empty run
                 yield SourceNote(index or ref, "lists no emails, and the export holds no emails/*.md: nothing was migrated; "
                                  "check that --source is the export of the newsletter to migrate")
@@ -153,7 +157,8 @@ class ButtondownExportFetcher(Fetcher):
             looked = " or ".join(f"emails/{s}.md" for s in _stems(raw)) or "emails/<slug>.md"
             return SourceProblem(where, f"the email is listed but its body is not in the export (no {looked})", order, email_id)
         issue = email_issue(raw, body, mapping=self.mapping, options=self.context.options, where=where, order=order,
-                            source_ref=where, render=lambda text: self.context.offload(render_body, text))
+                            source_ref=where, offload=self.context.offload, local_file=names[0] if names else None)
+        self.without_archive_url += missing_archive_url(issue)
         if isinstance(issue, Issue) and trouble:
             issue.warnings.append(f"{names[0]}: {trouble}")
         return issue
@@ -166,7 +171,8 @@ class ButtondownExportFetcher(Fetcher):
             return SourceProblem(name, f"this body is in no row of {listing}, and has no front matter saying which email it is{why}", order)
         fields.setdefault("slug", stem)
         issue = email_issue(fields, body, mapping=self.mapping, options=options, where=name, order=order,
-                            source_ref=name, render=lambda text: self.context.offload(render_body, text))
+                            source_ref=name, offload=self.context.offload, local_file=name)
+        self.without_archive_url += missing_archive_url(issue)
         if isinstance(issue, Issue) and index:
             issue.warnings.append(f"{name} is in no row of {index}; its own front matter was used")
         return issue
