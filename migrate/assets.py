@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
+from .local_images import LOCAL_PREFIX, LocalFiles
 
 if TYPE_CHECKING:
     from .state import StateStore
@@ -98,7 +99,8 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None,
+                 local: LocalFiles | None = None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -112,6 +114,8 @@ class ImageStore:
         # Where to look for an image whose host failed for good (see wayback.ArchivedImages):
         # locate(url, error) -> URL of an archived copy or None, and the headers to ask it with.
         self.fallback = fallback
+        # The run's own source, when it is a folder or zip: images its bodies name relatively.
+        self.local = local
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -147,8 +151,13 @@ class ImageStore:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self.local is not None:
+            self.local.close()
 
     def _obtain(self, url: str) -> StoredImage:
+        if url.startswith(LOCAL_PREFIX):
+            # Read from the source itself each time (cheap, and never stale); nothing to remember.
+            return self._download(url)[0]
         known = self.state.image(url) if self.state else None
         if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
             return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
@@ -185,6 +194,10 @@ class ImageStore:
         headers: dict = {}
         if url.startswith("data:"):
             data = _decode_data_url(url)
+        elif url.startswith(LOCAL_PREFIX):
+            if self.local is None:
+                raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
+            data = self.local.read(url, self.max_bytes)
         else:
             if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
                 raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
