@@ -12,7 +12,7 @@ from bs4 import Comment, NavigableString, Tag
 from markdownify import (ATX, BACKSLASH, MarkdownConverter, chomp, should_remove_whitespace_inside,
                          should_remove_whitespace_outside, strip_pre)
 
-from ..dom import BLOCKS, LAYOUT_BLOCKS
+from ..dom import BLOCKS, LANGUAGE_CLASS, LAYOUT_BLOCKS
 from .sentences import SentenceBreak
 from .shortcode_guard import SHORTCODE_OPENER, Verbatim, guard_shortcode_openers, no_shortcode_opener
 
@@ -37,10 +37,6 @@ _MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\[\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
 _BACKTICK_RUN = re.compile(r"`+")
-# A code block's language, as the class of its <code> (or <pre>) names it: `language-css` (Markdown
-# renderers, Python-Markdown's fenced_code), `lang-css` (highlight.js). Only a plain word is
-# written after the fence, where anything else would be read as more of the info string.
-_LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]{1,32})$")
 # Where a <code> standing alone may become a code block (not in headings, cells or captions).
 _CODE_BLOCK_HOSTS = frozenset({"p", "div", "li", "blockquote", "section", "article", "center", "body", "main", "dd"})
 
@@ -185,7 +181,7 @@ def code_language(pre: Tag) -> str:
     code = pre.find("code", recursive=False)
     for el in filter(None, (code, pre)):
         for name in el.get("class") or []:
-            match = _LANGUAGE_CLASS.match(name)
+            match = LANGUAGE_CLASS.match(name)
             if match:
                 return match.group(1)
     return ""
