@@ -217,10 +217,6 @@ class HttpClient:
         target = self.target(url)
         self.check_address(target)
         host = (urlsplit(target).hostname or "").lower()
-        with self._guard_lock:
-            unresolved = self._unresolved.get(host)
-        if unresolved:
-            raise HostUnreachable(unresolved)
         started = time.monotonic()
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -250,7 +246,8 @@ class HttpClient:
         except (requests.exceptions.RequestException, OSError) as exc:
             if _cannot_connect(exc):
                 why = _why_unreachable(exc, target)
-                if _name_unresolved(exc):
+                failed_host = _failed_host(exc)
+                if _name_unresolved(exc) and failed_host == host:  # not a host a redirect led to
                     with self._guard_lock:
                         self._unresolved.setdefault(host, why)
                 raise HostUnreachable(why) from None
@@ -275,6 +272,12 @@ class HttpClient:
 
     def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
         with self._host_slot(url):
+            # Asked here, in the host's slot: requests that queued for it while its name failed
+            # fail at once too, rather than each looking it up again.
+            with self._guard_lock:
+                unresolved = self._unresolved.get((urlsplit(url).hostname or "").lower())
+            if unresolved:
+                raise HostUnreachable(unresolved)
             return self._get_in_slot(url, headers, max_bytes, sink, follow)
 
     def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
@@ -348,6 +351,13 @@ def _name_unresolved(exc: BaseException) -> bool:
         return False
     reason = exc.args[0].reason
     return isinstance(reason.__cause__ or reason.__context__, socket.gaierror)
+
+
+def _failed_host(exc: BaseException) -> str | None:
+    """The host whose connection failed, as urllib3 tells it."""
+    connection = getattr(exc.args[0].reason, "conn", None) if exc.args and hasattr(exc.args[0], "reason") else None
+    host = getattr(connection, "host", None)
+    return host.lower() if isinstance(host, str) else None
 
 
 def _why_unreachable(exc: BaseException, url: str) -> str:
