@@ -1,10 +1,13 @@
-"""`buttondown-export`: Buttondown's export, a zip or the folder it unpacks to.
+"""`buttondown-export`: Buttondown's export, a zip or the folder it unpacks to, or a folder
+written by `buttondown pull` (Buttondown's command-line tool).
 
-The export lists the emails in `emails.json` (an array of email objects, or an object with
-`results`) or `emails.csv` (one row per email, the API's field names as columns), and holds each
-body as `emails/<slug>.md` (or `emails/<id>.md`). A body file may open with YAML front matter
-holding the email's fields, as Buttondown's own tools write it; those fill what the listing
-leaves out. A listed email without a body, and a body no row lists (and whose front matter does
+The export (the Emails tab: select the emails, Export) lists the emails in `emails.csv` (id,
+secondary_id, subject, publish_date, source, email_type, slug) or `emails.json` (an array of
+email objects, or an object with `results`), and holds each body as `emails/<slug>.md` (or
+`emails/<id>.md`), opening with the editor's mode sigil. A `buttondown pull` folder has no
+listing: each `emails/<slug>.md` opens with YAML front matter holding the email's fields
+(`editor_mode` among them), and its images are in `media/`, named `../media/<file>`, read from
+the folder itself. Front matter also fills what a listing leaves out. A listed email without a body, and a body no row lists (and whose front matter does
 not say what it is), are reported, never dropped silently.
 """
 from __future__ import annotations
@@ -41,8 +44,8 @@ def _members(files: ArchiveFiles, source: str) -> tuple[str | None, dict[str, st
                 and not path.name.startswith("."):
             bodies.setdefault(path.stem, name)
     if not indexes and not bodies:
-        raise UserError(f"{source} holds no emails.json, emails.csv or emails/*.md; give --source the zip "
-                        "(or its unpacked folder) from Buttondown's Settings > Exports.")
+        raise UserError(f"{source} holds no emails.json, emails.csv or emails/*.md; give --source the export zip "
+                        "(Buttondown: the Emails tab, select the emails, Export), its unpacked folder, or a `buttondown pull` folder.")
     return (indexes[0] if indexes else None), bodies
 
 
@@ -71,7 +74,8 @@ def _front_matter(text: str) -> tuple[dict, str, str | None]:
 class ButtondownExportFetcher(Fetcher):
     name = "buttondown-export"
     listing = "archive"
-    source_signs = {"files": ("emails.json", "emails.csv")}
+    # The export's listing; a `buttondown pull` folder's own files (it writes them beside emails/).
+    source_signs = {"files": ("emails.json", "emails.csv", ".buttondown-sync.json", "newsletter.json", "snippets.json")}
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS
@@ -199,7 +203,7 @@ def _body_names(bodies: dict[str, str], raw) -> list[str]:
 # ---------------------------------------------------------------------- the listing
 
 def _wrong_json(name: str) -> str:
-    return f"{name} is not a list of emails ({LIST_SHAPE}); give --source the export from Buttondown's Settings > Exports."
+    return f"{name} is not a list of emails ({LIST_SHAPE}); give --source the export from Buttondown's Emails tab (select the emails, Export)."
 
 
 def _json_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
