@@ -227,7 +227,7 @@ class TestWholeRun:
         assert check_site(tmp_path) == []
         kelp = read_issue(tmp_path, "012.md")
         assert "utm_" not in kelp and "/images/" in kelp and "<script" not in kelp and "alert" not in kelp
-        assert report_of(tmp_path)["summary"]["images_local"] == 3
+        assert report_of(tmp_path)["summary"]["images_local"] == 4  # three in bodies, and storm-season's social image
 
     def test_links_between_emails_point_at_their_new_pages(self, api, tmp_path):
         migrate("buttondown-api", api.url, tmp_path, remaps=assets(api))
