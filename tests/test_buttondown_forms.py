@@ -64,6 +64,12 @@ def migrated(request, tmp_path_factory, assets):
     return form, site, report
 
 
+@pytest.fixture(scope="module")
+def body(migrated) -> str:
+    """The body of the plaintext email that holds the template, [TOC], the list, the code and the embed."""
+    return page(migrated[1], "001.md")[1]
+
+
 def page(site: Path, name: str) -> tuple[dict, str]:
     head, body = split_front_matter((site / "content" / "issues" / name).read_text(encoding="utf-8"))
     return yaml.safe_load(head), body
@@ -79,48 +85,34 @@ def test_every_form_migrates_and_check_finds_nothing(migrated):
 
 # ---------------------------------------------------------------------- bodies
 
-def test_the_web_branch_of_a_template_conditional_is_kept_and_the_email_branch_dropped(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_the_web_branch_of_a_template_conditional_is_kept_and_the_email_branch_dropped(body):
     assert "have moved to the web version" not in body and "Reply to this email" not in body
     assert "{%" not in body and "{{" not in body
     assert body.lstrip().startswith("Good morning. This is Tide tables for week 32, number 1.\n")  # {{ email.subject }}, {{ email.secondary_id }}
 
 
-def test_a_real_email_url_leads_to_the_issues_own_new_page(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_a_real_email_url_leads_to_the_issues_own_new_page(body):
     assert "Thanks for reading on the web: [this issue\u2019s own page](/issues/001/)." in body
 
 
-def test_toc_becomes_a_list_of_the_headings(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_toc_becomes_a_list_of_the_headings(body):
     assert "* [High water](#high-water)\n* [Reading the chart](#reading-the-chart)\n\n## High water" in body
 
 
-def test_a_four_space_nested_list_stays_nested(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_a_four_space_nested_list_stays_nested(body):
     assert "* Monday\n  * 06:12 at the harbour mouth\n  * 18:40 at the quay\n* Tuesday" in body
 
 
-def test_fenced_code_keeps_its_language_and_strikethrough_stays(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_fenced_code_keeps_its_language_and_strikethrough_stays(body):
     assert "```python\ndef height(hour):\n    return 2.4 + 1.1 * hour\n```" in body
     assert "~~Cancelled~~ the Friday walk." in body
 
 
-def test_a_bare_youtube_url_on_its_own_line_is_an_embed_link(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_a_bare_youtube_url_on_its_own_line_is_an_embed_link(body):
     assert "\n\n<https://www.youtube.com/watch?v=Hb0urTd4l3s>\n\n" in body
 
 
-def test_raw_html_lists_become_markdown_and_their_links_lose_tracking(migrated):
-    _, site, _ = migrated
-    _, body = page(site, "001.md")
+def test_raw_html_lists_become_markdown_and_their_links_lose_tracking(body):
     assert "<ul>" not in body and "<li>" not in body
     assert "* Bring a flask\n* Check the [coast forecast](https://weather.example.org/coast)" in body
     assert "[almanac](https://almanac.example.org/tides?week=32)" in body and "utm_" not in body

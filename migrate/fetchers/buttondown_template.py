@@ -200,19 +200,15 @@ class _Condition:
         return self.words[index] if index < len(self.words) else None
 
     def expression(self):
-        value = self._and()
-        while self._peek() == "or":
-            self.position += 1
-            right = self._and()
-            value = value or right
-        return value
+        return self._joined("or", lambda: self._joined("and", self._not))
 
-    def _and(self):
-        value = self._not()
-        while self._peek() == "and":
+    def _joined(self, word: str, operand):
+        """Operands joined by `word` (and, or), each decided in full as Django decides them."""
+        value = operand()
+        while self._peek() == word:
             self.position += 1
-            right = self._not()
-            value = value and right
+            right = operand()
+            value = (value or right) if word == "or" else (value and right)
         return value
 
     def _not(self):
