@@ -152,9 +152,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         progress = tqdm(desc="issues", unit=" issue", file=sys.stderr, dynamic_ncols=True)
     try:
         report = run(options, Mode(args.command), force=args.force,
-                     on_issue=(lambda _issue: progress.update(1)) if progress else None)
+                     on_issue=(lambda _issue: progress.update(1)) if progress is not None else None)
     finally:
-        if progress:
+        if progress is not None:  # a bar without a total refuses bool()
             progress.close()
     print_report(report)
     if not options.dry_run:

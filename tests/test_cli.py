@@ -208,3 +208,29 @@ def test_verbose_shows_the_tools_steps_and_not_every_librarys(tmp_path):
     check = debug_loggers("check", str(site))  # check parses every file with a Markdown parser
     assert any(name.startswith("migrate") for name in run)
     assert all(name.startswith(("migrate", "urllib3")) for name in run | check), sorted(run | check)[:5]
+
+
+def test_a_run_in_a_terminal_shows_its_progress_and_its_summary(tmp_path):
+    """In a pseudo-terminal stderr is a terminal, so the progress bar is on (as for a person)."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    source = REVUE.parent / "buttondown" / "kinds-pull"
+    process = subprocess.Popen([sys.executable, "-m", "migrate", "run", "--platform", "buttondown-export", "--source", str(source),
+                                "--site", str(tmp_path / "site"), "--no-images", "--platform-option", "username=harbourlog"],
+                               stdin=secondary, stdout=secondary, stderr=secondary, env=dict(os.environ), close_fds=True)
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(primary)
+    assert process.wait(60) == 0, output.decode(errors="replace")
+    text = output.decode(errors="replace")
+    assert "issues" in text and "9 issue(s) found: 9 converted" in text and "Traceback" not in text
+    assert "Written as drafts because they were only for part of the readers: 3" in text
