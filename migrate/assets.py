@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
+from .local_images import LOCAL_PREFIX, LocalFiles
 
 if TYPE_CHECKING:
     from .state import StateStore
@@ -98,7 +99,8 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None,
+                 local: LocalFiles | None = None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -112,6 +114,8 @@ class ImageStore:
         # Where to look for an image whose host failed for good (see wayback.ArchivedImages):
         # locate(url, error) -> URL of an archived copy or None, and the headers to ask it with.
         self.fallback = fallback
+        # The run's own source, when it is a folder or zip: images its bodies name relatively.
+        self.local = local
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -147,8 +151,13 @@ class ImageStore:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self.local is not None:
+            self.local.close()
 
     def _obtain(self, url: str) -> StoredImage:
+        if url.startswith(LOCAL_PREFIX):
+            # Read from the source itself each time (cheap, and never stale); nothing to remember.
+            return self._download(url)[0]
         known = stored_copy(self.site, self.state, self.url_prefix, url)
         if known is not None:
             return known
@@ -184,6 +193,10 @@ class ImageStore:
         headers: dict = {}
         if url.startswith("data:"):
             data = _decode_data_url(url)
+        elif url.startswith(LOCAL_PREFIX):
+            if self.local is None:
+                raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
+            data = self.local.read(url, self.max_bytes)
         else:
             if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
                 raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
@@ -236,26 +249,38 @@ class KnownImages:
 
     downloaded = 0
 
-    def __init__(self, site: Path, state: "StateStore | None", folder: str = "static/images", url_prefix: str = "/images"):
-        self.site, self.state = Path(site), state
+    def __init__(self, site: Path, state: "StateStore | None", folder: str = "static/images", url_prefix: str = "/images",
+                 local: LocalFiles | None = None, max_bytes: int = 20 * 1024 * 1024):
+        self.site, self.state, self.local, self.max_bytes = Path(site), state, local, max_bytes
         self.folder = folder.strip("/")
         self.url_prefix = "/" + url_prefix.strip("/")
 
     def fetch(self, url: str) -> Future:
         known: Future = Future()
         try:
-            known.set_result(self._inline(url) if url.startswith("data:") else stored_copy(self.site, self.state, self.url_prefix, url))
+            if url.startswith(("data:", LOCAL_PREFIX)):
+                known.set_result(self._at_hand(url))
+            else:
+                known.set_result(stored_copy(self.site, self.state, self.url_prefix, url))
         except FetchError as exc:  # an inline image the real run would refuse too
             known.set_exception(exc)
         return known
 
-    def _inline(self, url: str) -> StoredImage:
-        """An inline image needs no download: its stored name is known from its bytes."""
-        name, digest = image_name(_decode_data_url(url))
+    def _at_hand(self, url: str) -> StoredImage:
+        """An inline image, or one in the source folder, needs no download: its stored name is
+        known from its bytes."""
+        if url.startswith(LOCAL_PREFIX):
+            if self.local is None:
+                raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
+            data = self.local.read(url, self.max_bytes)
+        else:
+            data = _decode_data_url(url)
+        name, digest = image_name(data)
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}", sha256=digest, written=False)
 
     def close(self) -> None:
-        pass
+        if self.local is not None:
+            self.local.close()
 
 
 def _decode_data_url(url: str) -> bytes:

@@ -123,7 +123,9 @@ class ToDo:
 
 def issue_findings(entry: dict) -> dict:
     """What of a report entry needs the author: empty when nothing does."""
-    image_failures = {image_failure_text(image["url"], image["error"]) for image in entry["images"] if image.get("error")}
+    # Images fetched from a host are followed in the state store; the others stay issue failures.
+    image_failures = {image_failure_text(image["url"], image["error"]) for image in entry["images"]
+                      if image.get("error") and image["url"].startswith(("http://", "https://"))}
     found = {
         "id": entry["id"], "title": entry["title"], "output": entry["output"],
         "needs": entry.get("needs") or {},

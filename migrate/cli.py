@@ -206,7 +206,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     remember = None
     if not options.dry_run and resolved.to_remember():
         def remember() -> None:
-            for flag in resolved.settings.save(site):
+            for flag in resolved.to_save.save(site):
                 print(f"{flag} holds a password or key, so the site does not remember it: give it again next time.", file=sys.stderr)
 
     with RunProgress(enabled=None if options.progress else False) as progress:

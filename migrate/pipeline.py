@@ -37,6 +37,7 @@ from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
+from .local_images import LocalFiles
 from .mappings import Mappings, load_mappings
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
@@ -161,11 +162,13 @@ class Migration:
         state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and options.dry_run:
-            images = KnownImages(site, state, folder=options.images_dir, url_prefix=options.images_url)
+            images = KnownImages(site, state, folder=options.images_dir, url_prefix=options.images_url,
+                                 local=LocalFiles.for_source(options.source), max_bytes=megabytes(options.max_image_mb))
         elif options.download_images:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
                                 concurrency=options.concurrency, state=state, fallback=fallback,
-                                max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
+                                max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb),
+                                local=LocalFiles.for_source(options.source))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
         return cls(options, mappings, client, images, layout, state, fetcher, mode, force)
 

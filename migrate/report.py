@@ -39,6 +39,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "number": issue.number,
         "date": _date(issue.date),
         "draft": issue.draft,
+        "held_for": issue.held_for,
         "source": issue.source_ref,
         "output": issue.output_path,
         "action": outcome.action if outcome else None,
@@ -120,6 +121,9 @@ class RunReport:
             if self.dry_run:
                 self._images_to_download.update(image["url"] for image in images
                                                 if not image.get("local") and not image.get("error") and image["url"] != DATA_URL_SHOWN)
+            if entry["held_for"]:
+                self._counts["held"] += 1
+                self._counts[f"held:{entry['held_for']}"] += 1
 
     def add_gone(self, row) -> None:
         """An issue the last run wrote that the source no longer has: reported, never deleted."""
@@ -190,6 +194,7 @@ class RunReport:
             "tracking_parameters_removed": c["tracking"],
             "links_between_issues_rewritten": c["links"],
             "inferred_old_paths": c["inferred"],
+            "drafts_for_part_of_the_readers": c["held"],
             "warnings": c["warnings"] + len(self.notes),
         }
 
@@ -240,6 +245,11 @@ class RunReport:
         if s["images_from_archive"]:
             out.append(f"Images taken from the Wayback Machine because their host failed: {s['images_from_archive']} "
                        "(each has `archive` in the report).")
+        if s["drafts_for_part_of_the_readers"]:
+            kinds = sorted(key.split(":", 1)[1] for key in self._counts if key.startswith("held:"))
+            by_kind = ", ".join(f"{kind}: {self._counts['held:' + kind]}" for kind in kinds)
+            out.append(f"Written as drafts because they were only for part of the readers: {s['drafts_for_part_of_the_readers']} "
+                       f"({by_kind}); publish them on purpose with --platform-option publish_audiences={','.join(kinds)}.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
         for note in self.notes:

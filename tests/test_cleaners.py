@@ -193,3 +193,17 @@ class TestTracking:
         assert doc.a["href"] == "https://a.example/?v=1"
         assert doc.img["src"] == "https://i.example/a.png"
         assert issue.tracking_removed == 2
+
+    def test_an_autolink_shows_its_clean_address(self, mappings):
+        html = '<p><a href="https://y.example/?utm_source=z">https://y.example/?utm_source=z</a></p>'
+        assert as_markdown(html, mappings, "tracking") == "<https://y.example/>"
+
+    def test_an_address_written_out_in_the_text_loses_its_tracking_but_not_the_full_stop(self, mappings):
+        issue = Issue(platform="buttondown", source_id="1", html="")
+        html = "<p>See https://x.example/a?utm_source=changelog-news&amp;id=3 and https://x.example/b?utm_medium=email.</p>"
+        assert as_markdown(html, mappings, "tracking", issue=issue) == "See https://x.example/a?id=3 and https://x.example/b."
+        assert issue.tracking_removed == 2
+
+    def test_an_address_in_code_is_what_the_author_showed(self, mappings):
+        html = "<p><code>https://x.example/?utm_source=a</code></p>"
+        assert as_markdown(html, mappings, "tracking") == "`https://x.example/?utm_source=a`"

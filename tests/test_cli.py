@@ -211,3 +211,15 @@ def test_verbose_shows_the_tools_steps_and_not_every_librarys(tmp_path):
     check = debug_loggers("check", str(site))  # check parses every file with a Markdown parser
     assert any(name.startswith("migrate") for name in run)
     assert all(name.startswith(("migrate", "urllib3")) for name in run | check), sorted(run | check)[:5]
+
+
+def test_a_run_in_a_terminal_shows_its_progress_and_its_summary(tmp_path):
+    """In a pseudo-terminal stderr is a terminal, so the progress bar is on (as for a person)."""
+    from .terminal import in_terminal, tool
+
+    source = REVUE.parent / "buttondown" / "kinds-pull"
+    session = in_terminal(tool("run", "--platform", "buttondown-export", "--source", str(source), "--site", str(tmp_path / "site"),
+                               "--no-images", "--platform-option", "username=harbourlog"), timeout=60)
+    assert session.status == 0, session.screen
+    assert "issues" in session.screen and "9 issue(s) found: 9 converted" in session.screen and "Traceback" not in session.screen
+    assert "Written as drafts because they were only for part of the readers: 3" in session.screen

@@ -162,7 +162,7 @@ def test_a_misspelled_platform_option_is_answered_with_the_option_it_resembles()
     from migrate.fetchers import get_fetcher
     from migrate.pipeline import check_platform_options
 
-    with pytest.raises(UserError, match=r"'draft' is not an option of --platform substack-export \(it has: drafts, url\); did you mean `drafts`\?$"):
+    with pytest.raises(UserError, match=r"'draft' is not an option of --platform substack-export \(it has: drafts, publish_audiences, url\); did you mean `drafts`\?$"):
         check_platform_options(get_fetcher("substack-export"), {"draft": "skip"})
     with pytest.raises(UserError, match=r"'colour' is not an option of .*; remove it or check its spelling\.$"):
         check_platform_options(get_fetcher("substack-export"), {"colour": "blue"})

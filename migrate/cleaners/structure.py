@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of
+from ..dom import BLOCKS, HEADINGS, LANGUAGE_CLASS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -244,9 +244,14 @@ class Structure(Cleaner):
             allowed = KEEP_ATTRS.get(el.name, set())
             if allowed is None:
                 continue
+            # The class that names a code block's language stays, for the fence; nothing else.
+            languages = [name for name in el.get_attribute_list("class") if name and LANGUAGE_CLASS.match(name)] \
+                if el.name in ("pre", "code") else []
             for attr in list(el.attrs):
                 if attr not in allowed:
                     del el[attr]
+            if languages:
+                el["class"] = languages[:1]
             if el.name == "a" and el.get("href"):
                 href = attr_text(el, "href")
                 if href and not href.startswith(("#", "mailto:", "tel:")):

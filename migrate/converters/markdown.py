@@ -12,7 +12,7 @@ from bs4 import Comment, NavigableString, Tag
 from markdownify import (ATX, BACKSLASH, MarkdownConverter, chomp, should_remove_whitespace_inside,
                          should_remove_whitespace_outside, strip_pre)
 
-from ..dom import BLOCKS, LAYOUT_BLOCKS
+from ..dom import BLOCKS, LANGUAGE_CLASS, LAYOUT_BLOCKS
 from .sentences import SentenceBreak
 from .shortcode_guard import SHORTCODE_OPENER, Verbatim, guard_shortcode_openers, no_shortcode_opener
 
@@ -169,11 +169,22 @@ class LinksMixin(MarkdownConverter):
         return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"
 
 
-def _fenced(text: str) -> str:
-    """A fenced code block that no line of `text` can close."""
+def _fenced(text: str, language: str = "") -> str:
+    """A fenced code block that no line of `text` can close, with its language when it has one."""
     longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"\n\n{fence}\n{text}\n{fence}\n\n"
+    return f"\n\n{fence}{language}\n{text}\n{fence}\n\n"
+
+
+def code_language(pre: Tag) -> str:
+    """The language a code block's classes name, or ""."""
+    code = pre.find("code", recursive=False)
+    for el in filter(None, (code, pre)):
+        for name in el.get("class") or []:
+            match = LANGUAGE_CLASS.match(name)
+            if match:
+                return match.group(1)
+    return ""
 
 
 def _code_text(el: Tag) -> str:
@@ -205,7 +216,7 @@ class CodeMixin(MarkdownConverter):
         if "pre" in parent_tags:
             return text  # a <pre> inside a <pre> is more of the same text, not a second block
         text = strip_pre(text)
-        return _fenced(text) if text else ""
+        return _fenced(text, code_language(el)) if text else ""
 
     def convert_code(self, el, text, parent_tags):
         if "_noformat" in parent_tags:
