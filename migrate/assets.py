@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
+from .imageformats import ConversionError, browser_shows, describe, iso_media_format, to_browser_format
 
 if TYPE_CHECKING:
     from .state import StateStore
@@ -35,18 +36,25 @@ _SIGNATURES = [
     (b"\x00\x00\x01\x00", "ico"),
     (b"II*\x00", "tif"),
     (b"MM\x00*", "tif"),
+    (b"8BPS", "psd"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"),
+    (b"\xff\x0a", "jxl"),
 ]
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The extension for what these bytes are, or None when they are not an image we keep."""
+    """The extension for what these bytes are, or None when they are not an image at all.
+
+    Some of these are formats browsers do not show (HEIC, TIFF ...): see imageformats."""
     for magic, ext in _SIGNATURES:
         if data.startswith(magic):
             return ext
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
-        return "avif"
+    iso_media = iso_media_format(data)
+    if iso_media:
+        return iso_media
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
         return "svg"
@@ -87,6 +95,7 @@ class StoredImage:
     sha256: str
     written: bool    # False when an identical file was already there
     archived: str | None = None   # the archive's copy it came from, when its own host failed
+    note: str | None = None       # what the author should know of how it was obtained (a conversion)
 
 
 class ImageStore:
@@ -98,7 +107,8 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None,
+                 originals=None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -112,6 +122,9 @@ class ImageStore:
         # Where to look for an image whose host failed for good (see wayback.ArchivedImages):
         # locate(url, error) -> URL of an archived copy or None, and the headers to ask it with.
         self.fallback = fallback
+        # original(url) -> the upload an image CDN's rendition URL was made from, or None: asked
+        # for when the CDN does not answer (see cleaners/image_cdn.py).
+        self.originals = originals
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -157,7 +170,7 @@ class ImageStore:
             try:
                 stored, headers = self._download(url)
             except FetchError as exc:
-                stored, headers = self._from_archive(url, exc)
+                stored, headers = self._from_original(url, exc)
         except FetchError as exc:
             if self.state is None or url.startswith("data:"):
                 raise
@@ -166,6 +179,19 @@ class ImageStore:
         if self.state is not None and not url.startswith("data:"):
             self.state.image_done(url, stored.file, stored.sha256, headers.get("ETag"), headers.get("Last-Modified"))
         return stored
+
+    def _from_original(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
+        """An image CDN's rendition that could not be had: its original upload instead (converted
+        where browsers do not show it), else the archive's copy."""
+        original = self.originals(url) if self.originals and not url.startswith("data:") else None
+        if original is None:
+            return self._from_archive(url, error)
+        try:
+            stored, headers = self._download(original)
+        except FetchError as exc:
+            return self._from_archive(original, FetchError(f"the image CDN's copy: {error}; the original: {exc}"))
+        how = f"the original was used, {stored.note}" if stored.note else "the original was used"
+        return replace(stored, note=f"the image CDN did not answer ({error}); {how}"), headers
 
     def _from_archive(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
         """The archived copy of an image whose host failed for good; `error` again when the run
@@ -198,8 +224,17 @@ class ImageStore:
             raise FetchError("the server returned an empty body")
         ext = sniff_image(data)
         if ext is None:
-            kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
-            raise FetchError(f"what came back is {kind}, not an image")
+            html = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+            raise FetchError(f"what came back is {'an HTML page, not an image' if html else 'not an image'}")
+        note = None
+        if not browser_shows(ext):
+            try:
+                data, shown = to_browser_format(data, ext)
+            except ConversionError as exc:
+                raise FetchError(f"what came back is {describe(ext)}, which most browsers cannot show, "
+                                 f"and it could not be converted: {exc}") from None
+            note = f"it was {describe(ext)}, which most browsers cannot show, converted to {'JPEG' if shown == 'jpg' else 'PNG'}"
+            ext = shown
         if ext == "svg":
             problem = svg_problem(data)
             if problem:
@@ -213,7 +248,7 @@ class ImageStore:
         with self._lock:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
-                           sha256=digest, written=written), headers
+                           sha256=digest, written=written, note=note), headers
 
 
 def _decode_data_url(url: str) -> bytes:

@@ -50,6 +50,8 @@ class Images(Cleaner):
             else:
                 img["src"] = answer.url
                 issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
+                if answer.note:
+                    issue.warnings.append(f"image {shown}: {answer.note}")
 
 
 def _images_with_urls(doc: BeautifulSoup, issue: Issue) -> list:
