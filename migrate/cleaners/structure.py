@@ -7,6 +7,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from ..dom import BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block, style_of
+from ..mappings import Problems, _check_keys, register_section
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -179,9 +180,28 @@ def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
     paragraph.replace_with(figure)
 
 
+@register_section("captions")
+def load_captions(value, where: str, problems: Problems) -> dict:
+    """`captions:` in a platform mapping: `image_titles: true` where the platform showed an
+    image's title under it as its caption (Revue did; on Substack it is only a tooltip)."""
+    if not isinstance(value, dict):
+        problems.add(where, "must be a mapping with `image_titles: true` or `false`")
+        return {}
+    _check_keys(value, {"image_titles"}, where, problems)
+    shown = value.get("image_titles", False)
+    if not isinstance(shown, bool):
+        problems.add(f"{where} image_titles", "must be true or false")
+        shown = False
+    return {"image_titles": shown}
+
+
 @register
 class Structure(Cleaner):
     name = "structure"
+
+    def __init__(self, context, **options):
+        super().__init__(context, **options)
+        self.titles_are_captions = bool((context.platform.section("captions") or {}).get("image_titles"))
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         for node in [n for n in doc.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]:
@@ -225,8 +245,9 @@ class Structure(Cleaner):
             if MARK in marked.attrs:
                 del marked[MARK]
         _drop_idle_breaks(doc)
-        for paragraph in elements(doc, {"p"}):
-            _to_figure(doc, paragraph)
+        if self.titles_are_captions:
+            for paragraph in elements(doc, {"p"}):
+                _to_figure(doc, paragraph)
 
         # Elements left with nothing to show.
         # Deepest first, so a parent sees its children after they were judged.
