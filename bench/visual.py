@@ -142,7 +142,7 @@ def remapped_original(html: str, assets: str, hosts: list[str]) -> str:
         if parts and any(parts.hostname == h or (parts.hostname or "").endswith("." + h) for h in hosts):
             img["src"] = f"{assets}/{parts.hostname}{parts.path}" + (f"?{parts.query}" if parts.query else "")
     for source in doc.find_all("source"):
-        source.decompose()
+        source.unwrap()   # lxml nests the <img> that follows a <source> inside it
     return str(doc)
 
 
@@ -155,11 +155,12 @@ def originals(corpus: dict, entry: dict) -> str | None:
     if name == "revue-api":
         issues = {str(i["id"]): i for i in json.loads(Path(corpus["source"]).read_text())}
         issue = issues.get(entry["id"])
-        return f"<html><body><h1>{issue['title']}</h1>{issue['html']}</body></html>" if issue else None
+        return f"<html><head><meta charset='utf-8'></head><body><h1>{issue['title']}</h1>{issue['html']}</body></html>" if issue else None
     if name in ("substack-export", "mailchimp-export"):
         path = Path(corpus["source"]) / source.split(" (")[0]
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        return f"<html><body><h1>{entry['title']}</h1>{text}</body></html>" if text and name == "substack-export" else text
+        return (f"<html><head><meta charset='utf-8'></head><body><h1>{entry['title']}</h1>{text}</body></html>"
+                if text and name == "substack-export" else text)
     if name == "buttondown-export":
         path = Path(corpus["source"]) / "emails" / f"{entry.get('slug') or ''}.md"
         if not path.is_file():
