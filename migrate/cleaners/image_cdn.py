@@ -66,21 +66,29 @@ def _load_rendition(value: Any, where: str, problems: Problems) -> dict | None:
     return {"format": fmt, "drop": tuple(_string_list(value.get("drop"), f"{where} drop", problems))}
 
 
+def _fetch_parts(url: str, hosts: list[str], fetch_path: str):
+    """A CDN fetch URL split into its parts, its transforms and the URL it wraps (as written);
+    None when `url` is not one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not host_matches(parts.hostname or "", hosts) or not parts.path.startswith(fetch_path):
+        return None
+    params, _, wrapped = parts.path[len(fetch_path):].partition("/")
+    return (parts, params, wrapped) if params and wrapped else None
+
+
 def original_url(url: str, hosts: list[str], fetch_path: str) -> str | None:
     """The URL a CDN fetch URL wraps (`<fetch_path><params>/<URL>`), or None when `url` is not one."""
     found = None
     for _ in range(MAX_NESTING):
-        try:
-            parts = urlsplit(url)
-        except ValueError:
+        split = _fetch_parts(url, hosts, fetch_path)
+        if split is None:
             return found
-        if not host_matches(parts.hostname or "", hosts) or not parts.path.startswith(fetch_path):
-            return found
+        parts, _, wrapped = split
         # The wrapped URL is percent-encoded in the path (its own query encoded with it); a raw
         # one keeps `https:/` in the path and its query is the outer URL's.
-        params, _, wrapped = parts.path[len(fetch_path):].partition("/")
-        if not params or not wrapped:
-            return found
         inner = unquote(wrapped)
         if not inner.startswith(("https://", "http://")):
             return found
@@ -102,15 +110,10 @@ def cdn_originals(platform) -> "Callable[[str], str | None] | None":
 def rendition_url(url: str, hosts: list[str], fetch_path: str, rendition: dict) -> str | None:
     """The CDN's full-size copy, in the rendition's format, of the picture a fetch URL shows;
     None when `url` is not a fetch URL. The wrapped original stays exactly as the URL has it."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    split = _fetch_parts(url, hosts, fetch_path)
+    if split is None:
         return None
-    if not host_matches(parts.hostname or "", hosts) or not parts.path.startswith(fetch_path):
-        return None
-    params, _, wrapped = parts.path[len(fetch_path):].partition("/")
-    if not params or not wrapped:
-        return None
+    parts, params, wrapped = split
     key = rendition["format"].split("_", 1)[0] + "_"
     kept = [p for p in params.split(",") if p and not p.startswith((key, *rendition["drop"]))]
     # A user-defined variable ($name_value) is declared first, as Cloudinary reads it.
