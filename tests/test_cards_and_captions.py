@@ -98,3 +98,16 @@ def test_the_autolink_is_the_whole_address_when_rendered():
 
 def test_an_address_that_is_a_links_text_stays_that_links_text():
     assert md('<p><a href="https://a.example/?id=1">https://a.example/_x</a></p>').strip() == "[https://a.example/\\_x](https://a.example/?id=1)"
+
+
+# ---------------------------------------------------------------------- lists
+
+
+def test_a_list_written_straight_inside_a_list_stays_the_sublist_it_showed_as(mappings):
+    html = ('<div class="revue-p">In 1997 you needed:</div><ul style=""><li style="">a fast connection</li>'
+            '<ul style=""><li style="">T1 at work</li><li style="">ISDN at home</li></ul><li style="">a sound card</li></ul>')
+    markdown, _ = clean(mappings, html, platform="revue")
+    shown = BeautifulSoup(MarkdownIt("commonmark").render(markdown), "lxml")
+    (outer,) = [ul for ul in shown.find_all("ul") if ul.parent.name != "li"]
+    assert [li.find(string=True).strip() for li in outer.find_all("li", recursive=False)] == ["a fast connection", "a sound card"]
+    assert [li.get_text() for li in outer.li.ul.find_all("li")] == ["T1 at work", "ISDN at home"]

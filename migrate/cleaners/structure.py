@@ -157,6 +157,20 @@ def _drop_idle_breaks(doc: BeautifulSoup) -> None:
             br.decompose()
 
 
+def _nest_stray_sublists(doc: BeautifulSoup) -> None:
+    """A list written straight inside a list (Revue's editor did: `<ul><li>a</li><ul>...</ul>`)
+    shows as the sublist of the item before it; it becomes one, instead of being flattened."""
+    for sublist in elements(doc, {"ul", "ol"}):
+        parent = sublist.parent
+        if not isinstance(parent, Tag) or parent.name not in ("ul", "ol"):
+            continue
+        item = sublist.find_previous_sibling(True)
+        if item is None or item.name != "li":
+            item = doc.new_tag("li")
+            sublist.insert_before(item)
+        item.append(sublist.extract())
+
+
 def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
     """A paragraph holding only a titled image becomes a figure with that title as its caption."""
     contents = [n for n in paragraph.contents if has_content(n) or (isinstance(n, Tag) and n.name == "img")]
@@ -217,6 +231,7 @@ class Structure(Cleaner):
         for el in elements(doc, HEADINGS | {"p"}):
             if any(is_block(child) for child in el.children):
                 el.name = "div"
+        _nest_stray_sublists(doc)
 
         # Layout, deepest first: inline wrappers vanish, block wrappers leave paragraphs behind.
         for el in reversed(elements(doc, LAYOUT_BLOCKS | LAYOUT_INLINE)):
