@@ -110,9 +110,9 @@ def migrate_corpus(corpus: dict, out: Path, assets: str) -> dict:
 
 def summary_line(result: dict) -> str:
     s = result["report"]["summary"]
-    problems = [e.get("reason") for e in result["report"].get("source_problems", [])] if isinstance(result["report"].get("source_problems"), list) else []
+    reasons = sorted({problem["reason"] for problem in result["report"].get("problems", [])})
     return (f"{result['name']}: exit {result['exit']}; issues {s.get('issues_found', '?')} found, {s.get('issues_written', '?')} written, "
-            f"{s.get('source_problems', 0)} unreadable{(' ' + repr(problems)) if problems else ''}; images {s.get('images_local')} of "
+            f"{s.get('source_problems', 0)} unreadable{(' ' + repr(reasons)) if reasons else ''}; images {s.get('images_local')} of "
             f"{s.get('images')} local, {s.get('images_failed')} failed; stored files {result['images']} "
             f"({result['browser_images']} a browser shows: {result['formats']}); check findings: "
             f"{len(result['findings']) if result['findings'] is not None else 'check failed'}")
