@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
 from .local_images import LOCAL_PREFIX, LocalFiles
+from .imageformats import ConversionError, browser_shows, describe, iso_media_format, to_browser_format
 
 if TYPE_CHECKING:
     from .state import StateStore
@@ -36,18 +37,25 @@ _SIGNATURES = [
     (b"\x00\x00\x01\x00", "ico"),
     (b"II*\x00", "tif"),
     (b"MM\x00*", "tif"),
+    (b"8BPS", "psd"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"),
+    (b"\xff\x0a", "jxl"),
 ]
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The extension for what these bytes are, or None when they are not an image we keep."""
+    """The extension for what these bytes are, or None when they are not an image at all.
+
+    Some of these are formats browsers do not show (HEIC, TIFF ...): see imageformats."""
     for magic, ext in _SIGNATURES:
         if data.startswith(magic):
             return ext
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
-        return "avif"
+    iso_media = iso_media_format(data)
+    if iso_media:
+        return iso_media
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
         return "svg"
@@ -88,6 +96,7 @@ class StoredImage:
     sha256: str
     written: bool    # False when an identical file was already there
     archived: str | None = None   # the archive's copy it came from, when its own host failed
+    note: str | None = None       # what the author should know of how it was obtained (a conversion)
 
 
 class ImageStore:
@@ -100,7 +109,7 @@ class ImageStore:
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
                  state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None,
-                 local: LocalFiles | None = None):
+                 local: LocalFiles | None = None, originals=None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -116,6 +125,9 @@ class ImageStore:
         self.fallback = fallback
         # The run's own source, when it is a folder or zip: images its bodies name relatively.
         self.local = local
+        # original(url) -> the upload an image CDN's rendition URL was made from, or None: asked
+        # for when the CDN does not answer (see cleaners/image_cdn.py).
+        self.originals = originals
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -165,7 +177,7 @@ class ImageStore:
             try:
                 stored, headers = self._download(url)
             except FetchError as exc:
-                stored, headers = self._from_archive(url, exc)
+                stored, headers = self._from_original(url, exc)
         except FetchError as exc:
             if self.state is None or url.startswith("data:"):
                 raise
@@ -174,6 +186,19 @@ class ImageStore:
         if self.state is not None and not url.startswith("data:"):
             self.state.image_done(url, stored.file, stored.sha256, headers.get("ETag"), headers.get("Last-Modified"))
         return stored
+
+    def _from_original(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
+        """An image CDN's rendition that could not be had: its original upload instead (converted
+        where browsers do not show it), else the archive's copy."""
+        original = self.originals(url) if self.originals and not url.startswith("data:") else None
+        if original is None:
+            return self._from_archive(url, error)
+        try:
+            stored, headers = self._download(original)
+        except FetchError as exc:
+            return self._from_archive(original, FetchError(f"the image CDN's copy: {error}; the original: {exc}"))
+        how = f"the original was used, {stored.note}" if stored.note else "the original was used"
+        return replace(stored, note=f"the image CDN did not answer ({error}); {how}"), headers
 
     def _from_archive(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
         """The archived copy of an image whose host failed for good; `error` again when the run
@@ -191,12 +216,8 @@ class ImageStore:
 
     def _download(self, url: str, extra_headers: dict | None = None) -> tuple[StoredImage, dict]:
         headers: dict = {}
-        if url.startswith("data:"):
-            data = _decode_data_url(url)
-        elif url.startswith(LOCAL_PREFIX):
-            if self.local is None:
-                raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
-            data = self.local.read(url, self.max_bytes)
+        if url.startswith(("data:", LOCAL_PREFIX)):
+            data = bytes_at_hand(url, self.local, self.max_bytes)
         else:
             if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
                 raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
@@ -206,7 +227,7 @@ class ImageStore:
             data, headers = response.body, response.headers
             with self._lock:
                 self.downloaded_bytes += len(data)
-        name, digest = image_name(data)
+        data, name, digest, note = browser_image(data)
         path = self.site / self.folder / name
         # Not fsynced: a stored image is reused only after its hash is checked, so one a power
         # cut damaged is fetched again; flushing each of thousands of images would halve the pace.
@@ -214,24 +235,34 @@ class ImageStore:
         with self._lock:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
-                           sha256=digest, written=written), headers
+                           sha256=digest, written=written, note=note), headers
 
 
-def image_name(data: bytes) -> tuple[str, str]:
-    """The file name an image's bytes are stored under, and their SHA-256; FetchError, saying
-    why, for bytes that are no image a browser may be given."""
+def browser_image(data: bytes) -> tuple[bytes, str, str, str | None]:
+    """What of an image's bytes is stored: the bytes (converted when browsers cannot show their
+    format), the file name they are stored under, their SHA-256, and a note on any conversion.
+    FetchError, saying why, for bytes that are no image a browser may be given."""
     if not data:
         raise FetchError("the server returned an empty body")
     ext = sniff_image(data)
     if ext is None:
-        kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
-        raise FetchError(f"what came back is {kind}, not an image")
+        html = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+        raise FetchError(f"what came back is {'an HTML page, not an image' if html else 'not an image'}")
+    note = None
+    if not browser_shows(ext):
+        try:
+            data, shown = to_browser_format(data, ext)
+        except ConversionError as exc:
+            raise FetchError(f"what came back is {describe(ext)}, which most browsers cannot show, "
+                             f"and it could not be converted: {exc}") from None
+        note = f"it was {describe(ext)}, which most browsers cannot show, converted to {'JPEG' if shown == 'jpg' else 'PNG'}"
+        ext = shown
     if ext == "svg":
         problem = svg_problem(data)
         if problem:
             raise FetchError(f"refused: {problem}")
     digest = hashlib.sha256(data).hexdigest()
-    return f"{digest[:HASH_CHARS]}.{ext}", digest
+    return data, f"{digest[:HASH_CHARS]}.{ext}", digest, note
 
 
 def stored_copy(site: Path, state: "StateStore | None", url_prefix: str, url: str) -> StoredImage | None:
@@ -269,18 +300,21 @@ class KnownImages:
     def _at_hand(self, url: str) -> StoredImage:
         """An inline image, or one in the source folder, needs no download: its stored name is
         known from its bytes."""
-        if url.startswith(LOCAL_PREFIX):
-            if self.local is None:
-                raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
-            data = self.local.read(url, self.max_bytes)
-        else:
-            data = _decode_data_url(url)
-        name, digest = image_name(data)
-        return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}", sha256=digest, written=False)
+        _, name, digest, note = browser_image(bytes_at_hand(url, self.local, self.max_bytes))
+        return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}", sha256=digest, written=False, note=note)
 
     def close(self) -> None:
         if self.local is not None:
             self.local.close()
+
+
+def bytes_at_hand(url: str, local: LocalFiles | None, max_bytes: int) -> bytes:
+    """The bytes of an inline (data:) image, or of one the source folder holds itself."""
+    if not url.startswith(LOCAL_PREFIX):
+        return _decode_data_url(url)
+    if local is None:
+        raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
+    return local.read(url, max_bytes)
 
 
 def _decode_data_url(url: str) -> bytes:

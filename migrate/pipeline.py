@@ -30,6 +30,7 @@ from typing import Callable
 from . import __version__
 from .assets import ImageStore, KnownImages
 from .attention import ToDo, keep_report
+from .cleaners.image_cdn import cdn_originals
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError, did_you_mean
@@ -167,6 +168,7 @@ class Migration:
         elif options.download_images:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
                                 concurrency=options.concurrency, state=state, fallback=fallback,
+                                originals=cdn_originals(mappings.platform(fetcher.platform)),
                                 max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb),
                                 local=LocalFiles.for_source(options.source))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)

@@ -23,7 +23,7 @@ def copy_mappings(tmp_path) -> Path:
 def test_the_projects_mappings_load(mappings):
     assert "revue" in mappings.platforms
     assert mappings.tracking.is_tracking("utm_source", "a.example")
-    assert [entry.name for entry in mappings.chain][:2] == ["malformed_urls", "platform_blocks"]
+    assert [entry.name for entry in mappings.chain][:3] == ["malformed_urls", "link_cards", "platform_blocks"]
 
 
 def test_every_problem_is_reported_at_once(tmp_path):

@@ -60,6 +60,8 @@ class Images(Cleaner):
             else:
                 img["src"] = answer.url
                 issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
+                if answer.note:
+                    issue.warnings.append(f"image {shown}: {answer.note}")
 
 
     def _social_images(self, issue: Issue, answers: dict | None) -> None:
