@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .assets import sniff_image
+from .imageformats import browser_shows, describe
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
 from .errors import UserError
@@ -249,8 +250,13 @@ class SiteChecker:
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             self.add(name, "broken-image", f"image {src} is not in the site")
-        elif sniff_image(found.read_bytes()[:4096]) is None:
-            self.add(name, "broken-image", f"image {src} is not an image file")
+        else:
+            kind = sniff_image(found.read_bytes()[:4096])
+            if kind is None:
+                self.add(name, "broken-image", f"image {src} is not an image file")
+            elif not browser_shows(kind):
+                self.add(name, "broken-image", f"image {src} is {describe(kind)}, which most browsers cannot show; "
+                                               "convert it to JPEG or PNG")
 
 
 def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:

@@ -45,6 +45,7 @@ class RunOptions:
     # Options of the chosen platform's fetcher (each fetcher lists its own in `platform_options`).
     platform_options: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    config: Path | None = None        # the config file read, if any: where the author's overrides live
 
 
 def _option_text(value) -> str:
@@ -97,6 +98,7 @@ def load_config(path: Path, options: RunOptions) -> None:
     """Apply a migrate.yaml to `options`. Every problem is reported at once."""
     if not path.is_file():
         raise UserError(f"The config file {path} does not exist; check the --config path.")
+    options.config = path.resolve()
     problems = Problems()
     data = load_yaml(path, problems)
     problems.raise_if_any(str(path))

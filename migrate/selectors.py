@@ -332,6 +332,12 @@ class Matcher:
             return any(test(el) for test in self.exact)
         return bool(self.pattern.match(el))
 
+    def select_one(self, root: Tag) -> Tag | None:
+        """The first element under `root`, in document order, that the selector selects."""
+        if self.exact is None:
+            return self.pattern.select_one(root)
+        return next((node for node in root.descendants if not isinstance(node, str) and self.match(node)), None)
+
     def closest(self, el: Tag) -> Tag | None:
         """The nearest of `el` and its ancestors that the selector selects."""
         if self.exact is None:

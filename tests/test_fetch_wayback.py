@@ -215,11 +215,12 @@ def test_an_undated_issue_is_named_with_the_day_it_was_first_captured_until_an_o
     server = wayback()
     report = migrate("wayback", PREFIX, tmp_path / "a", platform_options=server.options(), download_images=False)
     (entry,) = [e for e in report.issues if e["id"] == "61003"]
-    assert any(w.startswith('has no date: add `date:` under "61003"') and "first captured it on 2017-04-02" in w for w in entry["warnings"])
+    assert "first captured it on 2017-04-02" in entry["needs"]["date"]
+    assert "      '61003':" in report.lines() and "        date: YYYY-MM-DD" in report.lines()  # the override to paste
     report = migrate("wayback", PREFIX, tmp_path / "b", platform_options=server.options(), download_images=False,
                      overrides=overrides_for_undated())
     (entry,) = [e for e in report.issues if e["id"] == "61003"]
-    assert not any("first captured" in w for w in entry["warnings"])
+    assert entry["needs"] == {} and not any("first captured" in line for line in report.lines())
 
 
 # ---------------------------------------------------------------------- the CDX server

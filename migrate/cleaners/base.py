@@ -73,8 +73,8 @@ class Cleaner:
     def start(self, walk: Walk) -> None:
         """Before the walk over one issue."""
 
-    def visit(self, el: Tag, walk: Walk) -> Tag | NavigableString | None:
-        """An element the cleaner registered for; returns a node that replaced it, if any."""
+    def visit(self, el: Tag, walk: Walk) -> Tag | NavigableString | list | None:
+        """An element the cleaner registered for; returns the node (or nodes) that replaced it, if any."""
         return None
 
     def visit_text(self, node: NavigableString, walk: Walk) -> list | None:

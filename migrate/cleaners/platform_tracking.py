@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import Tag
+from bs4 import NavigableString, Tag
 
 from ..mappings import Problems, TrackingRules, _check_keys, _string_list, register_section
 from ..urls import host_of
 from .base import Cleaner, Walk, register
-from .tracking import URL_ATTRIBUTES, strip_tracking_from
+from .tracking import URL_ATTRIBUTES, strip_tracking_from, strip_tracking_in_text
 
 
 @register_section("tracking")
@@ -32,6 +32,7 @@ class PlatformTracking(Cleaner):
     name = "platform_tracking"
     platform_section = "tracking"
     tags = frozenset(URL_ATTRIBUTES)
+    texts = True
 
     def start(self, walk: Walk) -> None:
         names = self.context.platform.section("tracking")
@@ -41,3 +42,6 @@ class PlatformTracking(Cleaner):
     def visit(self, el: Tag, walk: Walk):
         strip_tracking_from(el, walk.kept[self.name], walk.issue)
         return None
+
+    def visit_text(self, node: NavigableString, walk: Walk):
+        return strip_tracking_in_text(node, walk.kept[self.name], walk.issue)

@@ -5,6 +5,9 @@
 - `[caption ...]<img ...>text[/caption]` becomes a figure: the image and its caption.
 - iframes of known players (the platform's `embed_hosts`) become the same links or shortcodes;
   any other iframe is left for the unsafe cleaner to remove.
+- A bare URL alone in its paragraph (`bare_url`: Buttondown showed a YouTube, Vimeo or tweet URL
+  on a line of its own as the player) becomes the same link or shortcode, when it is one Hugo has
+  a shortcode for; any other bare URL stays the text it was.
 
 The text shortcodes are a platform's own: only those its mapping lists under `text_shortcodes`
 are read, and never inside code, where an article about them shows them as written. They are
@@ -28,7 +31,7 @@ _CAPTION_OPEN = re.compile(r"\[caption\b([^\]]*)\]", re.IGNORECASE)
 _CAPTION_CLOSE = re.compile(r"\[/caption\]", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"caption\s*=\s*\"([^\"]*)\"|caption\s*=\s*'([^']*)'", re.IGNORECASE)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-TEXT_SHORTCODES = ("tweet", "embed", "caption")
+TEXT_SHORTCODES = ("tweet", "embed", "caption", "bare_url")
 
 
 @register_section("text_shortcodes")
@@ -100,7 +103,9 @@ class Shortcodes(Cleaner):
     def __init__(self, context, **options):
         super().__init__(context, **options)
         self.written = context.platform.section("text_shortcodes", frozenset())
-        self.texts = bool(self.written)
+        self.texts = bool(self.written & {"caption", "tweet", "embed"})
+        if "bare_url" in self.written:
+            self.leave_tags = frozenset({"p"})
 
     def visit(self, el: Tag, walk: Walk):
         if el.name == "nm-shortcode":
@@ -128,6 +133,25 @@ class Shortcodes(Cleaner):
         if self.written & {"tweet", "embed"} and _EMBED.search(value):
             return self._embeds(walk.doc, text)
         return None
+
+    # ------------------------------------------------------------------ a URL alone on its line
+    def leave(self, paragraph: Tag, walk: Walk) -> None:
+        """A paragraph, once its text shortcodes were read: a bare player URL alone in it."""
+        if in_code(paragraph) or paragraph.find_parent(["blockquote", "li", "table"]) is not None:
+            return
+        parts = [child for child in paragraph.contents if has_content(child)]
+        if len(parts) != 1:
+            return
+        part = parts[0]
+        if isinstance(part, NavigableString):
+            url = str(part).strip()
+        elif isinstance(part, Tag) and part.name == "a" and part.get_text(strip=True) == attr_text(part, "href"):
+            url = attr_text(part, "href")  # an autolink: <https://youtu.be/...>
+        else:
+            return
+        if " " in url or not url.startswith(("http://", "https://")) or classify(url).shortcode is None:
+            return
+        paragraph.replace_with(embed_element(walk.doc, url, self.context.embeds, block=True))
 
     # ------------------------------------------------------------------ [tweet] / [embed]
     def _embeds(self, doc: BeautifulSoup, text: NavigableString) -> list | None:

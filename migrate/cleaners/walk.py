@@ -14,8 +14,8 @@ What a handler may do to the element it is handed, and how the walk goes on:
   in the chain are handed it as it is now, found again by its new name and classes;
 - remove it (decompose, extract): its content is not walked;
 - unwrap it: its children, now in its place, are walked and handed to every cleaner;
-- replace it and return the replacement: the replacement, and its content, are walked and
-  handed to every cleaner (they are nodes no cleaner has seen). Elements a cleaner makes that
+- replace it and return the replacement (or the list of nodes that took its place): they, and
+  their content, are walked and handed to every cleaner (they are nodes no cleaner has seen). Elements a cleaner makes that
   other cleaners must tell from the source's (`nm-shortcode`) are marked with `dom.made_here`.
 """
 from __future__ import annotations
@@ -132,8 +132,8 @@ class Dispatch:
                 name, classes = el.name, el.attrs.get("class")
                 replacement = cleaners[index].visit(el, walk)
                 if replacement is not None and replacement is not el:
-                    if replacement.parent is not None:
-                        stack.append((replacement, replacement.parent))
+                    made = replacement if isinstance(replacement, list) else [replacement]
+                    stack.extend((new, new.parent) for new in reversed(made) if new.parent is not None)
                     el = None
                     break
                 if el.parent is None:

@@ -32,7 +32,7 @@ def platform_names() -> list[str]:
 def get_fetcher(name: str) -> type[Fetcher]:
     """The fetcher registered as `name`: its module is found by the name first (revue-api is
     revue_api.py), so a run imports one platform's module, not every platform's."""
-    from ..errors import UserError
+    from ..errors import UserError, did_you_mean
 
     if name not in FETCHERS and isinstance(name, str) and name.replace("-", "_").isidentifier():
         try:
@@ -44,4 +44,7 @@ def get_fetcher(name: str) -> type[Fetcher]:
     try:
         return FETCHERS[name]
     except KeyError:
-        raise UserError(f"Unknown platform {name!r}; use one of: {', '.join(sorted(FETCHERS))}.") from None
+        # A platform's name alone ("substack") names its forms' common prefix.
+        forms = sorted(form for form in FETCHERS if form.startswith(f"{name.lower()}-"))
+        hint = (f"did you mean {' or '.join(f'`{form}`' for form in forms)}?" if forms else did_you_mean(name, FETCHERS))
+        raise UserError(f"Unknown platform {name!r}{f' ({hint})' if hint else ''}; use one of: {', '.join(sorted(FETCHERS))}.") from None

@@ -155,6 +155,8 @@ class MailchimpApiFetcher(Fetcher):
                 campaigns, total = data.get("campaigns"), data.get("total_items")
                 if not isinstance(campaigns, list):
                     raise ValueError("the answer has no `campaigns` list")
+                if offset == 0 and isinstance(total, int):
+                    self.context.expect(total)
             except FetchError as exc:
                 if exc.status in (401, 403):
                     raise UserError(f"Mailchimp refused the API key (HTTP {exc.status}); check that {API_KEY_ENV} holds a current key "

@@ -14,7 +14,7 @@ import ijson
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
-from ..jsondata import array_entries
+from ..jsondata import array_entries, count_array_entries
 from ..http import FetchError, _display, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -41,6 +41,14 @@ def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.Buffe
     if first_non_space(stream) != b"[":
         raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
     return text, stream
+
+
+def _counted(raw_stream: IO[bytes], start: int) -> int:
+    """The number of issues in the body, read from `start`; the stream is put back there."""
+    try:
+        return count_array_entries(io.BufferedReader(Utf8Stream(raw_stream)))
+    finally:
+        raw_stream.seek(start)
 
 
 @register
@@ -104,6 +112,8 @@ class RevueApiFetcher(Fetcher):
             yield from self._parse(spool, url)
 
     def _parse(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
+        start = raw_stream.tell()
+        self.context.expect(lambda: _counted(raw_stream, start))
         text, stream = _array_stream(raw_stream, ref)
         order = 0
         try:
