@@ -22,19 +22,28 @@ _ANY = ("*", "")
 _IDENT_END = set(".#[:>+~ \t\n,()")
 
 
-def _split_top(text: str, separators: str) -> list[str]:
-    """Split at separators outside brackets, parentheses and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
+def _top_level(text: str):
+    """(index, character, whether it stands outside quotes, brackets and parentheses)."""
+    depth, quote = 0, ""
     for i, ch in enumerate(text):
         if quote:
             quote = "" if ch == quote else quote
-        elif ch in "'\"":
+            yield i, ch, False
+            continue
+        if ch in "'\"":
             quote = ch
         elif ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
-        elif depth == 0 and ch in separators:
+        yield i, ch, depth == 0 and ch not in "'\"()[]"
+
+
+def _split_top(text: str, separators: str) -> list[str]:
+    """Split at separators outside brackets, parentheses and quotes."""
+    parts, start = [], 0
+    for i, ch, top in _top_level(text):
+        if top and ch in separators:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
@@ -55,20 +64,11 @@ def subject_key(alternative: str) -> tuple[str, str]:
     compound = compounds[-1] if compounds else ""
     if compound and compound[0] not in ".#[:*":
         return "tag", _identifier(compound, 0).lower()
-    depth, quote = 0, ""
     found: tuple[str, str] | None = None
-    for i, ch in enumerate(compound):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and ch == "#":
+    for i, ch, top in _top_level(compound):
+        if top and ch == "#":
             return "id", _identifier(compound, i + 1)
-        elif depth == 0 and ch == "." and found is None:
+        if top and ch == "." and found is None:
             found = ("class", _identifier(compound, i + 1))
     return found or _ANY
 
@@ -115,17 +115,10 @@ def _pseudo_classes(compound: str) -> tuple[str, list[tuple[str, str | None]]]:
 
 def _combined(alternative: str) -> list[tuple[str, str]]:
     """A comma-free selector as (combinator before it, compound), left to right."""
-    parts, depth, quote, current, combinator, pending = [], 0, "", [], "", ""
-    for ch in alternative.strip():
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and ch in " \t\n>+~":
+    text = alternative.strip()
+    parts, current, combinator, pending = [], [], "", ""
+    for i, ch, top in _top_level(text):
+        if top and ch in " \t\n>+~":
             if current:
                 parts.append((combinator, "".join(current)))
                 current, pending = [], " "
