@@ -135,8 +135,8 @@ def _combined(alternative: str) -> list[tuple[str, str]]:
 
 def compound_test(alternative: str):
     """A test of a selector in plain Python, and whether that test is the whole selector: tag,
-    id, classes and attribute tests, `:has()` of such a compound, and the child and descendant
-    combinators between such compounds. With anything else (another pseudo-class, `+`, `~`) the
+    id, classes and attribute tests, `:has()` of such a compound, and the descendant, child and
+    sibling combinators between such compounds. With anything else (another pseudo-class) the
     test is a condition the element must meet before soupsieve is asked; None when even the
     subject holds what only soupsieve reads (namespaces, escapes)."""
     parts = _combined(alternative)
@@ -148,7 +148,7 @@ def compound_test(alternative: str):
     tests, whole, combinators = [subject[0]], subject[1], []  # combinators[i] joins tests[i] to tests[i + 1]
     for k in range(len(parts) - 2, -1, -1):
         joining = parts[k + 1][0]
-        found = _compound(parts[k][1]) if joining in (" ", ">") else None
+        found = _compound(parts[k][1]) if joining in (" ", ">", "+", "~") else None
         if found is None or not found[1]:
             return subject[0], False
         tests.append(found[0])
@@ -162,8 +162,19 @@ def compound_test(alternative: str):
             return False
         if i + 1 == len(tests):
             return True
+        combinator = combinators[i]
+        if combinator in ("+", "~"):  # the element just before, or any element before, among its siblings
+            sibling = el.previous_sibling
+            while sibling is not None:
+                if not isinstance(sibling, str):
+                    if matches_from(sibling, i + 1):
+                        return True
+                    if combinator == "+":
+                        return False
+                sibling = sibling.previous_sibling
+            return False
         parent = el.parent
-        if combinators[i] == ">":
+        if combinator == ">":
             return parent is not None and parent.name != "[document]" and matches_from(parent, i + 1)
         while parent is not None and parent.name != "[document]":
             if matches_from(parent, i + 1):

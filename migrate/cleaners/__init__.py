@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..errors import ConfigError, NotConfigured, did_you_mean
-from ..mappings import Mappings, Problems, load_mappings
+from ..mappings import SECTIONS, Mappings, Problems, load_mappings
 from .base import CLEANERS, CleanContext, Cleaner, register
 from . import blocks, chrome, crosslinks, images, malformed_urls, shortcodes, structure, tracking, unsafe  # noqa: F401  (they register)
 from . import footnotes, image_cdn, platform_tracking, stubs, substack_embeds, template_tags  # noqa: F401
@@ -19,10 +19,9 @@ log = logging.getLogger(__name__)
 
 def check_mappings(mappings: Mappings, platforms: list[str], problems: Problems) -> None:
     """What only the registries can judge: every name in the chain is a registered cleaner, and
-    every section of these platforms' mappings is one a module reads, and reads without fault."""
-    from ..fetchers import platform_names
-
-    platform_names()  # every fetcher module imported: the sections they define are known
+    every section of these platforms' mappings is one a module reads, and reads without fault.
+    The cleaners' modules (imported with this package) and the run's own fetcher define most
+    sections; every fetcher module is imported only when a key is one none of those reads."""
     for entry in mappings.chain:
         if entry.name not in CLEANERS:
             hint = did_you_mean(entry.name, CLEANERS)
@@ -30,9 +29,15 @@ def check_mappings(mappings: Mappings, platforms: list[str], problems: Problems)
                                                          f"(known: {', '.join(sorted(CLEANERS))})")
     for name in platforms:
         try:
-            mappings.platform(name).check_sections(problems)
+            mapping = mappings.platform(name)
         except ConfigError as exc:
             problems.items.extend(exc.problems)
+            continue
+        if any(key not in SECTIONS for key in mapping.raw_sections):
+            from ..fetchers import platform_names
+
+            platform_names()  # every fetcher module imported: the sections they define are known
+        mapping.check_sections(problems)
 
 
 def load_checked(root=None, platforms: list[str] | None = None) -> Mappings:
