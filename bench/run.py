@@ -221,7 +221,57 @@ def page_cpu_in_process(pages: list[Path], repeats: int) -> dict:
         reference.append(reference_round())
     tool_ms, reference_ms = min(tool) / len(pages) * 1000, min(reference) / len(pages) * 1000
     return {"pages": len(pages), "repeats": repeats, "tool_ms": tool_ms, "reference_ms": reference_ms,
-            "ratio": tool_ms / reference_ms}
+            "ratio": tool_ms / reference_ms, "steps_ms": tool_steps(reader, chain, datas, repeats)}
+
+
+def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
+    """Where the tool's CPU per page goes, step by step (the best round of each step): the same
+    path as `Chain.render`, timed between its steps."""
+    from bs4 import BeautifulSoup
+
+    from migrate.cleaners.walk import Dispatch, Walk
+    from migrate.converters import front_matter_fields, render_document, to_markdown
+    from migrate.render import document_of
+
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        spent: dict[str, float] = {}
+
+        def tick(step: str, since: float) -> float:
+            now = time.process_time()
+            spent[step] = spent.get(step, 0.0) + now - since
+            return now
+
+        for order, (path, data) in enumerate(datas):
+            now = time.process_time()
+            soup = BeautifulSoup(data, "lxml")
+            now = tick("parse the page (bs4 + lxml)", now)
+            issue = reader.from_soup(soup, str(path), order, None)
+            now = tick("read its fields, hash its content", now)
+            doc = document_of(issue)
+            for step in chain.before.steps:
+                if isinstance(step, Dispatch):
+                    walk = Walk(doc, issue)
+                    for cleaner in step.cleaners:
+                        cleaner.start(walk)
+                    step.run(doc, walk)
+                    for cleaner in step.cleaners:
+                        cleaner.finish(walk)
+                    now = tick(f"walk: {', '.join(c.name for c in step.cleaners)}", now)
+                else:
+                    step.clean(doc, issue)
+                    now = tick(step.name, now)
+            asks = {c.answers_key: c.asks(doc, issue) for c in chain.asking}
+            chain.after.run(doc, issue)
+            now = tick("questions, then " + ", ".join(c.name for c in chain.after.cleaners), now)
+            del asks
+            markdown = to_markdown(doc)
+            now = tick("convert (markdownify)", now)
+            render_document(front_matter_fields(issue, "date"), markdown)
+            tick("front matter", now)
+        for step, seconds in spent.items():
+            best[step] = min(best.get(step, seconds), seconds)
+    return {step: seconds / len(datas) * 1000 for step, seconds in best.items()}
 
 
 def pages_commands(pages: list[Path], workdir: Path, repeats: int) -> dict:
@@ -398,6 +448,12 @@ def report(figures: dict) -> str:
         f"`{cmd['reference_command']}`.",
         f"- Start-up: `{start['tool_command']}` beside `{start['reference_command']}` (the scraper's imports); "
         f"a bare `{start['python_command']}` takes {start['python_ms']:.0f} ms of it.",
+        "",
+        "Where the tool's CPU per page goes (same pages, same run; each step's best round):",
+        "",
+        "| step | ms per page |",
+        "|---|---:|",
+        *(f"| {step} | {ms:.2f} |" for step, ms in cpu["steps_ms"].items()),
         "",
         f"### Bulk runs: {f['issues']} synthetic issues, latency {f['latency'] * 1000:.0f} ms per request, concurrency {CONCURRENCY}",
         "",
