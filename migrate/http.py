@@ -29,9 +29,25 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__
 from .errors import UserError
-from .urls import Remap, apply_remaps
+from .urls import Remap, apply_remaps, without_credentials
 
 log = logging.getLogger(__name__)
+
+
+class _WithoutCredentials(logging.Filter):
+    """urllib3's own debug lines name each request's path and query (`"GET /feed?api_key=..."`)
+    and retried URLs: under -v they are shown with their credentials taken out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(without_credentials(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = " ".join(without_credentials(word) for word in record.msg.split(" "))
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_WithoutCredentials())
 
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 USER_AGENT = f"newsletter-migrate/{__version__} (+archive migration)"

@@ -44,7 +44,7 @@ from .report import RunReport
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
 from .state import STATE_PATH, IssueRow, StateStore
-from .urls import url_key
+from .urls import url_key, without_credentials
 from .writer import SiteWriter
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,10 @@ def note_gaps(issue: Issue) -> None:
 
 
 def source_identity(source: str) -> str:
-    """The same source, however it is written: a resolved path, or the URL without its query."""
+    """The same source, however it is written: a resolved path, or the URL without its fragment and
+    without the credentials it may carry (they are used for requests, never kept)."""
     if source.startswith(("http://", "https://")):
-        return url_key(source)
+        return url_key(without_credentials(source))
     return str(Path(source).resolve())
 
 
@@ -375,7 +376,7 @@ class Migration:
             # retry-failed reads only part of the source, so it leaves the mark as it found it.
             if self.mode is not Mode.RETRY_FAILED and source_read:
                 state.set_meta(f"problems:{source_key}", json.dumps(
-                    [[p.source_ref, p.reason, p.order, p.source_id] for p in problems_read]))
+                    [[without_credentials(p.source_ref), p.reason, p.order, p.source_id] for p in problems_read]))
             if self.mode is Mode.RETRY_FAILED:
                 state.set_meta("run_state", previous_run_state or "incomplete")
             else:

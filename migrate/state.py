@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .urls import without_credentials
+
 STATE_PATH = ".migrate/state.sqlite"
 SCHEMA_VERSION = 2
 
@@ -151,6 +153,8 @@ class StateStore:
         return [_issue_row(r) for r in rows]
 
     def put_issue(self, row: IssueRow) -> None:
+        # A source (or a reference into one) may be a URL with credentials in it: never kept.
+        row.source, row.source_ref = without_credentials(row.source), without_credentials(row.source_ref)
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -159,6 +163,7 @@ class StateStore:
                  row.incoming_hash, json.dumps(row.images), int(row.gone)))
 
     def set_source(self, platform: str, source_id: str, source: str) -> None:
+        source = without_credentials(source)
         with self._lock:
             self._db.execute("UPDATE issues SET source = ? WHERE platform = ? AND source_id = ?", (source, platform, source_id))
 
@@ -203,12 +208,15 @@ class StateStore:
             return attempts
 
     # ------------------------------------------------------------------ sources
+    # Validators are kept by the document's URL without its credentials (the same document).
     def validators(self, url: str) -> Validators:
+        url = without_credentials(url)
         with self._lock:
             row = self._db.execute("SELECT etag, last_modified, body_hash FROM sources WHERE url = ?", (url,)).fetchone()
         return Validators(*row) if row else Validators()
 
     def set_validators(self, url: str, validators: Validators) -> None:
+        url = without_credentials(url)
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
                              (url, validators.etag, validators.last_modified, validators.body_hash))

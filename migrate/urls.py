@@ -1,6 +1,7 @@
 """URL work, always through urllib: tracking removal, remapping, resolving."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, unquote_plus, urljoin, urlsplit, urlunsplit
@@ -51,6 +52,45 @@ def strip_tracking(url: str, rules: "TrackingRules") -> tuple[str, int]:
     if not removed:
         return url, 0
     return urlunsplit(parts._replace(query="&".join(p for p in kept if p))), removed
+
+
+# Query parameters that carry a credential, by the words their names are made of (`api_key`,
+# `access-token`, `X-Amz-Signature`, `client_secret`, ...).
+SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "signature", "sig",
+                          "credential", "credentials", "auth", "authorization", "session", "sessionid", "sid", "jwt",
+                          "bearer", "otp"})
+
+
+def is_secret_parameter(name: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+    return any(word in SECRET_WORDS for word in words) or name.lower().replace("-", "_") in ("api_key", "apikey", "access_token")
+
+
+def without_credentials(url: str) -> str:
+    """A URL fit to store, log or show: no user name or password, and no query parameter whose
+    name says it carries a credential (`api_key`, `token`, `X-Amz-Signature`...). Everything
+    else keeps its order and its exact spelling; text that is not a URL comes back unchanged.
+
+    A reference that starts with a URL and goes on in words ("https://... after entry 3") has its
+    URL cleaned and its words kept. The tool still uses a URL as given for its requests; only
+    what it keeps and says is cleaned."""
+    head, space, rest = url.partition(" ")
+    if space:
+        return without_credentials(head) + space + rest
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        query = "&".join(pair for pair in query.split("&")
+                         if pair and not is_secret_parameter(unquote_plus(pair.split("=", 1)[0])))
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def without_fragment(url: str) -> str:
