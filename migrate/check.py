@@ -25,6 +25,7 @@ from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
 from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
+from .svg import svg_problem
 from .urls import host_of, query_names
 from .writer import INCOMING_SUFFIX
 
@@ -249,8 +250,12 @@ class SiteChecker:
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             self.add(name, "broken-image", f"image {src} is not in the site")
-        elif sniff_image(found.read_bytes()[:4096]) is None:
-            self.add(name, "broken-image", f"image {src} is not an image file")
+        else:
+            kind = sniff_image(found.read_bytes()[:4096])
+            if kind is None:
+                self.add(name, "broken-image", f"image {src} is not an image file")
+            elif kind == "svg" and svg_problem(found.read_bytes()):
+                self.add(name, "unsafe", f"image {src}: {svg_problem(found.read_bytes())}")
 
 
 def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:
