@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import yamldata
 from .assets import sniff_image
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
@@ -137,7 +138,10 @@ class SiteChecker:
     # ------------------------------------------------------------------ front matter
     def check_front_matter(self, name: str, head: str) -> None:
         try:
-            data = yaml.safe_load(head)
+            data = yamldata.load(head, aliases=True)
+        except yamldata.YamlRefused as exc:
+            self.add(name, "front-matter", f"was not read: {exc}")
+            return
         except yaml.YAMLError as exc:
             self.add(name, "front-matter", f"is not valid YAML ({getattr(exc, 'problem', exc)})")
             return
