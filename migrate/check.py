@@ -27,7 +27,7 @@ from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
 from .svg import svg_problem
-from .urls import host_of, query_names
+from .urls import BadOldPath, alias_form, host_of, old_path, query_names
 from .writer import INCOMING_SUFFIX
 
 # Mailchimp-style merge tags, as written (*|FNAME|*) or escaped in Markdown (\*|FNAME|\*).
@@ -176,7 +176,19 @@ class SiteChecker:
             self.add(name, "aliases", "must be a list of paths starting with /")
         else:
             for alias in aliases:
+                self.check_alias(name, alias)
                 self.aliases[alias.rstrip("/") or "/"].append(name)
+
+    def check_alias(self, name: str, alias: str) -> None:
+        """An alias as the tool would record it: one no server can serve, or one it would write
+        otherwise (`..` segments, an escape Hugo would write literally), is named."""
+        try:
+            written = alias_form(old_path(alias))
+        except BadOldPath as exc:
+            self.add(name, "aliases", f"alias {alias!r} cannot be served: {exc}")
+            return
+        if written != alias:
+            self.add(name, "aliases", f"alias {alias!r} would be written {written!r} (the path Hugo writes and a server looks up)")
 
     # ------------------------------------------------------------------ body
     def check_body(self, name: str, path: Path, body: str) -> None:

@@ -19,12 +19,12 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from .errors import UserError
 from .mappings import load_mappings
 from .state import StateStore
-from .urls import host_matches
+from .urls import BadOldPath, alias_form, host_matches, old_path
 from .writer import site_url
 
 FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
@@ -60,8 +60,16 @@ class RedirectMap:
 
 
 def _normal(path: str) -> str:
-    path = "/" + path.strip().lstrip("/")
-    return path.rstrip("/") or "/"
+    """An old path as a key: its one spelling (see urls.old_path), without a trailing slash.
+    Paths recorded before that spelling existed are brought to it here. BadOldPath when no
+    server can serve it."""
+    return old_path(path).rstrip("/") or "/"
+
+
+def _rule_path(path: str, also_encoded: str = "") -> str:
+    """A path as a rule's field: in its one spelling (no whitespace, quote or control character
+    can split or end the field), with `also_encoded` characters percent-encoded too."""
+    return quote(old_path(path), safe="".join(ch for ch in "/:@!$&'()*+,;=-._~%" if ch not in also_encoded))
 
 
 def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
@@ -130,15 +138,28 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     unserved: list[Unserved] = []
     for row in sorted(rows, key=lambda r: (r.output_path, r.source_id)):
         target = site_url(row.output_path)
-        paths = {_normal(path) for path in row.old_paths}
+        paths = set()
+        for path in row.old_paths:
+            try:
+                paths.add(_normal(path))
+            except BadOldPath:
+                pass
         for url in row.old_urls:
             parts = urlsplit(url)
-            if parts.query or _normal(parts.path) not in paths:
+            try:
+                served = not parts.query and _normal(parts.path) in paths
+            except BadOldPath:
+                served = False
+            if not served:
                 unserved.append(Unserved(url, target, row.source_id, row.title))
             elif parts.hostname:
                 hosts.add(parts.hostname.lower())
         for path in [*row.old_paths, *row.previous_urls]:
-            old = _normal(path)
+            try:
+                old = _normal(path)
+            except BadOldPath as exc:
+                clashes.append(f"{path!r}, an old path of issue {row.source_id}, is not redirected: {exc}")
+                continue
             if old == target.rstrip("/") or old == target:
                 continue  # an old path that is the new page itself needs no redirect
             known = redirects.get(old)
@@ -156,7 +177,8 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
 
 def _netlify(rules: RedirectMap) -> str:
     lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Netlify _redirects."]
-    lines += [f"{r.old_path}  {r.new_url}  301" for r in rules.redirects]
+    # `:name` and `*` are placeholders and splats in a _redirects path: encoded, they are characters.
+    lines += [f"{_rule_path(r.old_path, ':*')}  {_rule_path(r.new_url)}  301" for r in rules.redirects]
     return "\n".join(lines) + "\n"
 
 
@@ -164,7 +186,7 @@ def _cloudflare(rules: RedirectMap) -> str:
     if len(rules.redirects) > CLOUDFLARE_STATIC_LIMIT:
         raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_STATIC_LIMIT:,} static redirects in _redirects and this site needs "
                         f"{len(rules.redirects):,}; use Cloudflare's Bulk Redirects with --format csv instead.")
-    lines = [f"{r.old_path} {r.new_url} 301" for r in rules.redirects]
+    lines = [f"{_rule_path(r.old_path, ':*')} {_rule_path(r.new_url)} 301" for r in rules.redirects]
     too_long = [line for line in lines if len(line) > CLOUDFLARE_LINE_LIMIT]
     if too_long:
         raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_LINE_LIMIT:,} characters a line in _redirects and "
@@ -180,8 +202,9 @@ def _nginx(rules: RedirectMap) -> str:
     # nginx matches $uri, which it has already percent-decoded and normalised; so are the keys.
     entries = []
     for r in rules.redirects:
-        decoded = unquote(r.old_path)
-        entries += [(key, r.new_url) for key in dict.fromkeys([decoded, decoded + "/"] if decoded != "/" else [decoded])]
+        decoded = alias_form(old_path(r.old_path))
+        target = _rule_path(r.new_url, "$")  # a `$` in a map's value would name a variable
+        entries += [(key, target) for key in dict.fromkeys([decoded, decoded + "/"] if decoded != "/" else [decoded])]
     # nginx keeps map keys in a hash whose buckets must fit the longest key (in bytes).
     longest = max((len(key.encode("utf-8")) for key, _ in entries), default=0)
     bucket = 64
@@ -201,10 +224,16 @@ def _nginx(rules: RedirectMap) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _apache_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _apache(rules: RedirectMap) -> str:
+    # mod_alias compares the decoded URL-path with the rule's, so the old path is written decoded.
     lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Apache mod_alias, for .htaccess",
              "# or the server config. Redirect matches whole path segments, so /archive/4 never catches /archive/41."]
-    lines += [f'Redirect 301 "{r.old_path}" "{r.new_url}"' for r in rules.redirects]
+    lines += [f"Redirect 301 {_apache_string(alias_form(old_path(r.old_path)))} {_apache_string(_rule_path(r.new_url))}"
+              for r in rules.redirects]
     return "\n".join(lines) + "\n"
 
 
@@ -220,7 +249,8 @@ def _vercel(rules: RedirectMap) -> str:
     if len(rules.redirects) > VERCEL_LIMIT:
         raise UserError(f"vercel.json takes {VERCEL_LIMIT:,} redirects and this site needs {len(rules.redirects):,}; "
                         "use Vercel's bulk redirects with --format csv or --format json instead.")
-    entries = [{"source": _vercel_source(r.old_path), "destination": r.new_url, "permanent": True} for r in rules.redirects]
+    entries = [{"source": _vercel_source(_rule_path(r.old_path)), "destination": _rule_path(r.new_url), "permanent": True}
+               for r in rules.redirects]
     return json.dumps({"redirects": entries}, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -229,7 +259,7 @@ def _csv(rules: RedirectMap) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["source", "destination", "status", "issue_id", "title"])
     for r in rules.redirects:
-        writer.writerow([r.old_path, r.new_url, 301, r.issue_id, r.title or ""])
+        writer.writerow([_rule_path(r.old_path), _rule_path(r.new_url), 301, r.issue_id, r.title or ""])
     return out.getvalue()
 
 

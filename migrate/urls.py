@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, unquote_plus, urljoin, urlsplit, urlunsplit
+import unicodedata
+from urllib.parse import SplitResult, quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .errors import UserError
 
@@ -91,6 +92,78 @@ def without_credentials(url: str) -> str:
     if netloc == parts.netloc and query == parts.query:
         return url
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+# ------------------------------------------------------------------ old paths
+
+class BadOldPath(ValueError):
+    """An old path no server can serve (a control character in it): the message says why."""
+
+
+# What a path may hold as it is (RFC 3986 pchar and "/"): the rest is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _escapes_normalised(path: str) -> str:
+    """Percent escapes in one spelling: upper-case hex, unreserved characters decoded (`%7E` is
+    `~`, `%2E` is `.`), and a `%` that starts no escape encoded itself."""
+    out, i = [], 0
+    while i < len(path):
+        ch = path[i]
+        if ch == "%":
+            pair = path[i + 1:i + 3]
+            if len(pair) == 2 and all(c in _HEX for c in pair):
+                decoded = chr(int(pair, 16))
+                out.append(decoded if decoded in _UNRESERVED else "%" + pair.upper())
+                i += 3
+                continue
+            out.append("%25")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _without_dot_segments(path: str) -> str:
+    """`.` and `..` segments resolved and empty ones dropped, as Hugo (path.Clean) and every
+    server do; a trailing slash stays."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append(segment)
+    trailing = path.endswith(("/", "/.", "/..")) and kept
+    return "/" + "/".join(kept) + ("/" if trailing else "")
+
+
+def old_path(raw: str) -> str:
+    """The one spelling of an old path, fit for every redirect file and for Hugo: starting with
+    `/`, percent-encoded wherever a URL path must be (whitespace, quotes, `?`, `#`, non-ASCII
+    letters), its escapes in one spelling, and its dot segments resolved. A path holding a
+    control character (a newline, a NUL, written or percent-encoded) is refused: BadOldPath.
+
+    Every old path enters an issue through here (Issue.add_old_path), so no writer of rules ever
+    sees a newline or a space that would split or add a rule."""
+    text = (raw if isinstance(raw, str) else "").strip()
+    if not text:
+        raise BadOldPath("it is empty")
+    for ch in text + unquote(text, errors="replace"):
+        if unicodedata.category(ch) == "Cc":
+            raise BadOldPath(f"it holds the control character {ch!r}")
+    encoded = quote(text if text.startswith("/") else "/" + text, safe=_PATH_SAFE)
+    return _without_dot_segments(_escapes_normalised(encoded))
+
+
+def alias_form(path: str) -> str:
+    """An old path as a Hugo alias: Hugo writes the alias page at the path as given, and servers
+    decode a request's path before they look for the file, so the alias is the decoded path."""
+    return unquote(path, errors="replace")
 
 
 def without_fragment(url: str) -> str:

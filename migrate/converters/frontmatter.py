@@ -6,6 +6,7 @@ import datetime as dt
 import yaml
 
 from ..record import Issue
+from ..urls import alias_form
 
 
 class FrontMatterDumper(yaml.SafeDumper):
@@ -35,7 +36,8 @@ def front_matter_fields(issue: Issue, date_format: str = "date") -> dict:
         fields["date"] = date
     if issue.number is not None:
         fields["number"] = issue.number
-    aliases = [p.path for p in issue.old_paths]
+    # An alias is where Hugo writes the redirect page: the path decoded, as a server looks it up.
+    aliases = [alias_form(p.path) for p in issue.old_paths]
     aliases += [url for url in issue.previous_urls if url not in aliases]
     if aliases:
         fields["aliases"] = aliases
