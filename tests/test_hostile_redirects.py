@@ -13,8 +13,9 @@ import yaml
 from migrate.check import check_site, split_front_matter
 from migrate.redirects import redirect_map, render_redirects
 from migrate.urls import BadOldPath, alias_form, old_path
-from migrate.verify import verify_build
+from migrate.verify import verify_build, verify_http
 
+from .nginx import needs_nginx, nginx_serving
 from .support import migrate
 
 
@@ -172,3 +173,11 @@ def test_check_names_an_alias_the_tool_would_spell_otherwise(tmp_path):
         "alias '/bell\\x07' cannot be served: it holds the control character '\\x07'",
         "alias '/trailing ' would be written '/trailing' (the path Hugo writes and a server looks up)",
     }
+
+
+@needs_nginx
+def test_a_real_nginx_loads_the_hostile_sites_rules_and_each_old_path_redirects(hostile_site, tmp_path):
+    site, _ = hostile_site
+    with nginx_serving(site, tmp_path / "work") as base:
+        report = verify_http(site, base)
+    assert report.ok and report.checked == 5, report.lines()
