@@ -23,11 +23,12 @@ import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .aliases import AliasGuard, Owner, page_key
 from .assets import ImageStore
 from .config import RunOptions, megabytes
 from .converters import PathLayout
@@ -44,7 +45,7 @@ from .report import RunReport
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
 from .state import STATE_PATH, IssueRow, StateStore
-from .urls import url_key, without_credentials
+from .urls import BadOldPath, url_key, without_credentials
 from .writer import SiteWriter
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class Migration:
     fetcher: Fetcher
     mode: Mode = Mode.RUN
     force: bool = False
+    aliases: AliasGuard = field(default_factory=AliasGuard)
 
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
@@ -183,9 +185,13 @@ class Migration:
         for row in known.values():
             by_ref.setdefault(row.source_ref, []).append(row)
         failed_images = {row.url for row in state.images("failed")} if state else set()
-        # Every file the tool wrote into this site is taken, whichever platform it came from.
+        # Every file the tool wrote into this site is taken, whichever platform it came from, and
+        # so is its page: no old path may become an alias over it.
         for row in every_row:
             self.layout.claim(row.output_path, row.platform, row.source_id)
+            self.aliases.add_page(Owner(row.platform, row.source_id, row.title), row.output_path)
+        for row in every_row:
+            self.aliases.claim(Owner(row.platform, row.source_id, row.title), row.old_paths + row.previous_urls)
 
         writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run,
                             source=source_key)
@@ -365,6 +371,7 @@ class Migration:
                 if row.source != source_key and fetcher.listing == "archive":
                     # The archive under its new name: the next run reads it as this source.
                     state.set_source(row.platform, source_id, source_key)
+        self.take_back_aliases(writer, report)
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
@@ -385,6 +392,25 @@ class Migration:
                     [f"{report.unconverted} issue(s) could not be converted"] if report.unconverted else [])
                 state.set_meta("run_state_reason", "; ".join(reasons))
         return report
+
+    def take_back_aliases(self, writer: SiteWriter, report: RunReport) -> None:
+        """Old paths issues were written with that pages found later turned out to be: out of
+        those issues' aliases, now that every page is known (see aliases.py)."""
+        for taken in self.aliases.taken_back:
+            owner = taken.owner
+            row = self.state.issue(owner.platform, owner.source_id) if self.state else None
+            if row is None:
+                continue
+
+            def keep(path: str, key: str = taken.key) -> bool:
+                try:
+                    return page_key(path) != key
+                except BadOldPath:
+                    return True
+
+            done = writer.drop_aliases(row, keep)
+            if done:
+                report.add_note(SourceNote(row.output_path, f"the old path {taken.key} of {owner.named()} is {taken.page}: {done}"))
 
     def spoken_for(self, known: dict[str, IssueRow], listed: set[str], read: set[str]) -> set[str]:
         """The issues whose absence from this run's complete listing means they are gone (see
@@ -418,6 +444,8 @@ class Migration:
             return None
         issue.output_path = self.layout.path_for(issue)
         inside(Path(self.options.site), issue.output_path)
+        owner = Owner(issue.platform, issue.source_id, issue.title)
+        self.aliases.add_page(owner, issue.output_path)
         if self.mode is Mode.RETRY_FAILED and not (row and set(row.images) & failed_images):
             return None
         if self.mode is Mode.SYNC and self.up_to_date(issue, row, fingerprint, failed_images):
@@ -425,6 +453,9 @@ class Migration:
             return None
         note_gaps(issue)
         writer.plan_move(issue, row)
+        issue.old_paths, issue.previous_urls = self.aliases.refuse_takeovers(owner, issue.old_paths, issue.previous_urls,
+                                                                             issue.warnings)
+        self.aliases.claim(owner, [p.path for p in issue.old_paths] + issue.previous_urls)
         return issue, row
 
     def up_to_date(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str]) -> bool:

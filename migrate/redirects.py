@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from .aliases import AliasGuard, Owner, list_of, page_key
 from .errors import UserError
 from .mappings import load_mappings
 from .state import StateStore
@@ -57,6 +58,8 @@ class RedirectMap:
     unserved: list[Unserved] = field(default_factory=list)  # old URLs no path rule can serve
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own hosts: nobody can point them
     nothing: str | None = None  # when there is no rule at all: why, in one sentence
+    pages: list[tuple[str, str]] = field(default_factory=list)  # each issue's page (site URL) and its id
+    lists: list[str] = field(default_factory=list)  # the section lists the pages are listed in (`/issues/`)
 
 
 def _normal(path: str) -> str:
@@ -136,6 +139,11 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     clashes: list[str] = []
     hosts: set[str] = set()
     unserved: list[Unserved] = []
+    # An old path over a page of the site is no redirect (a run refuses one; a state an earlier
+    # version wrote may hold one): the page stays what it is.
+    guard = AliasGuard()
+    for row in rows:
+        guard.add_page(Owner(row.platform, row.source_id, row.title), row.output_path)
     for row in sorted(rows, key=lambda r: (r.output_path, r.source_id)):
         target = site_url(row.output_path)
         paths = set()
@@ -162,15 +170,22 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
                 continue
             if old == target.rstrip("/") or old == target:
                 continue  # an old path that is the new page itself needs no redirect
+            taken = guard.what_is(page_key(old), Owner(row.platform, row.source_id, row.title))
+            if taken:
+                clashes.append(f"{old}, an old path of issue {row.source_id}, is {taken}; it is not redirected, and its "
+                               f"alias must go from the issue's front matter (`newsletter-migrate sync` takes it out)")
+                continue
             known = redirects.get(old)
             if known is None:
                 redirects[old] = Redirect(old, target, row.source_id, row.title)
             elif known.issue_id != row.source_id:
                 clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
     own = platforms_own_hosts(mappings_root)
+    pages = sorted((site_url(row.output_path), row.source_id) for row in rows)
+    lists = sorted({section + "/" for section in (list_of(url) for url, _ in pages) if section})
     return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(h for h in hosts if not host_matches(h, own)),
                        clashes, unserved, sorted(h for h in hosts if host_matches(h, own)),
-                       None if redirects else _why_nothing(rows, unserved))
+                       None if redirects else _why_nothing(rows, unserved), pages, lists)
 
 
 # ---------------------------------------------------------------------- formats
