@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 import tenacity
@@ -132,8 +132,23 @@ class HttpSettings:
     per_host: int = 8                # requests in flight to one host at a time, at most
 
 
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """A URL's scheme, host and port (the default port when none is written), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    return (parts.scheme.lower(), host, port) if host else None
+
+
 @dataclass
 class HttpClient:
+    """`allowed_hosts` may be reached at any address and port (--allow-host names a host); a
+    server the user named as a source or a remap target is allowed at exactly its scheme, host
+    and port (`allow`), so naming one port of a machine opens no other."""
+
     remaps: list[Remap] = field(default_factory=list)
     allowed_hosts: set[str] = field(default_factory=set)
     settings: HttpSettings = field(default_factory=HttpSettings)
@@ -141,7 +156,9 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
-        self.allowed_hosts = {h.lower() for h in self.allowed_hosts} | {r.target_host for r in self.remaps}
+        self.allowed_hosts = {h.lower() for h in self.allowed_hosts}
+        self.allowed_origins: set[tuple[str, str, int]] = {origin for origin in (origin_of(urlunsplit(r.target)) for r in self.remaps)
+                                                           if origin}
         self._local = threading.local()
         self._guard_cache: dict[tuple[str, int], tuple[type[FetchError], str] | None] = {}
         self._guard_lock = threading.Lock()
@@ -162,9 +179,10 @@ class HttpClient:
 
     # ------------------------------------------------------------------ address guard
     def allow(self, url: str) -> None:
-        host = (urlsplit(url).hostname or "").lower()
-        if host:
-            self.allowed_hosts.add(host)
+        """Allow the server the user named (a source, an archive): its scheme, host and port."""
+        origin = origin_of(url)
+        if origin:
+            self.allowed_origins.add(origin)
 
     def check_address(self, url: str) -> None:
         """Refuse schemes other than http(s), and private addresses of hosts not allowed."""
@@ -178,7 +196,7 @@ class HttpClient:
         host = (parts.hostname or "").lower()
         if not host:
             raise BlockedAddress(f"{_display(url)} has no host")
-        if host in self.allowed_hosts:
+        if host in self.allowed_hosts or (parts.scheme, host, port) in self.allowed_origins:
             return
         key = (host, port)
         with self._guard_lock:
@@ -205,7 +223,7 @@ class HttpClient:
                     or address.is_reserved or address.is_unspecified
                     or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped
                         and not address.ipv4_mapped.is_global)):
-                return BlockedAddress, (f"{host} resolves to the non-public address {address}; "
+                return BlockedAddress, (f"{host}:{port} resolves to the non-public address {address}; "
                                         f"allow it with --remap or --allow-host {host} if you trust it")
         return None
 
