@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import tenacity
 import urllib3
+import urllib3.connection
+import urllib3.connectionpool
 from requests.adapters import HTTPAdapter
 
 from . import __version__
@@ -67,6 +69,10 @@ class BlockedAddress(FetchError):
 
 class TooLarge(FetchError):
     """The body exceeded the size cap."""
+
+
+class DeadlineExceeded(FetchError):
+    """The request took longer than its deadline in all (a server that trickles its answer)."""
 
 
 class HostUnreachable(FetchError):
@@ -118,6 +124,84 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     return max(0.0, when.timestamp() - now())
 
 
+# ---------------------------------------------------------------------- the deadline of a request
+#
+# A read timeout bounds each wait for a byte, not the whole answer: a server that sends one byte
+# every few seconds (headers or body) never trips it. So each request has a deadline in all; a
+# timer shuts the connection's socket down when it passes, which ends any read in progress.
+
+_current = threading.local()  # the deadline of the request this thread is making
+
+
+class _Deadline:
+    def __init__(self, at: float):
+        self.at = at
+        self.expired = False
+        self._sock = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, sock) -> None:
+        """The socket the request reads from: shut down when the deadline passes."""
+        with self._lock:
+            self._sock = sock
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+            elif self.expired:
+                self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            try:  # the plain socket's shutdown, under any TLS layer: a read blocked in it returns at once
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._sock = None
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.at
+
+
+class _WatchedConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self, *args, **kwargs):
+        deadline = getattr(_current, "deadline", None)
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedTlsConnection(urllib3.connection.HTTPSConnection):
+    getresponse = _WatchedConnection.getresponse
+
+
+class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedTlsPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedTlsConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with connections whose socket a request's deadline can shut down."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTlsPool}
+
+
 @dataclass
 class HttpSettings:
     timeout_connect: float = 10.0
@@ -126,7 +210,7 @@ class HttpSettings:
     backoff_initial: float = 0.5
     backoff_max: float = 20.0
     retry_after_max: float = 60.0
-    deadline: float = 180.0          # per request, across its retries
+    deadline: float = 180.0          # per request in all: connecting, every retry, every byte of the answer
     max_bytes: int = 50 * 1024 * 1024
     pool_size: int = 16
     per_host: int = 8                # requests in flight to one host at a time, at most
@@ -169,7 +253,7 @@ class HttpClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
+            adapter = _WatchedAdapter(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = USER_AGENT
@@ -242,6 +326,7 @@ class HttpClient:
         target = self.target(url)
         self.check_address(target)
         started = time.monotonic()
+        deadline_at = started + self.settings.deadline
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -260,7 +345,8 @@ class HttpClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink, follow_redirects)
+                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink, follow_redirects,
+                                          deadline_at)
         except FetchError:
             raise
         except requests.exceptions.Timeout:
@@ -289,11 +375,29 @@ class HttpClient:
                 slot = self._host_slots[host] = threading.BoundedSemaphore(max(1, self.settings.per_host))
             return slot
 
-    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
+    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True,
+                  deadline_at: float | None = None) -> Response:
         with self._host_slot(url):
-            return self._get_in_slot(url, headers, max_bytes, sink, follow)
+            deadline = _Deadline(deadline_at if deadline_at is not None else time.monotonic() + self.settings.deadline)
+            if deadline.passed():
+                raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s in all, the deadline of a request")
+            _current.deadline = deadline
+            try:
+                response = self._get_in_slot(url, headers, max_bytes, sink, follow, deadline)
+                if deadline.expired:  # an answer the deadline cut short, not one the server ended
+                    raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s")
+                return response
+            except Exception:
+                if deadline.passed():
+                    raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s in all, "
+                                           "the deadline of a request (a server that answers a byte at a time)") from None
+                raise
+            finally:
+                deadline.cancel()
+                _current.deadline = None
 
-    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
+    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True,
+                     deadline: _Deadline | None = None) -> Response:
         log.debug("GET %s", _display(url))
         session = self._session()
         current = url
@@ -332,10 +436,14 @@ class HttpClient:
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge(f"{_display(current)} is over the {max_bytes}-byte cap")
+                if deadline is not None and deadline.passed():
+                    raise DeadlineExceeded(f"{_display(current)} took longer than {self.settings.deadline:g}s in all")
                 if sink is not None:
                     sink.write(chunk)
                 else:
                     chunks.append(chunk)
+            if deadline is not None:
+                deadline.cancel()  # before the connection goes back to the pool for another request
             return Response(current, resp.status_code, dict(resp.headers), b"".join(chunks))
 
 

@@ -137,7 +137,7 @@ class Migration:
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
         mappings = load_mappings(options.mappings_dir)
-        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
+        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts, deadline=options.deadline,
                                 pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
         if resolver is not None:

@@ -82,3 +82,104 @@ def test_an_issue_image_on_another_port_of_the_remap_host_stays_remote(tmp_path,
     assert images["https://s3.amazonaws.com/revue/a.png"].get("local")
     assert "non-public" in images[f"{other_port.url}/internal-admin/secret.png"]["error"]
     assert other_port.hits("/internal-admin/secret.png") == 0
+
+
+# ---------------------------------------------------------------------- item 7: every download has a deadline
+
+class Trickle:
+    """A loopback server that answers one byte at a time, every `every` seconds, forever: in its
+    body (`/body`, 5 KB declared) or in its headers (`/headers`). Each answer runs in a thread of
+    its own; `stop` ends them."""
+
+    def __init__(self, every: float = 0.1):
+        self.every = every
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.served = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(65536).decode("latin-1")
+            self.served += 1
+            if " /headers" in request.split("\r\n", 1)[0]:
+                head, rest = b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 100000
+            else:
+                head, rest = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n" + PNG[:8], PNG[8:] + b"\0" * 5000
+            try:
+                conn.sendall(head)
+                for byte in rest:
+                    if self.stopped.wait(self.every):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def trickle():
+    server = Trickle()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("path", ["/body", "/headers"])
+def test_a_trickling_answer_ends_at_the_deadline_and_is_not_asked_again(trickle, path):
+    client = HttpClient(allowed_hosts={"127.0.0.1"}, settings=HttpSettings(deadline=1.0, timeout_read=30, attempts=3))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took longer than 1s in all"):
+        client.get(trickle.url + path)
+    assert time.monotonic() - started < 10  # a read timeout of 30 s never tripped: the deadline did
+    assert trickle.served == 1
+
+
+def test_the_deadline_covers_retries_too(faults):
+    from .faultserver import status
+
+    faults.script("/busy", status(503, Retry_After="1"))
+    client = HttpClient(allowed_hosts={"127.0.0.1"}, settings=HttpSettings(deadline=1.5, attempts=10, backoff_initial=0.01))
+    started = time.monotonic()
+    with pytest.raises(FetchError):
+        client.get(faults.url + "/busy")
+    assert time.monotonic() - started < 10 and faults.hits("/busy") <= 3
+
+
+def test_a_trickling_image_fails_and_the_run_goes_on(tmp_path, trickle, faults):
+    faults.script("/fine.png", ok(PNG))
+    html = f'<p><img src="{trickle.url}/body" alt="slow"></p><p><img src="{faults.url}/fine.png" alt="fine"></p><p>Text.</p>'
+    source = tmp_path / "issues.json"
+    source.write_text(json.dumps([{"id": 1, "title": "Slow", "html": html, "sent_at": "2022-01-02T08:00:00.000Z",
+                                   "url": "https://www.getrevue.co/profile/x/issues/slow-1"},
+                                  {"id": 2, "title": "Next", "html": "<p>Next issue.</p>", "sent_at": "2022-01-09T08:00:00.000Z",
+                                   "url": "https://www.getrevue.co/profile/x/issues/next-2"}]))
+    report = migrate("revue-api", source, tmp_path / "site", allow_hosts=["127.0.0.1"], deadline=1.0, attempts=2)
+    assert [entry["id"] for entry in report.issues] == ["1", "2"] and not report.ok
+    images = {image["url"]: image for image in report.issues[0]["images"]}
+    assert "took longer than 1s in all" in images[f"{trickle.url}/body"]["error"]
+    assert images[f"{faults.url}/fine.png"].get("local")
+
+
+def test_a_deadline_in_the_config_is_a_positive_number(tmp_path):
+    from migrate.config import RunOptions, load_config
+
+    config = tmp_path / "migrate.yaml"
+    config.write_text("deadline: 0\n")
+    with pytest.raises(UserError, match="deadline"):
+        load_config(config, RunOptions())
+    config.write_text("deadline: 45\n")
+    options = RunOptions()
+    load_config(config, options)
+    assert options.deadline == 45
