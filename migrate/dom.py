@@ -1,7 +1,7 @@
 """Facts about HTML elements that cleaners and the converter share."""
 from __future__ import annotations
 
-from bs4 import Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
@@ -72,3 +72,64 @@ def elements(root, names=None) -> list[Tag]:
     if names is None:
         return [node for node in root.descendants if isinstance(node, Tag)]
     return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
+
+
+# ---------------------------------------------------------------------- parsing, depth bounded
+
+MAX_DEPTH = 64  # no newsletter nests deeper; the converter recurses once per level
+_LEAVES = frozenset({"img", "br", "hr"})  # content of their own that nests nothing
+
+
+def parse_html(markup) -> BeautifulSoup:
+    """Parse HTML from outside (lxml), with nesting deeper than MAX_DEPTH flattened.
+
+    Parsing is linear at any depth, but much of what follows is not: a CSS selector looks up
+    the ancestors of each element, and moving a node in bs4 walks its subtree. A hostile page
+    of 200,000 unclosed tags cost minutes of CPU. What lies deeper than MAX_DEPTH is kept as
+    its text (and its images and line breaks), in order, without the elements that held it;
+    `flattened(doc)` tells how many elements went."""
+    doc = BeautifulSoup(markup, "lxml")
+    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc)
+    return doc
+
+
+def flattened(doc) -> int:
+    """How many elements parse_html took out of a document for nesting too deep."""
+    return doc.__dict__.get("nm_flattened", 0)
+
+
+def flattened_warning(count: int) -> str:
+    return (f"its HTML nested {count} element(s) deeper than {MAX_DEPTH} levels; they were unwrapped, "
+            "their text kept")
+
+
+def flatten_deep_nesting(doc) -> int:
+    """Unwrap every element deeper than MAX_DEPTH, keeping its text, images and line breaks in
+    order; returns how many went. Linear in the size of the document: each subtree that starts
+    too deep is rebuilt once, flat, instead of unwrapped an element at a time."""
+    depth: dict[int, int] = {id(doc): 0}
+    tops: list[Tag] = []  # elements at MAX_DEPTH that hold elements: their subtrees are too deep
+    for node in doc.descendants:
+        if not isinstance(node, Tag):
+            continue
+        level = depth.get(id(node.parent), 0) + 1
+        depth[id(node)] = level
+        if level == MAX_DEPTH + 1:
+            parent = node.parent
+            if not tops or tops[-1] is not parent:
+                tops.append(parent)
+    removed = 0
+    for top in tops:
+        kept: list = []
+        for node in top.descendants:
+            if isinstance(node, Tag):
+                if node.name in _LEAVES and not node.contents:
+                    kept.append(node)
+                else:
+                    removed += 1
+            elif type(node) is NavigableString:  # text, not a comment or a declaration
+                kept.append(NavigableString(str(node)))
+        top.clear()
+        for item in kept:
+            top.append(item.extract() if isinstance(item, Tag) else item)
+    return removed

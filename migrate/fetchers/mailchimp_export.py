@@ -34,6 +34,7 @@ from slugify import slugify
 
 from ..archives import ArchiveFiles
 from ..cleaners.merge_tags import has_tags
+from ..dom import parse_html
 from ..errors import UserError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -461,7 +462,7 @@ def _row_id(row: Row) -> str | None:
 
 def _title_of(html_text: str, mapping) -> str | None:
     """A title from a campaign's own HTML: its <title> unless a merge tag, else its first heading."""
-    doc = BeautifulSoup(html_text, "lxml")
+    doc = parse_html(html_text)
     for selector in mapping.field_selectors("title"):
         for el in doc.select(selector.select):
             text = clean_subject(el.get_text(" "), mapping)
