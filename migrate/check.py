@@ -55,7 +55,7 @@ class PlatformRules:
 
 def _platforms_of_files(site: Path) -> dict[str, str]:
     """Each content file the tool wrote, by site-relative path, and the platform it came from."""
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         return {}
     try:

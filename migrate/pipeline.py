@@ -42,6 +42,7 @@ from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
+from .runlock import RunLock
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
 from .state import STATE_PATH, IssueRow, StateStore
@@ -133,6 +134,7 @@ class Migration:
     mode: Mode = Mode.RUN
     force: bool = False
     aliases: AliasGuard = field(default_factory=AliasGuard)
+    lock: RunLock | None = None
 
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
@@ -161,7 +163,7 @@ class Migration:
             from .wayback import ArchivedImages
 
             fallback = ArchivedImages.for_run(client, fetcher, options.wayback_cdx, options.wayback_captures)
-        state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
+        state = StateStore.open_existing(site, read_only=True) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and not options.dry_run:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
@@ -224,7 +226,10 @@ class Migration:
         source_label = options.source if not options.source.startswith("http") else _display(options.source)
         report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
         previous_run_state = state.meta("run_state") if state else None
+        if self.lock is not None and self.lock.taken_over():
+            report.add_note(SourceNote(str(self.lock.path), self.lock.taken_over()))
         if not options.dry_run:
+            # Another run's temporary files cannot be here: this run holds the site's lock.
             report.temporary_files_removed = sweep_temporary_files(site)
             state.set_meta("run_state", "running")
 
@@ -470,21 +475,27 @@ class Migration:
 
 def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:
     """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
-    `retry-failed`."""
+    `retry-failed`. A run that writes holds the site's lock (see runlock.py) from before it
+    touches anything until it has written its report; another run in the site is refused."""
     before = StartingPoint.of(Path(options.site))
+    # Refused while another run holds the site: nothing of that run's is this one's to undo.
+    lock = None if options.dry_run else RunLock.acquire(Path(options.site), command=mode.value)
     migration = None
     try:
         migration = Migration.prepare(options, mode, force)
+        migration.lock = lock
         return migration.run(on_issue)
     except BaseException:
         if migration and migration.state:
             migration.state.close()
-        if not options.dry_run:
+        if lock is not None:
             before.forget_failed_start()
         raise
     finally:
         if migration and migration.state:
             migration.state.close()
+        if lock is not None:
+            lock.release()
 
 
 def print_report(report: RunReport, stream=None) -> None:

@@ -128,7 +128,7 @@ def _why_nothing(rows: list, unserved: list[Unserved]) -> str:
 
 def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     """Every old path the migration recorded, with the site URL of the issue it now leads to."""
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         raise UserError(f"{Path(site)} has no .migrate/state.sqlite; run `newsletter-migrate run` into it first.")
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .errors import UserError
 from .files import sha256_file
+from .runlock import holder as lock_holder
 from .state import STATE_PATH, StateStore
 from .writer import incoming_path
 
@@ -30,14 +31,18 @@ class SiteStatus:
     # changed setting or mapping, a missing file.
     to_redo: list[str] | None = None
     last_run_reason: str | None = None
+    in_progress: str | None = None  # a run holding the site's lock right now: since when, which process
 
 
 def site_status(site: Path, options=None) -> SiteStatus:
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
     try:
         status = SiteStatus(str(site), last_run=state.meta("run_state"), last_run_reason=state.meta("run_state_reason") or None)
+        running = lock_holder(site)
+        if running is not None:
+            status.in_progress = f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}"
         rows = state.issues()
         as_written: list[str] = []  # files as the tool wrote them
         for row in rows:
@@ -76,6 +81,8 @@ def site_status(site: Path, options=None) -> SiteStatus:
 
 
 def _last_run(status: SiteStatus) -> str:
+    if status.in_progress:
+        return f"still in progress ({status.in_progress}): these figures change as it goes"
     if status.last_run == "running":
         return "interrupted before it finished (the next sync completes it)"
     if status.last_run == "incomplete" and status.last_run_reason:

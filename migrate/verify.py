@@ -30,6 +30,7 @@ from .errors import UserError
 from .files import atomic_write
 from .http import FetchError, HttpClient, HttpSettings
 from .redirects import Redirect, RedirectMap, host_advice, redirect_map
+from .runlock import tool_folder
 
 HUGO_FILES = Path(__file__).resolve().parent / "hugo"
 SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
@@ -84,6 +85,7 @@ class VerifyReport:
         return out
 
     def write(self, site: Path) -> Path:
+        tool_folder(site)  # never through a link out of the site
         path = Path(site) / VERIFY_REPORT
         data = {"method": self.method, "checked": self.checked, "pages_checked": self.pages_checked, "ok": self.ok,
                 "mismatches": [asdict(m) for m in self.mismatches], "clashes": self.clashes, "old_hosts": self.old_hosts,
