@@ -76,20 +76,21 @@ def elements(root, names=None) -> list[Tag]:
 
 # ---------------------------------------------------------------------- parsing, depth bounded
 
-MAX_DEPTH = 64  # no newsletter nests deeper; the converter recurses once per level
+MAX_DEPTH = 64     # what the converter is handed, once the layout is gone: it recurses once per level
+PARSE_DEPTH = 256  # what the cleaners are handed: email templates nest their tables 80 deep and more
 _LEAVES = frozenset({"img", "br", "hr"})  # content of their own that nests nothing
 
 
 def parse_html(markup) -> BeautifulSoup:
-    """Parse HTML from outside (lxml), with nesting deeper than MAX_DEPTH flattened.
+    """Parse HTML from outside (lxml), with nesting deeper than PARSE_DEPTH flattened.
 
     Parsing is linear at any depth, but much of what follows is not: a CSS selector looks up
     the ancestors of each element, and moving a node in bs4 walks its subtree. A hostile page
-    of 200,000 unclosed tags cost minutes of CPU. What lies deeper than MAX_DEPTH is kept as
+    of 200,000 unclosed tags cost minutes of CPU. What lies deeper than PARSE_DEPTH is kept as
     its text (and its images and line breaks), in order, without the elements that held it;
     `flattened(doc)` tells how many elements went."""
     doc = BeautifulSoup(markup, "lxml")
-    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc)
+    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc, PARSE_DEPTH)
     return doc
 
 
@@ -98,13 +99,13 @@ def flattened(doc) -> int:
     return doc.__dict__.get("nm_flattened", 0)
 
 
-def flattened_warning(count: int) -> str:
-    return (f"its HTML nested {count} element(s) deeper than {MAX_DEPTH} levels; they were unwrapped, "
+def flattened_warning(count: int, depth: int = PARSE_DEPTH) -> str:
+    return (f"its HTML nested {count} element(s) deeper than {depth} levels; they were unwrapped, "
             "their text kept")
 
 
-def flatten_deep_nesting(doc) -> int:
-    """Unwrap every element deeper than MAX_DEPTH, keeping its text, images and line breaks in
+def flatten_deep_nesting(doc, max_depth: int = MAX_DEPTH) -> int:
+    """Unwrap every element deeper than `max_depth`, keeping its text, images and line breaks in
     order; returns how many went. Linear in the size of the document: each subtree that starts
     too deep is rebuilt once, flat, instead of unwrapped an element at a time."""
     depth: dict[int, int] = {id(doc): 0}
@@ -114,7 +115,7 @@ def flatten_deep_nesting(doc) -> int:
             continue
         level = depth.get(id(node.parent), 0) + 1
         depth[id(node)] = level
-        if level == MAX_DEPTH + 1:
+        if level == max_depth + 1:
             parent = node.parent
             if not tops or tops[-1] is not parent:
                 tops.append(parent)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from migrate.dom import MAX_DEPTH, flattened, parse_html
+from migrate.dom import PARSE_DEPTH, flattened, parse_html
 
 from .support import migrate
 
@@ -26,17 +26,19 @@ def test_nesting_past_the_limit_is_flattened_keeping_text_images_and_breaks_in_o
     levels = 5000
     html = "<p>Start.</p>" + opening * levels + "one <img src='deep.png' alt='deep'> two<br>three" + "<p>End.</p>"
     doc = parse_html(html)
-    assert depth_of(doc) <= MAX_DEPTH + 2  # <html><body> above the content
+    assert depth_of(doc) <= PARSE_DEPTH + 2  # <html><body> above the content
     text = doc.get_text(" ")
     assert text.index("Start.") < text.index("one") < text.index("two") < text.index("three")
     assert doc.find("img", src="deep.png") is not None and doc.find("br") is not None
-    assert flattened(doc) >= levels - MAX_DEPTH
+    assert flattened(doc) >= levels - PARSE_DEPTH
 
 
 def test_nesting_within_the_limit_is_left_as_it_is():
-    html = "<div>" * 40 + "<p>kept <b>bold</b></p>" + "</div>" * 40
+    """Email templates nest their layout tables 80 deep and more: the parse leaves them whole,
+    for the cleaners that read the layout."""
+    html = "<table><tr><td>" * 60 + "<p>kept <b>bold</b></p>" + "</td></tr></table>" * 60
     doc = parse_html(html)
-    assert flattened(doc) == 0 and doc.find("b").get_text() == "bold" and len(doc.find_all("div")) == 40
+    assert flattened(doc) == 0 and doc.find("b").get_text() == "bold" and len(doc.find_all("td")) == 60
 
 
 def revue_page(body: str) -> bytes:
@@ -54,7 +56,7 @@ def test_a_saved_page_nested_deep_is_read_with_its_text_and_picture_and_named(tm
     (entry,) = report.issues
     body = (tmp_path / "site" / entry["output"]).read_text()
     assert "Before." in body and "deep text" in body and "After." in body and "](/images/" in body
-    assert any("deeper than 64 levels" in w for w in entry["warnings"]) and not entry["failures"]
+    assert any(f"deeper than {PARSE_DEPTH} levels" in w for w in entry["warnings"]) and not entry["failures"]
 
 
 @pytest.mark.parametrize("opening", ["<table><tr><td>", "<blockquote>", "<a href='https://x.example/?utm_source=t'>"])
@@ -67,3 +69,60 @@ def test_an_api_issue_nested_deep_is_written_in_full(tmp_path, opening):
     (entry,) = report.issues
     body = (tmp_path / "site" / entry["output"]).read_text()
     assert "Before." in body and "deep text" in body and "next line" in body and not entry["failures"]
+
+
+# ---------------------------------------------------------------------- item 4: what an unclosed element swallows
+
+def run_body(tmp_path, html: str, title: str = "Markup"):
+    source = tmp_path / "issues.json"
+    source.write_text(json.dumps([{"id": 1, "title": title, "html": html, "sent_at": "2022-01-02T08:00:00.000Z",
+                                   "url": "https://www.getrevue.co/profile/x/issues/markup-1"}]))
+    report = migrate("revue-api", source, tmp_path / "site", download_images=False)
+    (entry,) = report.issues
+    return entry, (tmp_path / "site" / entry["output"]).read_text()
+
+
+REST = "<p>After one.</p><h2>A heading</h2><ul><li>A point</li></ul><p>After two.</p>"
+
+
+@pytest.mark.parametrize("opening", [
+    "<embed src='https://evil.example/x.swf'>", "<embed src=x.swf type=application/x-shockwave-flash>",
+    "<object data='https://evil.example/x.swf'>", "<applet code='X.class'>", "<canvas width=10>",
+    "<button type=button>Click", "<select><option>One", "<svg><circle r=1>", "<math><mi>x</mi>",
+    "<input type=text value=x>", "<video><source src=a.mp4>", "<object data=a><embed src=b>",
+])
+def test_an_unclosed_unsafe_element_takes_nothing_that_followed_it(tmp_path, opening):
+    entry, text = run_body(tmp_path, "<p>Before.</p>" + opening + REST)
+    for words in ("Before.", "After one.", "## A heading", "* A point", "After two."):
+        assert words in text, (words, text)
+    assert "evil.example" not in text and "<embed" not in text and "<object" not in text and "<svg" not in text
+    assert not any("unclosed" in w for w in entry["warnings"])
+
+
+def test_an_objects_fallback_content_is_what_readers_see_and_its_params_go(tmp_path):
+    _, text = run_body(tmp_path, "<object data='movie.swf'><param name='movie' value='movie.swf'>"
+                                 "<p>Watch the <a href='https://video.example/v'>recording</a>.</p></object><p>Next.</p>")
+    assert "Watch the [recording](https://video.example/v)." in text and "Next." in text and "movie" not in text
+
+
+@pytest.mark.parametrize("opening", ["<form action='https://evil.example/'>", "<noscript>", "<script>", "<iframe src=x>",
+                                     "<textarea>", "<style>"])
+def test_an_element_removed_with_paragraphs_inside_it_is_named_in_the_report(tmp_path, opening):
+    entry, text = run_body(tmp_path, "<p>Before.</p>" + opening + REST)
+    name = opening[1:].split(">")[0].split()[0]
+    (warning,) = [w for w in entry["warnings"] if "unclosed" in w]
+    assert f"<{name}> was removed with 39 characters of text inside it (\"After one. A heading A point After two.…\"): " \
+           f"an unclosed <{name}> in the source may have held what followed it" in warning
+    assert "Before." in text
+
+
+@pytest.mark.parametrize("html", [
+    "<p>Before.</p><form><label>Your email</label><input type=email><button>Subscribe</button></form><p>After.</p>",
+    "<p>Before.</p><script>var x = '<b>' + 1;</script><style>p { color: red }</style><p>After.</p>",
+    "<p>Before.</p><iframe src='https://evil.example/'>Your reader cannot show frames.</iframe><p>After.</p>",
+    "<p>Before.</p><embed src='x.swf'></embed><object data='y'></object><p>After.</p>",
+])
+def test_an_element_with_only_its_own_content_goes_without_a_word(tmp_path, html):
+    entry, text = run_body(tmp_path, html)
+    assert "Before." in text and "After." in text and not any("unclosed" in w for w in entry["warnings"])
+    assert "Subscribe" not in text and "frames" not in text

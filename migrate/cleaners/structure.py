@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import (BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, flatten_deep_nesting, flattened_warning,
-                   has_content, is_block, style_of)
+from ..dom import (BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, MAX_DEPTH, attr_text, elements, flatten_deep_nesting,
+                   flattened_warning, has_content, is_block, style_of)
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -109,11 +109,11 @@ def _split_paragraph(doc: BeautifulSoup, paragraph: Tag) -> None:
 
 
 def _flatten_deep_nesting(doc: BeautifulSoup, issue: Issue) -> None:
-    """What cleaners may have nested since the parse (which flattened the source: see
-    dom.parse_html) stays within the depth the converter's recursion can take."""
-    removed = flatten_deep_nesting(doc)
+    """The body the converter gets, its layout unwrapped, stays within the depth the converter's
+    recursion can take (the parse bounded the source already: see dom.parse_html)."""
+    removed = flatten_deep_nesting(doc, MAX_DEPTH)
     if removed:
-        issue.warnings.append(flattened_warning(removed))
+        issue.warnings.append(flattened_warning(removed, MAX_DEPTH))
 
 
 def _content_sibling(node, forward: bool):
