@@ -22,7 +22,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from . import yamldata
 from .assets import sniff_image
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
-from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
+from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE, markup_in
 from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
@@ -83,6 +83,17 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
         if lines[index].rstrip("\r\n") == "---":
             return "".join(lines[1:index]), "".join(lines[index + 1:])
     return None, text
+
+
+def _strings(data, where: str = "") -> list[tuple[str, str]]:
+    """Every string in front matter, with the field it is in (`aliases[2]`, `params.x`)."""
+    if isinstance(data, str):
+        return [(where, data)]
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in _strings(value, f"{where}.{key}" if where else str(key))]
+    if isinstance(data, list):
+        return [found for i, value in enumerate(data) for found in _strings(value, f"{where}[{i}]")]
+    return []
 
 
 class SiteChecker:
@@ -148,6 +159,11 @@ class SiteChecker:
         if not isinstance(data, dict):
             self.add(name, "front-matter", "is not a mapping of fields")
             return
+        for field_name, value in _strings(data):
+            tags = markup_in(value)
+            if tags:
+                self.add(name, "markup", f"{field_name} holds markup ({', '.join(f'<{t}>' for t in tags)}): front matter is text, "
+                         "and a theme that shows it as HTML would run it; write it as plain text")
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             self.add(name, "title", "is missing or empty")

@@ -74,6 +74,14 @@ def elements(root, names=None) -> list[Tag]:
     return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
 
 
+def markup_in(text: str) -> list[str]:
+    """The HTML elements a text holds when read as HTML (none for `a < b`), in order, once each."""
+    if "<" not in text:
+        return []
+    # Python's own tokenizer: unlike lxml, it adds no <html><body><p> around bare text.
+    return list(dict.fromkeys(el.name for el in BeautifulSoup(text, "html.parser").find_all(True)))
+
+
 # ---------------------------------------------------------------------- parsing, depth bounded
 
 MAX_DEPTH = 64     # what the converter is handed, once the layout is gone: it recurses once per level

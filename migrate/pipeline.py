@@ -32,6 +32,7 @@ from .aliases import AliasGuard, Owner, page_key
 from .assets import ImageStore
 from .config import RunOptions, megabytes
 from .converters import PathLayout
+from .dom import markup_in
 from .errors import UserError, did_you_mean
 from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
@@ -80,6 +81,9 @@ def note_gaps(issue: Issue) -> None:
                               "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
         issue.warnings.append(f"has no title: add `title:` under \"{issue.source_id}\" in an overrides file")
+    elif markup_in(issue.title):
+        issue.warnings.append(f"its title holds markup ({issue.title!r}): it is written as text, but a theme that shows titles "
+                              f"as HTML would run it; correct it with a title override")
     if issue.date is None and not issue.draft:
         hint = f" ({issue.date_hint})" if issue.date_hint else ""
         issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file{hint}")
