@@ -459,6 +459,15 @@ def _headers_for_hop(here: str, there: str, headers: dict[str, str]) -> dict[str
     return {key: value for key, value in headers.items() if key.lower() not in SECRET_HEADERS}
 
 
+def answered_elsewhere(asked: str, response: Response) -> str | None:
+    """The server that answered, when a redirect took the request to another one (the
+    credentials were not sent there: see _headers_for_hop); None when the one asked answered."""
+    a, b = urlsplit(asked), urlsplit(response.url)
+    if (a.hostname, a.port) == (b.hostname, b.port) and not (a.scheme == "https" and b.scheme != "https"):
+        return None
+    return _display(response.url)
+
+
 def _cannot_connect(exc: BaseException) -> bool:
     """Whether the connection itself failed: refused, or the name did not resolve."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
