@@ -126,3 +126,45 @@ def test_an_element_with_only_its_own_content_goes_without_a_word(tmp_path, html
     entry, text = run_body(tmp_path, html)
     assert "Before." in text and "After." in text and not any("unclosed" in w for w in entry["warnings"])
     assert "Subscribe" not in text and "frames" not in text
+
+
+# ---------------------------------------------------------------------- item 15: front matter is text
+
+def test_a_title_with_markup_is_written_as_text_warned_of_and_named_by_check(tmp_path):
+    from migrate.check import check_site
+
+    entry, text = run_body(tmp_path, "<p>Body.</p>", title="<img src=x onerror=alert(document.cookie)> Spring news")
+    assert any("its title holds markup" in w for w in entry["warnings"])
+    findings = [(f.rule, f.message) for f in check_site(tmp_path / "site")]
+    assert ("markup", "title holds markup (<img>): front matter is text, and a theme that shows it as HTML would run it; "
+                      "write it as plain text") in findings
+
+
+def test_check_looks_for_markup_in_every_field_and_only_markup(tmp_path):
+    from migrate.check import check_site
+
+    site = tmp_path / "site"
+    (site / "content" / "issues").mkdir(parents=True)
+    (site / "content" / "issues" / "001.md").write_text(
+        "---\ntitle: 'Less is more: a < b, and b > c, 1 <3 you'\ndate: 2022-01-01\n"
+        "description: 'A <b>bold</b> claim'\nparams:\n  credits: ['Photo', '<a href=\"javascript:x\">me</a>']\n---\n\nText.\n")
+    found = {(f.rule, f.message.split(":")[0]) for f in check_site(site)}
+    assert found == {("markup", "description holds markup (<b>)"), ("markup", "params.credits[1] holds markup (<a>)")}
+
+
+# ---------------------------------------------------------------------- also seen: a link's words show its tracking
+
+@pytest.mark.parametrize("words, shown", [
+    ("https://shop.example/item?id=7&utm_source=news&utm_medium=email", "See <https://shop.example/item?id=7> now."),
+    ("<b>https://shop.example/?utm_campaign=spring</b>", "**https://shop.example/**"),
+    ("www.shop.example/item?id=7&mc_cid=abc", "[www.shop.example/item?id=7]"),
+    ("  https://shop.example/?fbclid=X  ", "[https://shop.example/]"),
+])
+def test_a_link_whose_words_are_its_address_shows_it_without_tracking(tmp_path, words, shown):
+    _, text = run_body(tmp_path, f'<p>See <a href="https://shop.example/item?id=7&amp;utm_source=news">{words}</a> now.</p>')
+    assert shown in text and "utm_" not in text and "mc_cid" not in text and "fbclid" not in text
+
+
+def test_words_that_are_not_an_address_stay_as_written(tmp_path):
+    _, text = run_body(tmp_path, '<p><a href="https://shop.example/?utm_source=news">Read about utm_source=news here</a></p>')
+    assert "[Read about utm_source=news here](https://shop.example/)" in text

@@ -183,3 +183,58 @@ def test_a_deadline_in_the_config_is_a_positive_number(tmp_path):
     options = RunOptions()
     load_config(config, options)
     assert options.deadline == 45
+
+
+# ---------------------------------------------------------------------- item 16: a stranger's empty answer is no archive
+
+@pytest.fixture
+def stranger():
+    """Another server, where the API's address redirects: it is not sent the credentials."""
+    server = FaultServer()
+    yield server
+    server.stop()
+
+
+API_CASES = {
+    # platform: (environment variable, path asked, the stranger's empty answer)
+    "revue-api": ("REVUE_API_TOKEN", "/api/v2/issues", b"[]"),
+    "buttondown-api": ("BUTTONDOWN_API_KEY", "/v1/emails", b'{"count": 0, "next": null, "previous": null, "results": []}'),
+    "mailchimp-api": ("MAILCHIMP_API_KEY", "/3.0/campaigns", b'{"campaigns": [], "total_items": 0}'),
+}
+
+
+def api_source(platform: str, server) -> str:
+    return server.url + ("/3.0" if platform == "mailchimp-api" else "/v1" if platform == "buttondown-api" else "")
+
+
+@pytest.mark.parametrize("platform", list(API_CASES))
+def test_an_empty_answer_from_the_server_a_redirect_led_to_is_an_error(tmp_path, faults, stranger, monkeypatch, platform):
+    variable, path, empty = API_CASES[platform]
+    monkeypatch.setenv(variable, "secret-key-us6")
+    faults.script(path, redirect(stranger.url + path))
+    stranger.script(path, ok(empty, **{"Content-Type": "application/json"}))
+    site = tmp_path / "site"
+    with pytest.raises(UserError, match=r"redirected to http://127\.0\.0\.1:\d+/.*, another server, which was not sent the "
+                                        r"(token|key) and answered with no (issues|emails|campaigns); give --source"):
+        migrate(platform, api_source(platform, faults), site, allow_hosts=["127.0.0.1"], download_images=False)
+    assert not site.exists()
+    assert stranger.requests and all("Authorization" not in headers for _, headers in stranger.requests)
+
+
+def test_issues_from_the_server_a_redirect_led_to_are_read_and_the_token_stays_home(tmp_path, faults, stranger, monkeypatch):
+    monkeypatch.setenv("REVUE_API_TOKEN", "secret-token")
+    faults.script("/api/v2/issues", redirect(stranger.url + "/api/v2/issues"))
+    body = json.dumps([{"id": 1, "title": "Moved", "html": "<p>Body.</p>", "sent_at": "2022-01-02T08:00:00.000Z",
+                        "url": "https://www.getrevue.co/profile/x/issues/moved-1"}]).encode()
+    stranger.script("/api/v2/issues", ok(body, **{"Content-Type": "application/json"}))
+    report = migrate("revue-api", faults.url, tmp_path / "site", allow_hosts=["127.0.0.1"], download_images=False)
+    assert [entry["title"] for entry in report.issues] == ["Moved"]
+    assert "Authorization" not in stranger.requests[0][1] and faults.requests[0][1]["Authorization"] == "Token secret-token"
+
+
+def test_an_empty_archive_from_the_server_named_is_no_error(tmp_path, faults, monkeypatch):
+    monkeypatch.setenv("REVUE_API_TOKEN", "secret-token")
+    faults.script("/api/v2/issues", redirect("/api/v2/issues/all"))
+    faults.script("/api/v2/issues/all", ok(b"[]", **{"Content-Type": "application/json"}))
+    report = migrate("revue-api", faults.url, tmp_path / "site", download_images=False)
+    assert report.issues == []
