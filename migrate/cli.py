@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
     source_options.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
     source_options.add_argument("--platform-option", action="append", default=[], metavar="NAME=VALUE",
-                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
+                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; each platform's page in docs/ lists them)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
