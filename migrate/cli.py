@@ -38,6 +38,12 @@ _COMMANDS = {
                "newsletter-migrate verify --site mysite --build"),
     "check": ("lint a migrated site before publishing",
               "newsletter-migrate check --site mysite"),
+    "preview": ("build the site with Hugo and serve it on 127.0.0.1 to look at (Ctrl-C stops it)",
+                "newsletter-migrate preview --site mysite"),
+    "report": ("write the site's report page (SITE/.migrate/report.html) afresh and say where it is",
+               "newsletter-migrate report --site mysite --open"),
+    "starter": ("write the starter Hugo configuration and layout into a site, writing no file that exists",
+                "newsletter-migrate starter --site mysite"),
 }
 
 
@@ -77,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
+    source_options.add_argument("--no-starter", action="store_true",
+                                help="do not write a starter Hugo config and layout into a site that has none")
 
     def writing_options(shown: bool) -> argparse.ArgumentParser:
         """Options that only matter to a run that writes. `status` (a dry sync) accepts them, so a
@@ -124,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("site_folder", type=Path, nargs="?", metavar="SITE", help="the site folder, as --site gives it")
     check.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     check.add_argument("--json", action="store_true", help="print findings as JSON")
+
+    preview = command("preview", [global_options])
+    site_option(preview)
+    preview.add_argument("--port", type=int, help="the port to serve on (default: a free one)")
+    preview.add_argument("--drafts", action="store_true", help="show drafts too")
+
+    report = command("report", [global_options])
+    site_option(report)
+    report.add_argument("--open", action="store_true", help="open the page in your browser")
+
+    starter = command("starter", [global_options])
+    site_option(starter)
     return parser
 
 
@@ -171,6 +191,8 @@ def options_and_settings(args: argparse.Namespace, site: Path | None = None) -> 
         options.download_images = False
     if chosen.wayback_images:
         options.wayback_images = True
+    if chosen.starter is False:
+        options.starter = False
     options.dry_run = args.dry_run
     if args.concurrency is not None:
         if not 1 <= args.concurrency <= 64:
@@ -287,6 +309,61 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILURES if findings else EXIT_OK
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .preview import Preview
+
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise UserError("--port must be between 1 and 65535.")
+    with Preview(_site_of(args), args.port, args.drafts) as preview:
+        print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
+        try:
+            status = preview.wait(on_line=lambda line: print(line, file=sys.stderr))
+        except KeyboardInterrupt:
+            preview.stop()
+            print("Preview stopped.")
+            return EXIT_OK
+    if status:
+        raise UserError(f"Hugo stopped serving the site (exit status {status}); its last words are above.")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_page import write_report_page
+    from .state import STATE_PATH, StateStore
+
+    site = _site_of(args)
+    state = StateStore.open_existing(site)
+    if state is None:
+        raise UserError(f"{site / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
+    try:
+        path = write_report_page(site, state)
+    finally:
+        state.close()
+    print(path)
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print(f"No browser could be started here; open {path} yourself.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_starter(args: argparse.Namespace) -> int:
+    from .starter import write_starter
+
+    site = _site_of(args)
+    if not site.is_dir():
+        raise UserError(f"{site} is not a folder; give starter the site folder (it writes into an existing site only).")
+    outcome = write_starter(site)
+    for name in outcome.written:
+        print(f"wrote {name}")
+    if outcome.kept:
+        print(f"{len(outcome.kept)} file(s) were there already and are left as they are: {', '.join(outcome.kept)}")
+    if outcome.written:
+        print(f"Plain `hugo` in {site} builds with them; edit hugo.toml (baseURL, title) to make it yours.")
+    return EXIT_OK
+
+
 _MIGRATING = ("run", "sync", "retry-failed")
 
 
@@ -304,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     commands = {"run": cmd_migrate, "sync": cmd_migrate, "retry-failed": cmd_migrate,
-                "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check}
+                "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check,
+                "preview": cmd_preview, "report": cmd_report, "starter": cmd_starter}
     try:
         return commands[args.command](args)
     except UserError as exc:

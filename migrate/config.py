@@ -45,6 +45,7 @@ class RunOptions:
     # Options of the chosen platform's fetcher (each fetcher lists its own in `platform_options`).
     platform_options: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    starter: bool = True              # write a starter Hugo config and layout into a site that has none
     config: Path | None = None        # the config file read, if any: where the author's overrides live
 
 
@@ -77,6 +78,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "date_format": ("date_format", (str,), ("date", "datetime")),
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
+    "starter": ("starter", (bool,), None),
     "wayback_images": ("wayback_images", (bool,), None),
     "wayback_cdx": ("wayback_cdx", (str,), None),
     "wayback_captures": ("wayback_captures", (str,), None),

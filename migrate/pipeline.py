@@ -46,6 +46,8 @@ from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
+from .report_page import write_report_page
+from .starter import starter_for_run
 from .state import STATE_PATH, IssueRow, StateStore
 from .troubles import about_the_machine
 from .urls import url_key
@@ -394,15 +396,21 @@ class Migration:
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
+            state.put_entries(report.entries())
+            state.drop_entries((item["platform"], item["id"]) for item in report.skipped)
             todo = ToDo.load(site)
             todo.record_run(report, source_key, source_read and self.mode is not Mode.RETRY_FAILED)
             todo.save(site)
             todo.read_state(state)
             report.todo = todo
+            if options.starter:
+                report.starter = starter_for_run(site)
             keep_report(site, report.write(site), self.mode.value)
             summary = report.summary()
-            state.set_meta("last_run", json.dumps({"mode": self.mode.value, **{key: summary[key] for key in (
-                "issues_with_failures", "images_failed", "source_problems")}}))
+            state.set_meta("last_run", json.dumps({
+                "mode": self.mode.value, "platform": report.platform, "source": report.source,
+                "said": report.lines()[:3], **{key: summary[key] for key in ("issues_with_failures", "images_failed", "source_problems")}}))
+            write_report_page(site, state)
             state.set_meta("fingerprint", fingerprint)
             # A run that read the whole source and wrote (or kept) every issue lets the next sync
             # trust the validators. An unreadable entry that names its issue does not block that

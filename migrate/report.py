@@ -93,6 +93,7 @@ class RunReport:
         self.up_to_date = 0
         self.temporary_files_removed = 0
         self.todo = None     # the site's cumulative to-do, once the run has recorded its findings
+        self.starter = None  # what the run wrote of the starter Hugo site (a StarterOutcome), if anything
         self.config: str | None = None  # the config file the run read, where overrides go
         self._images_to_download: set[str] = set()  # a dry run: the distinct images it would fetch
         self._spool = _Spool()
@@ -250,6 +251,9 @@ class RunReport:
             by_kind = ", ".join(f"{kind}: {self._counts['held:' + kind]}" for kind in kinds)
             out.append(f"Written as drafts because they were only for part of the readers: {s['drafts_for_part_of_the_readers']} "
                        f"({by_kind}); publish them on purpose with --platform-option publish_audiences={','.join(kinds)}.")
+        if self.starter is not None and self.starter.written:
+            out.append("Wrote a starter Hugo site (hugo.toml and layouts/), as the site folder had no Hugo configuration: "
+                       "plain `hugo` in it now builds the site. Edit hugo.toml (baseURL, title); the tool never touches it again.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
         for note in self.notes:
