@@ -315,8 +315,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.port is not None and not 1 <= args.port <= 65535:
         raise UserError("--port must be between 1 and 65535.")
     with Preview(_site_of(args), args.port, args.drafts) as preview:
-        print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
+        # The address is printed inside the try: a person may press Ctrl-C the moment they see it.
         try:
+            print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
             status = preview.wait(on_line=lambda line: print(line, file=sys.stderr))
         except KeyboardInterrupt:
             preview.stop()
