@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
     source_options.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
     source_options.add_argument("--platform-option", action="append", default=[], metavar="NAME=VALUE",
-                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
+                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; each platform's page in docs/ lists them)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
@@ -315,8 +315,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.port is not None and not 1 <= args.port <= 65535:
         raise UserError("--port must be between 1 and 65535.")
     with Preview(_site_of(args), args.port, args.drafts) as preview:
-        print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
+        # The address is printed inside the try: a person may press Ctrl-C the moment they see it.
         try:
+            print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
             status = preview.wait(on_line=lambda line: print(line, file=sys.stderr))
         except KeyboardInterrupt:
             preview.stop()
