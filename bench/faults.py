@@ -3,12 +3,16 @@
     .venv/bin/python bench/faults.py
 
 The runs tests/test_faults.py pins, timed, with what the stand-in counted: the bundled sample
-through the API and through public pages with 30 % of requests failing (the tests' seeds), and
-an image host that is down entirely, with `retries: 2`. Everything is on 127.0.0.1.
+through the API and through public pages with 30 % of requests failing (the tests' seeds), an
+image host that is down entirely, with `retries: 2`, and a Buttondown listing whose image host's
+name does not resolve (240 images; the name's lookups go to a stub that counts them and fails,
+so nothing is asked of any DNS server). Everything else is on 127.0.0.1.
 """
 from __future__ import annotations
 
+import json
 import os
+import resource
 import socket
 import sys
 import tempfile
@@ -57,7 +61,40 @@ def main() -> int:
     failed = sum(1 for entry in report.issues for image in entry["images"] if image.get("error"))
     print(f"image host down, retries 2: {len(report.issues)} issues written, {failed} images failed, "
           f"exit {'0' if report.ok else '1'}, {took:.1f} s")
+    unresolved_image_host()
     return 0
+
+
+def unresolved_image_host(emails: int = 60, images: int = 4) -> None:
+    """A Buttondown listing whose images are remapped to a name that does not resolve."""
+    lookups = []
+    real = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        if host == "stand-in.invalid":
+            lookups.append(host)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    listing = [{"id": f"e{n}", "slug": f"issue-{n}", "subject": f"Issue {n}", "status": "sent", "secondary_id": n + 1,
+                "publish_date": "2024-01-01T00:00:00Z", "absolute_url": f"https://buttondown.com/bench/archive/issue-{n}/",
+                "body": "\n\n".join(f"![picture {k}](https://assets.buttondown.email/images/{n}-{k}.png)" for k in range(images))}
+               for n in range(emails)]
+    with tempfile.TemporaryDirectory(prefix="nm-unresolved-") as folder:
+        source = Path(folder) / "emails.json"
+        source.write_text(json.dumps(listing))
+        socket.getaddrinfo = lookup
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            report, took = migrate("buttondown-api", str(source), "https://assets.buttondown.email=http://stand-in.invalid:8765/assets",
+                                   processes=0)
+        finally:
+            socket.getaddrinfo = real
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    failed = sum(1 for entry in report.issues for image in entry["images"] if image.get("error"))
+    print(f"image host name unresolved: {len(report.issues)} issues, {failed} images failed, {len(lookups)} lookup(s), "
+          f"{took:.1f} s wall, {cpu:.1f} s CPU")
 
 
 if __name__ == "__main__":

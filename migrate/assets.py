@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
+from .local_images import LOCAL_PREFIX, LocalFiles
+from .imageformats import ConversionError, browser_shows, describe, iso_media_format, to_browser_format
 from .svg import svg_problem
 
 if TYPE_CHECKING:
@@ -34,18 +36,25 @@ _SIGNATURES = [
     (b"\x00\x00\x01\x00", "ico"),
     (b"II*\x00", "tif"),
     (b"MM\x00*", "tif"),
+    (b"8BPS", "psd"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "jxl"),
+    (b"\xff\x0a", "jxl"),
 ]
 
 
 def sniff_image(data: bytes) -> str | None:
-    """The extension for what these bytes are, or None when they are not an image we keep."""
+    """The extension for what these bytes are, or None when they are not an image at all.
+
+    Some of these are formats browsers do not show (HEIC, TIFF ...): see imageformats."""
     for magic, ext in _SIGNATURES:
         if data.startswith(magic):
             return ext
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
-        return "avif"
+    iso_media = iso_media_format(data)
+    if iso_media:
+        return iso_media
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
         return "svg"
@@ -59,6 +68,7 @@ class StoredImage:
     sha256: str
     written: bool    # False when an identical file was already there
     archived: str | None = None   # the archive's copy it came from, when its own host failed
+    note: str | None = None       # what the author should know of how it was obtained (a conversion)
 
 
 class ImageStore:
@@ -70,7 +80,8 @@ class ImageStore:
 
     def __init__(self, site: Path, client: HttpClient, folder: str = "static/images",
                  url_prefix: str = "/images", concurrency: int = 8, max_bytes: int = 20 * 1024 * 1024,
-                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None):
+                 state: "StateStore | None" = None, max_run_bytes: int | None = None, fallback=None,
+                 local: LocalFiles | None = None, originals=None):
         self.site = Path(site)
         self.client = client
         self.folder = folder.strip("/")
@@ -84,6 +95,11 @@ class ImageStore:
         # Where to look for an image whose host failed for good (see wayback.ArchivedImages):
         # locate(url, error) -> URL of an archived copy or None, and the headers to ask it with.
         self.fallback = fallback
+        # The run's own source, when it is a folder or zip: images its bodies name relatively.
+        self.local = local
+        # original(url) -> the upload an image CDN's rendition URL was made from, or None: asked
+        # for when the CDN does not answer (see cleaners/image_cdn.py).
+        self.originals = originals
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
         self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
@@ -119,17 +135,21 @@ class ImageStore:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        if self.local is not None:
+            self.local.close()
 
     def _obtain(self, url: str) -> StoredImage:
-        known = self.state.image(url) if self.state else None
-        if known and known.state == "done" and known.file and sha256_file(self.site / known.file) == known.sha256:
-            return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}",
-                               sha256=known.sha256, written=False)
+        if url.startswith(LOCAL_PREFIX):
+            # Read from the source itself each time (cheap, and never stale); nothing to remember.
+            return self._download(url)[0]
+        known = stored_copy(self.site, self.state, self.url_prefix, url)
+        if known is not None:
+            return known
         try:
             try:
                 stored, headers = self._download(url)
             except FetchError as exc:
-                stored, headers = self._from_archive(url, exc)
+                stored, headers = self._from_original(url, exc)
         except FetchError as exc:
             if self.state is None or url.startswith("data:"):
                 raise
@@ -138,6 +158,19 @@ class ImageStore:
         if self.state is not None and not url.startswith("data:"):
             self.state.image_done(url, stored.file, stored.sha256, headers.get("ETag"), headers.get("Last-Modified"))
         return stored
+
+    def _from_original(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
+        """An image CDN's rendition that could not be had: its original upload instead (converted
+        where browsers do not show it), else the archive's copy."""
+        original = self.originals(url) if self.originals and not url.startswith("data:") else None
+        if original is None:
+            return self._from_archive(url, error)
+        try:
+            stored, headers = self._download(original)
+        except FetchError as exc:
+            return self._from_archive(original, FetchError(f"the image CDN's copy: {error}; the original: {exc}"))
+        how = f"the original was used, {stored.note}" if stored.note else "the original was used"
+        return replace(stored, note=f"the image CDN did not answer ({error}); {how}"), headers
 
     def _from_archive(self, url: str, error: FetchError) -> tuple[StoredImage, dict]:
         """The archived copy of an image whose host failed for good; `error` again when the run
@@ -155,8 +188,8 @@ class ImageStore:
 
     def _download(self, url: str, extra_headers: dict | None = None) -> tuple[StoredImage, dict]:
         headers: dict = {}
-        if url.startswith("data:"):
-            data = _decode_data_url(url)
+        if url.startswith(("data:", LOCAL_PREFIX)):
+            data = bytes_at_hand(url, self.local, self.max_bytes)
         else:
             if self.max_run_bytes is not None and self.downloaded_bytes >= self.max_run_bytes:
                 raise FetchError(f"this run has downloaded {self.downloaded_bytes / 1048576:.0f} MB of images, its limit; "
@@ -166,18 +199,7 @@ class ImageStore:
             data, headers = response.body, response.headers
             with self._lock:
                 self.downloaded_bytes += len(data)
-        if not data:
-            raise FetchError("the server returned an empty body")
-        ext = sniff_image(data)
-        if ext is None:
-            kind = "an HTML page" if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")) else "not an image"
-            raise FetchError(f"what came back is {kind}, not an image")
-        if ext == "svg":
-            problem = svg_problem(data)
-            if problem:
-                raise FetchError(f"refused: {problem}")
-        digest = hashlib.sha256(data).hexdigest()
-        name = f"{digest[:HASH_CHARS]}.{ext}"
+        data, name, digest, note = browser_image(data)
         path = self.site / self.folder / name
         # Not fsynced: a stored image is reused only after its hash is checked, so one a power
         # cut damaged is fetched again; flushing each of thousands of images would halve the pace.
@@ -185,7 +207,86 @@ class ImageStore:
         with self._lock:
             self.downloaded += 1
         return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}",
-                           sha256=digest, written=written), headers
+                           sha256=digest, written=written, note=note), headers
+
+
+def browser_image(data: bytes) -> tuple[bytes, str, str, str | None]:
+    """What of an image's bytes is stored: the bytes (converted when browsers cannot show their
+    format), the file name they are stored under, their SHA-256, and a note on any conversion.
+    FetchError, saying why, for bytes that are no image a browser may be given."""
+    if not data:
+        raise FetchError("the server returned an empty body")
+    ext = sniff_image(data)
+    if ext is None:
+        html = data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+        raise FetchError(f"what came back is {'an HTML page, not an image' if html else 'not an image'}")
+    note = None
+    if not browser_shows(ext):
+        try:
+            data, shown = to_browser_format(data, ext)
+        except ConversionError as exc:
+            raise FetchError(f"what came back is {describe(ext)}, which most browsers cannot show, "
+                             f"and it could not be converted: {exc}") from None
+        note = f"it was {describe(ext)}, which most browsers cannot show, converted to {'JPEG' if shown == 'jpg' else 'PNG'}"
+        ext = shown
+    if ext == "svg":
+        problem = svg_problem(data)
+        if problem:
+            raise FetchError(f"refused: {problem}")
+    digest = hashlib.sha256(data).hexdigest()
+    return data, f"{digest[:HASH_CHARS]}.{ext}", digest, note
+
+
+def stored_copy(site: Path, state: "StateStore | None", url_prefix: str, url: str) -> StoredImage | None:
+    """The copy of `url` an earlier run stored, when it is still on disk as it was written."""
+    known = state.image(url) if state else None
+    if known and known.state == "done" and known.file and sha256_file(Path(site) / known.file) == known.sha256:
+        return StoredImage(file=known.file, url=f"{url_prefix}/{known.file.rsplit('/', 1)[-1]}", sha256=known.sha256, written=False)
+    return None
+
+
+class KnownImages:
+    """A dry run's stand-in for the ImageStore: it answers with the copies earlier runs stored and
+    fetches nothing, so a dry run converts an issue to exactly the text the real run writes when
+    its images are already local, and counts the others as images to download."""
+
+    downloaded = 0
+
+    def __init__(self, site: Path, state: "StateStore | None", folder: str = "static/images", url_prefix: str = "/images",
+                 local: LocalFiles | None = None, max_bytes: int = 20 * 1024 * 1024):
+        self.site, self.state, self.local, self.max_bytes = Path(site), state, local, max_bytes
+        self.folder = folder.strip("/")
+        self.url_prefix = "/" + url_prefix.strip("/")
+
+    def fetch(self, url: str) -> Future:
+        known: Future = Future()
+        try:
+            if url.startswith(("data:", LOCAL_PREFIX)):
+                known.set_result(self._at_hand(url))
+            else:
+                known.set_result(stored_copy(self.site, self.state, self.url_prefix, url))
+        except FetchError as exc:  # an inline image the real run would refuse too
+            known.set_exception(exc)
+        return known
+
+    def _at_hand(self, url: str) -> StoredImage:
+        """An inline image, or one in the source folder, needs no download: its stored name is
+        known from its bytes."""
+        _, name, digest, note = browser_image(bytes_at_hand(url, self.local, self.max_bytes))
+        return StoredImage(file=f"{self.folder}/{name}", url=f"{self.url_prefix}/{name}", sha256=digest, written=False, note=note)
+
+    def close(self) -> None:
+        if self.local is not None:
+            self.local.close()
+
+
+def bytes_at_hand(url: str, local: LocalFiles | None, max_bytes: int) -> bytes:
+    """The bytes of an inline (data:) image, or of one the source folder holds itself."""
+    if not url.startswith(LOCAL_PREFIX):
+        return _decode_data_url(url)
+    if local is None:
+        raise FetchError("the source is not a folder or zip, so a relative image cannot be read from it")
+    return local.read(url, max_bytes)
 
 
 def _decode_data_url(url: str) -> bytes:

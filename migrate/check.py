@@ -21,6 +21,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from . import yamldata
 from .assets import sniff_image
+from .imageformats import browser_shows, describe
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
 from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE, markup_in
 from .errors import UserError
@@ -286,6 +287,9 @@ class SiteChecker:
             kind = sniff_image(found.read_bytes()[:4096])
             if kind is None:
                 self.add(name, "broken-image", f"image {src} is not an image file")
+            elif not browser_shows(kind):
+                self.add(name, "broken-image", f"image {src} is {describe(kind)}, which most browsers cannot show; "
+                                               "convert it to JPEG or PNG")
             elif kind == "svg" and svg_problem(found.read_bytes()):
                 self.add(name, "unsafe", f"image {src}: {svg_problem(found.read_bytes())}")
 

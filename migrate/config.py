@@ -46,6 +46,8 @@ class RunOptions:
     # Options of the chosen platform's fetcher (each fetcher lists its own in `platform_options`).
     platform_options: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    starter: bool = True              # write a starter Hugo config and layout into a site that has none
+    config: Path | None = None        # the config file read, if any: where the author's overrides live
 
 
 def _option_text(value) -> str:
@@ -77,6 +79,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "date_format": ("date_format", (str,), ("date", "datetime")),
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
+    "starter": ("starter", (bool,), None),
     "wayback_images": ("wayback_images", (bool,), None),
     "wayback_cdx": ("wayback_cdx", (str,), None),
     "wayback_captures": ("wayback_captures", (str,), None),
@@ -99,6 +102,7 @@ def load_config(path: Path, options: RunOptions) -> None:
     """Apply a migrate.yaml to `options`. Every problem is reported at once."""
     if not path.is_file():
         raise UserError(f"The config file {path} does not exist; check the --config path.")
+    options.config = path.resolve()
     problems = Problems()
     data = load_yaml(path, problems)
     problems.raise_if_any(str(path))

@@ -1,6 +1,8 @@
 """Facts about HTML elements that cleaners and the converter share."""
 from __future__ import annotations
 
+import re
+
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -15,6 +17,10 @@ LAYOUT_INLINE = {"span", "font", "small", "big", "o:p", "u", "label", "abbr", "c
 SELF_CONTENT = {"img", "br", "hr", "nm-shortcode"}
 # Where text is what the author showed, not markup to act on: tags, fields and shortcodes stay.
 CODE = frozenset({"code", "pre", "kbd", "samp"})
+# A code block's language, as a class of its <code> or <pre> names it: `language-css` (Markdown
+# renderers, Python-Markdown's fenced_code), `lang-css` (highlight.js). Only a plain word: it is
+# written after the fence, where anything else would be read as more of the info string.
+LANGUAGE_CLASS = re.compile(r"^(?:language|lang)-([A-Za-z0-9_+#.-]{1,32})$")
 
 
 def in_code(node) -> bool:

@@ -6,6 +6,8 @@ Every request the tool makes goes through `HttpClient.get`, so each rule holds e
   host (by naming it as a source or as a remap target);
 - transient failures (connection errors, truncated bodies, 429, 5xx) are retried with
   exponential backoff and jitter, honouring Retry-After, for a bounded number of attempts;
+- a host whose name does not resolve is looked up once: every request to it then fails at once
+  with the same reason, however many images it held;
 - bodies are read with a size cap; headers that carry secrets are never logged, and never follow
   a redirect to another host or from https to http.
 """
@@ -246,6 +248,10 @@ class HttpClient:
         self._local = threading.local()
         self._guard_cache: dict[tuple[str, int], tuple[type[FetchError], str] | None] = {}
         self._guard_lock = threading.Lock()
+        self._lookups: dict[tuple[str, int], threading.Lock] = {}   # one lookup of a name at a time
+        # Hosts whose name did not resolve when a request was made: every later request to them
+        # fails at once with the same reason, instead of each waiting out its own retries.
+        self._unresolved: dict[str, str] = {}
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
 
     # ------------------------------------------------------------------ session per thread
@@ -284,11 +290,14 @@ class HttpClient:
             return
         key = (host, port)
         with self._guard_lock:
-            cached = self._guard_cache.get(key, False)
-        if cached is False:
-            cached = self._refusal(host, port)
+            lookup = self._lookups.setdefault(key, threading.Lock())
+        with lookup:  # requests to a host that arrive together wait for its one lookup
             with self._guard_lock:
-                self._guard_cache[key] = cached
+                cached = self._guard_cache.get(key, False)
+            if cached is False:
+                cached = self._refusal(host, port)
+                with self._guard_lock:
+                    self._guard_cache[key] = cached
         if cached:
             kind, message = cached
             raise kind(message)
@@ -325,6 +334,7 @@ class HttpClient:
         """
         target = self.target(url)
         self.check_address(target)
+        host = (urlsplit(target).hostname or "").lower()
         started = time.monotonic()
         deadline_at = started + self.settings.deadline
 
@@ -355,7 +365,12 @@ class HttpClient:
             raise FetchError(f"too many redirects from {_display(target)}") from None
         except (requests.exceptions.RequestException, OSError) as exc:
             if _cannot_connect(exc):
-                raise HostUnreachable(_why_unreachable(exc, target)) from None
+                why = _why_unreachable(exc, target)
+                failed_host = _failed_host(exc)
+                if _name_unresolved(exc) and failed_host == host:  # not a host a redirect led to
+                    with self._guard_lock:
+                        self._unresolved.setdefault(host, why)
+                raise HostUnreachable(why) from None
             raise FetchError(f"could not fetch {_display(target)}: {type(exc).__name__}") from None
         raise FetchError(f"could not fetch {_display(target)}")  # pragma: no cover - tenacity always returns or raises
 
@@ -378,6 +393,12 @@ class HttpClient:
     def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True,
                   deadline_at: float | None = None) -> Response:
         with self._host_slot(url):
+            # Asked here, in the host's slot: requests that queued for it while its name failed
+            # fail at once too, rather than each looking it up again.
+            with self._guard_lock:
+                unresolved = self._unresolved.get((urlsplit(url).hostname or "").lower())
+            if unresolved:
+                raise HostUnreachable(unresolved)
             deadline = _Deadline(deadline_at if deadline_at is not None else time.monotonic() + self.settings.deadline)
             if deadline.passed():
                 raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s in all, the deadline of a request")
@@ -474,6 +495,22 @@ def _cannot_connect(exc: BaseException) -> bool:
     return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def _name_unresolved(exc: BaseException) -> bool:
+    """Whether a failed connection failed on its name: asking again within the run would only
+    wait for the same answer (a run over an archive whose image host is gone asks thousands of times)."""
+    if not _cannot_connect(exc):
+        return False
+    reason = exc.args[0].reason
+    return isinstance(reason.__cause__ or reason.__context__, socket.gaierror)
+
+
+def _failed_host(exc: BaseException) -> str | None:
+    """The host whose connection failed, as urllib3 tells it."""
+    connection = getattr(exc.args[0].reason, "conn", None) if exc.args and hasattr(exc.args[0], "reason") else None
+    host = getattr(connection, "host", None)
+    return host.lower() if isinstance(host, str) else None
+
+
 def _why_unreachable(exc: BaseException, url: str) -> str:
     """What a failed connection means, as the address guard words it: the name did not resolve,
     or nothing at the address accepted the connection."""
@@ -498,7 +535,7 @@ def source_error(what: str, exc: FetchError, fix: str) -> UserError:
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, _RetryableStatus):
         return True
-    if isinstance(exc, FetchError):
+    if isinstance(exc, FetchError) or _name_unresolved(exc):
         return False
     return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                             requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError))

@@ -118,3 +118,21 @@ def loads(text: str | bytes):
         return json.loads(text)
     except RecursionError:
         raise ValueError("the JSON is nested too deep to read") from None
+
+
+def count_array_entries(stream: IO[bytes], max_depth: int = MAX_DEPTH) -> int:
+    """How many entries the document's top-level array holds, without building them (for a
+    progress bar's total); counting stops quietly where the JSON breaks."""
+    count = depth = 0
+    try:
+        for event, _ in _bounded(ijson.basic_parse(stream), max_depth):
+            if event in _STARTS:
+                depth += 1
+                count += depth == 2
+            elif event in _ENDS:
+                depth -= 1
+            elif depth == 1:
+                count += 1
+    except ijson.JSONError:
+        pass
+    return count

@@ -29,7 +29,9 @@ from typing import Callable
 
 from . import __version__
 from .aliases import AliasGuard, Owner, page_key
-from .assets import ImageStore
+from .assets import ImageStore, KnownImages
+from .attention import ToDo, keep_report
+from .cleaners.image_cdn import cdn_originals
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .dom import markup_in
@@ -38,6 +40,7 @@ from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
+from .local_images import LocalFiles
 from .mappings import Mappings, load_mappings
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
@@ -46,7 +49,10 @@ from .report import RunReport
 from .runlock import RunLock
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
+from .report_page import write_report_page
+from .starter import starter_for_run
 from .state import STATE_PATH, IssueRow, StateStore
+from .troubles import about_the_machine
 from .urls import BadOldPath, url_key, without_credentials
 from .writer import SiteWriter
 
@@ -75,21 +81,19 @@ def apply_overrides(issue: Issue, mappings: Mappings, options: RunOptions) -> No
 
 
 def note_gaps(issue: Issue) -> None:
-    """Say what the source did not give (or gave strangely), instead of inventing it."""
+    """Say what the source did not give (or gave strangely), instead of inventing it. A missing
+    title or date is a field the author must fill in (the summary gives the override to paste);
+    old paths rebuilt from the title are listed from the issue's old paths."""
     if issue.title and html.unescape(issue.title) != issue.title:
         issue.warnings.append(f"its title still holds an HTML entity after decoding once ({issue.title!r}): it was "
                               "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
-        issue.warnings.append(f"has no title: add `title:` under \"{issue.source_id}\" in an overrides file")
+        issue.needs["title"] = "the source gives none"
     elif markup_in(issue.title):
         issue.warnings.append(f"its title holds markup ({issue.title!r}): it is written as text, but a theme that shows titles "
                               f"as HTML would run it; correct it with a title override")
     if issue.date is None and not issue.draft:
-        hint = f" ({issue.date_hint})" if issue.date_hint else ""
-        issue.warnings.append(f"has no date: add `date:` under \"{issue.source_id}\" in an overrides file{hint}")
-    inferred = [p.path for p in issue.old_paths if p.inferred]
-    if inferred:
-        issue.warnings.append(f"old path rebuilt from the title, not stated by the source: {', '.join(inferred)}")
+        issue.needs["date"] = issue.date_hint or "the source gives none"
 
 
 def source_identity(source: str) -> str:
@@ -169,15 +173,24 @@ class Migration:
             fallback = ArchivedImages.for_run(client, fetcher, options.wayback_cdx, options.wayback_captures)
         state = StateStore.open_existing(site, read_only=True) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
-        if options.download_images and not options.dry_run:
+        if options.download_images and options.dry_run:
+            images = KnownImages(site, state, folder=options.images_dir, url_prefix=options.images_url,
+                                 local=LocalFiles.for_source(options.source), max_bytes=megabytes(options.max_image_mb))
+        elif options.download_images:
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
                                 concurrency=options.concurrency, state=state, fallback=fallback,
-                                max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb))
+                                originals=cdn_originals(mappings.platform(fetcher.platform)),
+                                max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb),
+                                local=LocalFiles.for_source(options.source))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
         return cls(options, mappings, client, images, layout, state, fetcher, mode, force)
 
     # ------------------------------------------------------------------ the run
-    def run(self, on_issue: Callable[[Issue | None], None] | None = None) -> RunReport:
+    def run(self, on_issue: Callable[[Issue | None], None] | None = None,
+            on_total: Callable[[int], None] | None = None, on_started: Callable[[], None] | None = None) -> RunReport:
+        """Migrate the source. `on_issue` hears of each entry as it is finished (the Issue, or
+        None for an entry that was not converted), `on_total` how many entries the source holds
+        once it says, and `on_started` that the source answered (its first entry, or its end)."""
         options, state = self.options, self.state
         site = Path(options.site)
         fetcher = self.fetcher
@@ -212,8 +225,7 @@ class Migration:
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
         spec = RenderSpec(str(self.mappings.root), fetcher.platform, options.embeds, options.sentence_per_line,
-                          options.date_format, images=self.images is not None,
-                          list_images=options.dry_run and options.download_images)
+                          options.date_format, images=self.images is not None)
         registry = IssueRegistry(fetcher.issue_ref, fetcher.issue_hosts)
         registry.add_rows(list(known.values()))
         # The platform's own hosts count from the start (their URLs name the newsletter's profile,
@@ -227,8 +239,10 @@ class Migration:
         context.cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
         context.offload = renderer.offload
         context.wants = (lambda ref: ref in retry_refs) if self.mode is Mode.RETRY_FAILED else (lambda ref: True)
+        context.on_total = on_total
         source_label = options.source if not options.source.startswith("http") else _display(options.source)
         report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
+        report.config = str(options.config) if options.config else None
         previous_run_state = state.meta("run_state") if state else None
         if self.lock is not None and self.lock.taken_over():
             report.add_note(SourceNote(str(self.lock.path), self.lock.taken_over()))
@@ -257,7 +271,9 @@ class Migration:
                     return
                 issue, text = result
                 outcome = writer.write(issue, text.encode("utf-8"), row, fingerprint)
-            except Exception as exc:  # one broken issue must not end the run
+            except Exception as exc:  # one broken issue must not end the run...
+                if about_the_machine(exc):  # ...but a full or read-only disk ends it for every issue
+                    raise
                 log.debug("issue %s failed", issue.source_id, exc_info=True)
                 issue.failures.append(f"could not be converted ({type(exc).__name__}: {exc})")
             finally:
@@ -303,9 +319,13 @@ class Migration:
 
         problems_read: list[SourceProblem] = []
         source_read = True  # until a whole-source Unchanged says this run did not read the source
+        started = False
         with ThreadPoolExecutor(max_workers=options.concurrency * 2, thread_name_prefix="issue") as pool:
             try:
                 for entry in fetcher.entries():
+                    if not started and on_started:
+                        on_started()
+                    started = True
                     if isinstance(entry, SourceProblem):
                         report.add_problem(entry)
                         problems_read.append(entry)
@@ -318,10 +338,14 @@ class Migration:
                             listing_complete = False
                     elif isinstance(entry, SourceNote):
                         report.add_note(entry)
+                        continue  # a word about the source, not one of its entries
                     elif isinstance(entry, Unchanged):
                         if entry.whole_source:
                             present = [source_id for source_id in listed if not known[source_id].gone]
                             report.up_to_date += len(present)
+                            for _ in present[1:]:  # each counts as an entry done (the last one below)
+                                if on_issue:
+                                    on_issue(None)
                             seen.update(present)
                             read.update(present)
                             # What could not be read last time still cannot: say so again.
@@ -331,6 +355,9 @@ class Migration:
                         else:
                             matches = by_ref.get(entry.source_ref, [])
                             report.up_to_date += len(matches)
+                            for _ in matches[1:]:
+                                if on_issue:
+                                    on_issue(None)
                             seen.update(row.source_id for row in matches)
                             read.update(row.source_id for row in matches)
                     elif entry.source_id in first_seen:
@@ -353,6 +380,8 @@ class Migration:
                             registry.add(entry.source_id, entry.old_urls, entry.output_path, [p.path for p in entry.old_paths])
                     if on_issue:
                         on_issue(None)
+                if not started and on_started:
+                    on_started()  # a source with nothing in it answered too
                 wait_for_in_flight()
                 # Every issue is known now: finish those that waited for issues further on.
                 for prepared in renderer.deferred.drain():
@@ -384,7 +413,21 @@ class Migration:
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
-            report.write(site)
+            state.put_entries(report.entries())
+            state.drop_entries((item["platform"], item["id"]) for item in report.skipped)
+            todo = ToDo.load(site)
+            todo.record_run(report, source_key, source_read and self.mode is not Mode.RETRY_FAILED)
+            todo.save(site)
+            todo.read_state(state)
+            report.todo = todo
+            if options.starter:
+                report.starter = starter_for_run(site)
+            keep_report(site, report.write(site), self.mode.value)
+            summary = report.summary()
+            state.set_meta("last_run", json.dumps({
+                "mode": self.mode.value, "platform": report.platform, "source": report.source,
+                "said": report.lines()[:3], **{key: summary[key] for key in ("issues_with_failures", "images_failed", "source_problems")}}))
+            write_report_page(site, state)
             state.set_meta("fingerprint", fingerprint)
             # A run that read the whole source and wrote (or kept) every issue lets the next sync
             # trust the validators. An unreadable entry that names its issue does not block that
@@ -449,7 +492,8 @@ class Migration:
             issue.skip_reason = (f"its body is {size_mb:.1f} MB of HTML, over the {self.options.max_issue_mb:g} MB limit; "
                                  "raise max_issue_mb in the config to convert it")
         if issue.skip_reason:
-            report.add_skipped(issue)
+            written = row.output_path if row and (Path(self.options.site) / row.output_path).exists() else None
+            report.add_skipped(issue, left_in_place=written)
             return None
         issue.output_path = self.layout.path_for(issue)
         inside(Path(self.options.site), issue.output_path)
@@ -477,10 +521,12 @@ class Migration:
 
 
 
-def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None) -> RunReport:
+def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None, on_total=None,
+        on_started=None) -> RunReport:
     """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
-    `retry-failed`. A run that writes holds the site's lock (see runlock.py) from before it
-    touches anything until it has written its report; another run in the site is refused."""
+    `retry-failed` (see Migration.run for the callbacks). A run that writes holds the site's
+    lock (see runlock.py) from before it touches anything until it has written its report;
+    another run in the site is refused."""
     before = StartingPoint.of(Path(options.site))
     # Refused while another run holds the site: nothing of that run's is this one's to undo.
     lock = None if options.dry_run else RunLock.acquire(Path(options.site), command=mode.value)
@@ -488,7 +534,7 @@ def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issu
     try:
         migration = Migration.prepare(options, mode, force)
         migration.lock = lock
-        return migration.run(on_issue)
+        return migration.run(on_issue, on_total, on_started)
     except BaseException:
         if migration and migration.state:
             migration.state.close()

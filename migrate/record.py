@@ -30,6 +30,19 @@ class ImageResult:
     archive: str | None = None   # the archived copy it was taken from, when its own host failed
 
 
+DATA_URL_SHOWN = "data: URL"  # how an inline image is named in the report (its bytes would swamp it)
+LOCAL_SHOWN = " (in the source)"  # after the path of an image read from the source folder itself
+
+
+def image_failure_text(shown_url: str, reason: str) -> str:
+    """How an issue's failures name an image that could not be stored."""
+    if shown_url == DATA_URL_SHOWN:
+        return f"an inline (data:) image was dropped: {reason}"
+    if shown_url.endswith(LOCAL_SHOWN):
+        return f"image {shown_url} could not be stored: {reason}"
+    return f"image {shown_url} stayed remote: {reason}"
+
+
 @dataclass
 class Issue:
     """One newsletter issue.
@@ -53,17 +66,26 @@ class Issue:
     old_urls: list[str] = field(default_factory=list)
     old_paths: list[OldPath] = field(default_factory=list)
     source_ref: str = ""
+    # Where a local source (a folder or zip) holds the body, as a path inside it: a relative image
+    # of the body is read from beside it there (a `buttondown pull` folder's `../media/<file>`).
+    local_file: str | None = None
     source_hash: str | None = None   # SHA-256 of what the source held for this issue
     order: int = 0
     skip_reason: str | None = None
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Fields the source did not give that the author must supply with an override: name -> what
+    # the source tells of it.
+    needs: dict[str, str] = field(default_factory=dict)
 
     # Site URLs the issue had before its output path changed; they become aliases too.
     previous_urls: list[str] = field(default_factory=list)
     # Front matter fields of the platform's own (a Substack post's `audience`), written after the
     # standard ones and never replacing them.
     params: dict = field(default_factory=dict)
+    # The audience (paid subscribers, ...) an issue was only for, when that made it a draft: the
+    # summary counts these, so nothing paid-only reaches the public site unnoticed.
+    held_for: str | None = None
 
     # Filled while the issue moves through the stages.
     images: list[ImageResult] = field(default_factory=list)

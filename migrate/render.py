@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 import sqlite3
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +33,7 @@ from .converters import break_sentences, front_matter_fields, render_document, t
 from .mappings import Mappings, load_mappings
 from .record import Issue
 from .registry import IssueRegistry
+from .troubles import about_the_machine
 
 IN_PROCESS_ISSUES = 16  # issues rendered here before worker processes are worth their start-up
 
@@ -45,8 +47,7 @@ class RenderSpec:
     embeds: str = "link"
     sentence_per_line: bool = False
     date_format: str = "date"
-    images: bool = True         # download images (the `images` cleaner is on)
-    list_images: bool = False   # a dry run: name the images, download none
+    images: bool = True         # images are stored locally (the `images` cleaner is on; a dry run only names them)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class _Chain:
     def __init__(self, spec: RenderSpec, mappings: Mappings):
         self.spec = spec
         context = CleanContext(mappings, mappings.platform(spec.platform),
-                               download_images=spec.images or spec.list_images, embeds=spec.embeds)
+                               download_images=spec.images, embeds=spec.embeds)
         cleaners = build_chain(mappings, context)
         split = next((i for i, c in enumerate(cleaners) if c.answers_key), len(cleaners))
         self.before, self.after = cleaners[:split], cleaners[split:]
@@ -98,6 +99,9 @@ _worker_chain: _Chain | None = None
 
 def _start_worker(spec: RenderSpec) -> None:
     global _worker_chain
+    # Ctrl-C at a terminal reaches every process of the run; the parent alone decides what it
+    # means (finish what is in flight, then stop), so a worker never dies of it mid-issue.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_chain = _Chain(spec, load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None))
 
 
@@ -197,7 +201,9 @@ class Renderer:
         for url, future in futures:
             try:
                 answers[url] = future.result()
-            except Exception as exc:  # every failure is reported, none ends the run
+            except Exception as exc:  # every failure of an image is reported; only the disk's ends the run
+                if about_the_machine(exc):
+                    raise
                 answers[url] = str(exc) or type(exc).__name__
         return answers
 

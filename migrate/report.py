@@ -16,7 +16,7 @@ from typing import Iterator
 
 from . import __version__
 from .files import atomic_write_stream
-from .record import Issue, SourceNote, SourceProblem
+from .record import DATA_URL_SHOWN, Issue, SourceNote, SourceProblem
 from .urls import without_credentials
 
 REPORT_PATH = ".migrate/report.json"
@@ -34,11 +34,13 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
     """What the report says about one processed issue and what the writer did with it."""
     return {
         "order": issue.order,
+        "platform": issue.platform,
         "id": issue.source_id,
         "title": issue.title,
         "number": issue.number,
         "date": _date(issue.date),
         "draft": issue.draft,
+        "held_for": issue.held_for,
         "source": without_credentials(issue.source_ref),
         "output": issue.output_path,
         "action": outcome.action if outcome else None,
@@ -53,6 +55,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "links_rewritten": issue.links_rewritten,
         "warnings": list(issue.warnings),
         "failures": list(issue.failures),
+        "needs": dict(issue.needs),
     }
 
 
@@ -90,6 +93,10 @@ class RunReport:
         self.images_downloaded = 0
         self.up_to_date = 0
         self.temporary_files_removed = 0
+        self.todo = None     # the site's cumulative to-do, once the run has recorded its findings
+        self.starter = None  # what the run wrote of the starter Hugo site (a StarterOutcome), if anything
+        self.config: str | None = None  # the config file the run read, where overrides go
+        self._images_to_download: set[str] = set()  # a dry run: the distinct images it would fetch
         self._spool = _Spool()
         self._counts: Counter = Counter()
         self._lock = threading.Lock()
@@ -112,10 +119,17 @@ class RunReport:
             self._counts["links"] += entry["links_rewritten"]
             self._counts["inferred"] += sum(1 for p in entry["old_paths"] if p["inferred"])
             self._counts["warnings"] += len(entry["warnings"])
+            self._counts["needs"] += bool(entry["needs"])
+            if self.dry_run:
+                self._images_to_download.update(image["url"] for image in images
+                                                if not image.get("local") and not image.get("error") and image["url"] != DATA_URL_SHOWN)
+            if entry["held_for"]:
+                self._counts["held"] += 1
+                self._counts[f"held:{entry['held_for']}"] += 1
 
     def add_gone(self, row) -> None:
         """An issue the last run wrote that the source no longer has: reported, never deleted."""
-        self.gone.append({"id": row.source_id, "title": row.title, "output": row.output_path})
+        self.gone.append({"platform": row.platform, "id": row.source_id, "title": row.title, "output": row.output_path})
 
     def add_problem(self, problem: SourceProblem) -> None:
         self.problems.append({"order": problem.order, "source": without_credentials(problem.source_ref), "reason": problem.reason})
@@ -123,9 +137,11 @@ class RunReport:
     def add_note(self, note: SourceNote) -> None:
         self.notes.append({"source": without_credentials(note.source_ref), "warning": note.message})
 
-    def add_skipped(self, issue: Issue) -> None:
-        self.skipped.append({"order": issue.order, "id": issue.source_id, "title": issue.title,
-                             "source": without_credentials(issue.source_ref), "reason": issue.skip_reason})
+    def add_skipped(self, issue: Issue, left_in_place: str | None = None) -> None:
+        """An issue not converted, and why; `left_in_place`: its file from an earlier run, which stays."""
+        self.skipped.append({"order": issue.order, "platform": issue.platform, "id": issue.source_id, "title": issue.title,
+                             "source": without_credentials(issue.source_ref), "reason": issue.skip_reason,
+                             "left_in_place": left_in_place})
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> Iterator[dict]:
@@ -164,6 +180,7 @@ class RunReport:
             "issues_written": sum(c[f"action:{a}"] for a in ("written", "unchanged", "would-write")),
             "files_changed": c["action:written"],
             "files_unchanged": c["action:unchanged"],
+            "files_would_change": c["action:would-write"],
             "up_to_date": self.up_to_date,
             "conflicts": c["action:conflict"],
             "gone_from_source": len(self.gone),
@@ -175,9 +192,12 @@ class RunReport:
             "images_downloaded": self.images_downloaded,
             "images_failed": c["images_failed"],
             "images_from_archive": c["images_archived"],
+            "images_to_download": len(self._images_to_download),
+            "issues_needing_fields": c["needs"],
             "tracking_parameters_removed": c["tracking"],
             "links_between_issues_rewritten": c["links"],
             "inferred_old_paths": c["inferred"],
+            "drafts_for_part_of_the_readers": c["held"],
             "warnings": c["warnings"] + len(self.notes),
         }
 
@@ -202,49 +222,60 @@ class RunReport:
         return path
 
     def lines(self) -> list[str]:
-        """The human summary: counts first, then every failure and warning by issue."""
+        """The summary a person reads: what this run did, what needs attention (this run's
+        findings and what earlier runs left unresolved), and what to do next."""
+        from .attention import ToDo
+        from .summary import attention_lines, next_lines
+
         s = self.summary()
         # An issue converted to the very file already on disk leaves that file untouched: say so,
         # rather than count it as "written" and "unchanged" at once.
         out = [
             f"{s['issues_found']} issue(s) found: "
-            + (f"{s['issues_written']} would be written" if self.dry_run else
+            + (f"{s['issues_written']} would be written ({s['files_would_change']} file(s) new or changed, "
+               f"{s['files_unchanged']} already identical)" if self.dry_run else
                f"{s['issues_written']} converted ({s['files_changed']} file(s) new or changed, "
                f"{s['files_unchanged']} already identical and left untouched)")
             + (f", {s['conflicts']} kept as edited by hand" if s["conflicts"] else "")
             + (f", {s['up_to_date']} up to date (unchanged at the source, not converted again)" if self.mode != "run" else "")
             + f", {s['issues_skipped']} skipped, {s['issues_with_failures']} with failures, {s['source_problems']} unreadable.",
-            f"Images: {s['images_local']} of {s['images']} local ({s['images_downloaded']} downloaded this run), {s['images_failed']} failed.",
+            (f"Images: {s['images_to_download']} would be downloaded, {s['images_local']} already local." if self.dry_run else
+             f"Images: {s['images_local']} of {s['images']} local ({s['images_downloaded']} downloaded this run), {s['images_failed']} failed."),
             f"Tracking parameters removed: {s['tracking_parameters_removed']}."
             + (f" Links between issues pointed at their new pages: {s['links_between_issues_rewritten']}."
                if s["links_between_issues_rewritten"] else ""),
         ]
-        if self.dry_run:
-            out[1] = f"Images: {s['images']} would be downloaded."
         if s["images_from_archive"]:
             out.append(f"Images taken from the Wayback Machine because their host failed: {s['images_from_archive']} "
                        "(each has `archive` in the report).")
-        if s["inferred_old_paths"]:
-            out.append(f"Old paths rebuilt from titles (check them): {s['inferred_old_paths']}.")
+        if s["drafts_for_part_of_the_readers"]:
+            kinds = sorted(key.split(":", 1)[1] for key in self._counts if key.startswith("held:"))
+            by_kind = ", ".join(f"{kind}: {self._counts['held:' + kind]}" for kind in kinds)
+            out.append(f"Written as drafts because they were only for part of the readers: {s['drafts_for_part_of_the_readers']} "
+                       f"({by_kind}); publish them on purpose with --platform-option publish_audiences={','.join(kinds)}.")
+        if self.starter is not None and self.starter.written:
+            out.append("Wrote a starter Hugo site (hugo.toml and layouts/), as the site folder had no Hugo configuration: "
+                       "plain `hugo` in it now builds the site. Edit hugo.toml (baseURL, title); the tool never touches it again.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
         for note in self.notes:
-            out.append(f"WARNING {note['source']}: {note['warning']}")
-        for item in self.gone:
-            out.append(f"GONE id {item['id']} ({item['output']}): no longer at the source; the file is kept")
-        for problem in sorted(self.problems, key=lambda p: p["order"]):
-            out.append(f"UNREADABLE {problem['source']}: {problem['reason']}")
+            out.append(f"Note on {note['source']}: {note['warning']}")
+        skipped: dict[str, list[str]] = {}
         for item in sorted(self.skipped, key=lambda i: i["order"]):
-            out.append(f"SKIPPED id {item['id']}: {item['reason']}")
-        for entry in self.entries():
-            label = f"#{entry['number']}" if entry["number"] is not None else f"id {entry['id']}"
-            if self.dry_run:
-                out.append(f"would write {entry['output']} ({len(entry['images'])} image(s), {len(entry['old_paths'])} alias(es))")
-            if entry["action"] == "conflict":
-                out.append(f"CONFLICT {entry['output']}: edited by hand; the new version is in {entry['incoming']} (--force overwrites)")
-            for failure in entry["failures"]:
-                out.append(f"FAILED {label}: {failure}")
-            for warning in entry["warnings"]:
-                if not warning.startswith("was edited by hand"):  # already listed as a CONFLICT
-                    out.append(f"WARNING {label}: {warning}")
+            if not item.get("left_in_place"):  # those are in the to-do
+                skipped.setdefault(item["reason"], []).append(f"id {item['id']}")
+        for reason, ids in skipped.items():
+            out.append(f"Skipped {', '.join(ids)}: {reason}.")
+        todo = self.todo
+        if todo is None:  # a dry run, or a report read without its site: this run's findings alone
+            todo = ToDo()
+            todo.record_run(self, self.source, source_read=True)
+        findings = attention_lines(todo, Path(self.site), self.config)
+        if findings:
+            out.append("")
+            out.append("What would need attention:" if self.dry_run else
+                       "Needs attention (kept until resolved; `newsletter-migrate status` shows it again):")
+            out += findings
+        out.append("")
+        out += next_lines(Path(self.site), self.dry_run)
         return out

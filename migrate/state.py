@@ -54,6 +54,15 @@ CREATE TABLE IF NOT EXISTS images (
     etag TEXT,
     last_modified TEXT
 );
+-- Per issue, the report entry of the run that last converted it: what the site's report and
+-- to-do show of issues a later run found unchanged.
+CREATE TABLE IF NOT EXISTS entries (
+    platform TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    output_path TEXT,
+    entry TEXT NOT NULL,              -- JSON, as in report.json
+    PRIMARY KEY (platform, source_id)
+);
 CREATE TABLE IF NOT EXISTS sources (
     url TEXT PRIMARY KEY,
     etag TEXT,
@@ -291,6 +300,33 @@ class StateStore:
             self._put_image(ImageRow(url, None, None, "failed", reason, attempts,
                                      known.etag if known else None, known.last_modified if known else None))
             return attempts
+
+    # ------------------------------------------------------------------ report entries
+    def put_entries(self, entries) -> None:
+        """Keep each issue's latest report entry (in one transaction: a run's worth at once)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                                     ((e["platform"], e["id"], e["output"], json.dumps(e, ensure_ascii=False)) for e in entries))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def drop_entries(self, keys) -> None:
+        """Forget the entries of issues no longer converted (skipped by an override now)."""
+        with self._lock:
+            self._db.executemany("DELETE FROM entries WHERE platform = ? AND source_id = ?", list(keys))
+
+    def entries(self):
+        """The kept entries of the issues still at their source, by output path, read one at a time."""
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.execute("SELECT e.entry FROM entries e LEFT JOIN issues i ON i.platform = e.platform AND i.source_id = e.source_id "
+                           "WHERE coalesce(i.gone, 0) = 0 ORDER BY e.output_path, e.platform, e.source_id")
+        for (text,) in cursor:
+            yield json.loads(text)
 
     # ------------------------------------------------------------------ sources
     # Validators are kept by the document's URL without its credentials (the same document).

@@ -9,7 +9,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .attention import ToDo
 from .errors import UserError
+from .settings import Settings
+from .summary import attention_lines, command
 from .files import sha256_file
 from .runlock import holder as lock_holder
 from .state import STATE_PATH, StateStore
@@ -31,6 +34,9 @@ class SiteStatus:
     # changed setting or mapping, a missing file.
     to_redo: list[str] | None = None
     last_run_reason: str | None = None
+    last_run_failures: dict = field(default_factory=dict)  # what the last run could not do, by kind
+    # What needs the author (see attention.py): kept from run to run until resolved.
+    attention: list[str] = field(default_factory=list)
     in_progress: str | None = None  # a run holding the site's lock right now: since when, which process
 
 
@@ -43,6 +49,10 @@ def site_status(site: Path, options=None) -> SiteStatus:
         running = lock_holder(site)
         if running is not None:
             status.in_progress = f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}"
+        try:
+            status.last_run_failures = {k: v for k, v in json.loads(state.meta("last_run") or "{}").items() if v}
+        except ValueError:
+            pass
         rows = state.issues()
         as_written: list[str] = []  # files as the tool wrote them
         for row in rows:
@@ -58,6 +68,12 @@ def site_status(site: Path, options=None) -> SiteStatus:
             else:
                 as_written.append(row.output_path)
         status.failed_images = [{"url": i.url, "attempts": i.attempts, "reason": i.reason} for i in state.images("failed")]
+        todo = ToDo.load(site, state)
+        config = options.config if options is not None else None
+        if config is None:
+            remembered = Settings.load(site)
+            config = remembered.config if remembered else None
+        status.attention = attention_lines(todo, Path(site), str(config) if config else None)
     finally:
         state.close()
     if options is not None:
@@ -93,10 +109,16 @@ def _last_run(status: SiteStatus) -> str:
 def format_status(status: SiteStatus, as_json: bool = False) -> str:
     if as_json:
         return json.dumps(asdict(status), indent=2, ensure_ascii=False)
-    changed = ("not checked (give --platform and --source to compare)" if status.changed_at_source is None
-               else str(len(status.changed_at_source)))
+    changed = (f"not checked ({command('status', '--site', status.site, '--compare')} asks the source)"
+               if status.changed_at_source is None else str(len(status.changed_at_source)))
+    failures = status.last_run_failures
+    had = [f"{failures[key]} {what}" for key, what in (("issues_with_failures", "issue(s) with failures"),
+                                                      ("images_failed", "image(s) failed"),
+                                                      ("source_problems", "entr(y/ies) unreadable")) if failures.get(key)]
     lines = [
-        f"{status.site}: {status.known} issue(s) known; the last run was {_last_run(status)}.",
+        f"{status.site}: {status.known} issue(s) known; the last run"
+        + (f" ({failures['mode']})" if failures.get("mode") else "") + f" was {_last_run(status)}"
+        + (f", with failures: {', '.join(had)}." if had else "."),
         f"  up to date:         {status.up_to_date}",
         f"  changed at source:  {changed}",
     ] + ([f"  to write again:     {len(status.to_redo)} (a failed image, a changed setting or a missing file)"]
@@ -110,5 +132,11 @@ def format_status(status: SiteStatus, as_json: bool = False) -> str:
     lines += [f"  conflict: {path} (new version in {path}.incoming)" for path in status.conflicts]
     lines += [f"  missing: {path} (the next sync writes it again)" for path in status.missing]
     lines += [f"  changed: {path}" for path in status.changed_at_source or []]
-    lines += [f"  image failed {image['attempts']}x: {image['url']}: {image['reason']}" for image in status.failed_images]
+    if status.failed_images:
+        lines.append(f"  {len(status.failed_images)} image(s) failed in earlier runs: {command('retry-failed', '--site', status.site)} "
+                     "fetches them again.")
+    if status.attention:
+        lines += ["", "Needs attention:"] + status.attention
+    elif status.known:
+        lines += ["", "Nothing needs attention."]
     return "\n".join(lines)

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-import unicodedata
-from urllib.parse import SplitResult, quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 from .errors import UserError
 
@@ -180,6 +180,30 @@ def url_key(url: str) -> str:
     except ValueError:
         return url.strip()
     return urlunsplit(parts._replace(netloc=parts.netloc.lower(), path=parts.path.rstrip("/"), fragment=""))
+
+
+# Query parameters whose value may be a credential (matched as parts of a name, in lower case):
+# a URL is never stored or shown with them.
+SECRET_PARAMETER_PARTS = ("token", "key", "secret", "pass", "auth", "sig", "session", "credential")
+
+
+def without_secrets(url: str) -> tuple[str, bool]:
+    """`url` without user info or query parameters that may hold a credential, and whether any
+    were there. Anything that is not an http(s) URL comes back as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, False
+    if parts.scheme not in ("http", "https"):
+        return url, False
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if not any(part in name.lower() for part in SECRET_PARAMETER_PARTS)]
+    userinfo = "@" in parts.netloc
+    if not userinfo and len(kept) == len(pairs):
+        return url, False
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(kept))), True
 
 
 def query_names(url: str) -> list[str]:

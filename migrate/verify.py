@@ -31,9 +31,8 @@ from .files import atomic_write
 from .http import FetchError, HttpClient, HttpSettings
 from .redirects import Redirect, RedirectMap, host_advice, redirect_map
 from .runlock import tool_folder
+from .starter import HUGO_FILES, STARTER, has_hugo_config, has_layouts
 
-HUGO_FILES = Path(__file__).resolve().parent / "hugo"
-SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
 VERIFY_REPORT = ".migrate/verify.json"
 PERMANENT = (301, 308)
 
@@ -122,16 +121,24 @@ def hugo_binary() -> str:
     return found
 
 
+def fallback_flags(site: Path) -> list[str]:
+    """Hugo flags that lend a site without a configuration or templates of its own ours (the
+    starter's layout, with a configuration made for checking), without writing into it."""
+    flags = []
+    if not has_hugo_config(site):
+        flags += ["--config", str(HUGO_FILES / "hugo.toml")]
+    if not has_layouts(site):
+        flags += ["--layoutDir", str(STARTER / "layouts")]
+    return flags
+
+
 def build_site(site: Path, destination: Path, base_url: str | None = None) -> None:
     """Build the site into `destination` with Hugo, with our minimal config and layout if it has none."""
     site = Path(site).resolve()
     command = [hugo_binary(), "build", "--source", str(site), "--destination", str(destination), "--logLevel", "error"]
     if base_url:
         command += ["--baseURL", base_url]
-    if not any((site / name).is_file() for name in SITE_CONFIGS) and not (site / "config").is_dir():
-        command += ["--config", str(HUGO_FILES / "hugo.toml")]
-    if not (site / "layouts").is_dir() and not (site / "themes").is_dir():
-        command += ["--layoutDir", str(HUGO_FILES / "layouts")]
+    command += fallback_flags(site)
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()

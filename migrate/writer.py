@@ -85,16 +85,17 @@ class SiteWriter:
     def write(self, issue: Issue, text: bytes, row: IssueRow | None, render_key: str) -> WriteOutcome:
         target = inside(self.site, issue.output_path)
         current = target.read_bytes() if target.exists() else None
-        if self.dry_run:
-            return WriteOutcome("unchanged" if current == text else "would-write")
         new_hash = hashlib.sha256(text).hexdigest()
         same_place = row is not None and row.output_path == issue.output_path
+        replaceable = current is None or self.force or (same_place and hashlib.sha256(current).hexdigest() == row.output_hash)
+        if self.dry_run:  # the same decision, with nothing written
+            return WriteOutcome("unchanged" if current == text else "would-write" if replaceable else "conflict")
         incoming = incoming_path(target)
         outcome = WriteOutcome("written")
         output_hash, incoming_hash = new_hash, None
         if current == text:
             outcome.action = "unchanged"
-        elif current is None or self.force or (same_place and hashlib.sha256(current).hexdigest() == row.output_hash):
+        elif replaceable:
             atomic_write(target, text)
         else:
             atomic_write(incoming, text)

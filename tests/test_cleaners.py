@@ -25,7 +25,7 @@ ALL = ("platform_blocks", "chrome", "shortcodes", "unsafe", "structure", "tracki
 
 def test_the_chain_follows_mappings_order_and_can_switch_one_off(mappings):
     context = CleanContext(mappings, mappings.platform("revue"))
-    assert [c.name for c in build_chain(mappings, context)] == ["malformed_urls", *ALL, "crosslinks", "images"]
+    assert [c.name for c in build_chain(mappings, context)] == ["malformed_urls", "link_cards", *ALL, "crosslinks", "images"]
     assert "tracking" not in [c.name for c in build_chain(mappings, context, {"tracking"})]
     no_images = CleanContext(mappings, mappings.platform("revue"), download_images=False)
     assert "images" not in [c.name for c in build_chain(mappings, no_images)]  # not configured
@@ -114,7 +114,7 @@ class TestShortcodes:
     def test_another_platforms_text_is_not_read_as_revues_shortcodes(self, mappings, platform):
         html = "<p>I wrote [tweet https://twitter.com/me/status/1] as [caption]a joke[/caption].</p>"
         assert as_markdown(html, mappings, "shortcodes", "structure", platform=platform) == \
-            "I wrote [tweet https://twitter.com/me/status/1] as [caption]a joke[/caption]."
+            "I wrote [tweet <https://twitter.com/me/status/1>] as [caption]a joke[/caption]."
 
     def test_iframes_of_known_players_become_embeds(self, mappings):
         html = '<iframe src="https://www.youtube.com/embed/AbCdEfGhIjK"></iframe>'
@@ -193,3 +193,17 @@ class TestTracking:
         assert doc.a["href"] == "https://a.example/?v=1"
         assert doc.img["src"] == "https://i.example/a.png"
         assert issue.tracking_removed == 2
+
+    def test_an_autolink_shows_its_clean_address(self, mappings):
+        html = '<p><a href="https://y.example/?utm_source=z">https://y.example/?utm_source=z</a></p>'
+        assert as_markdown(html, mappings, "tracking") == "<https://y.example/>"
+
+    def test_an_address_written_out_in_the_text_loses_its_tracking_but_not_the_full_stop(self, mappings):
+        issue = Issue(platform="buttondown", source_id="1", html="")
+        html = "<p>See https://x.example/a?utm_source=changelog-news&amp;id=3 and https://x.example/b?utm_medium=email.</p>"
+        assert as_markdown(html, mappings, "tracking", issue=issue) == "See <https://x.example/a?id=3> and <https://x.example/b>."
+        assert issue.tracking_removed == 2
+
+    def test_an_address_in_code_is_what_the_author_showed(self, mappings):
+        html = "<p><code>https://x.example/?utm_source=a</code></p>"
+        assert as_markdown(html, mappings, "tracking") == "`https://x.example/?utm_source=a`"

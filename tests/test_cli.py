@@ -31,7 +31,10 @@ def test_a_failed_image_makes_the_exit_status_non_zero_but_the_issue_is_written(
     status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2020.html"), "--site", str(tmp_path),
                                "--remap", f"https://s3.amazonaws.com={faults.url}/s3", "--quiet", capsys=capsys)
     assert status == 1
-    assert "FAILED #42: image https://s3.amazonaws.com/revue/items/images/007/123/456/mail/" in out and "404" in out
+    # Grouped by host and reason, with the command that mends them.
+    assert "- 2 image(s) stayed remote, in 1 file(s)" in out
+    assert (f"    2 on s3.amazonaws.com: the host says the image is gone (404/410): the Wayback Machine may hold copies: "
+            f"`newsletter-migrate retry-failed --site {tmp_path} --wayback-images`.") in out
     text = (tmp_path / "content" / "issues" / "042.md").read_text()
     assert "https://s3.amazonaws.com/revue/items/images/007/123/456/mail/0f1e2d3c4b5a69788796a5b4c3d2e1f0.png?1600000001" in text
     report = json.loads((tmp_path / ".migrate" / "report.json").read_text())
@@ -208,3 +211,52 @@ def test_verbose_shows_the_tools_steps_and_not_every_librarys(tmp_path):
     check = debug_loggers("check", str(site))  # check parses every file with a Markdown parser
     assert any(name.startswith("migrate") for name in run)
     assert all(name.startswith(("migrate", "urllib3")) for name in run | check), sorted(run | check)[:5]
+
+
+def test_a_run_in_a_terminal_shows_its_progress_and_its_summary(tmp_path):
+    """In a pseudo-terminal stderr is a terminal, so the progress bar is on (as for a person)."""
+    from .terminal import in_terminal, tool
+
+    source = REVUE.parent / "buttondown" / "kinds-pull"
+    session = in_terminal(tool("run", "--platform", "buttondown-export", "--source", str(source), "--site", str(tmp_path / "site"),
+                               "--no-images", "--platform-option", "username=harbourlog"), timeout=60)
+    assert session.status == 0, session.screen
+    assert "issues" in session.screen and "9 issue(s) found: 9 converted" in session.screen and "Traceback" not in session.screen
+    assert "Written as drafts because they were only for part of the readers: 3" in session.screen
+
+
+def test_every_command_says_in_its_help_what_it_does_and_shows_one_example(capsys):
+    from migrate.cli import _COMMANDS
+
+    for command, (what, example) in _COMMANDS.items():
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        shown = capsys.readouterr().out
+        assert what[0].upper() + what[1:] in " ".join(shown.split()), command
+        assert f"example: {example}" in shown and example.startswith(f"newsletter-migrate {command} ")
+        assert build_parser_accepts(example)
+
+
+def build_parser_accepts(example: str) -> bool:
+    """The example parses as the command line it shows."""
+    import shlex
+
+    from migrate.cli import build_parser
+
+    build_parser().parse_args(shlex.split(example)[1:])
+    return True
+
+
+@pytest.mark.parametrize("given, offered", [("substack", "`substack-export`"), ("mailchimp", "`mailchimp-api` or `mailchimp-export`"),
+                                            ("revu-api", "`revue-api`")])
+def test_a_platform_named_loosely_gets_the_forms_it_could_mean(given, offered, capsys, tmp_path):
+    status, _, err = run_cli("run", "--platform", given, "--source", "x", "--site", str(tmp_path / "site"), capsys=capsys)
+    assert status == 2 and f"(did you mean {offered}?)" in err and err.count("\n") == 1
+
+
+def test_a_command_not_told_the_site_says_which_folder_it_took(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"), "--no-images", "--quiet",
+                               capsys=capsys)
+    assert status == 0 and err.startswith("No --site given: the site folder is output/.")
+    assert (tmp_path / "output" / "content" / "issues" / "003.md").is_file() and "The site is in output/" in out

@@ -12,7 +12,9 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from migrate.assets import sniff_image
 from migrate.check import check_site, split_front_matter
+from migrate.imageformats import BROWSER_FORMATS
 from migrate.mappings import load_mappings
 from migrate.urls import Remap
 from migrate.verify import verify
@@ -20,8 +22,10 @@ from migrate.verify import verify
 from .support import SHARED, migrate, report_of
 
 EXPORT = SHARED / "corpus" / "substack-export" / "export"
-# The hosts the corpus's pictures live on; icons and avatars are chrome and are not remapped.
-CONTENT_HOSTS = ["substack-post-media.s3.amazonaws.com", "bucketeer-e05bbc84-baa3-437e-9518-adb32be77984.s3.amazonaws.com"]
+# The hosts the corpus's pictures live on, and the image CDN that converts its HEIC photos; icons
+# and avatars are chrome and are not remapped.
+CONTENT_HOSTS = ["substack-post-media.s3.amazonaws.com", "bucketeer-e05bbc84-baa3-437e-9518-adb32be77984.s3.amazonaws.com",
+                 "substackcdn.com"]
 
 pytestmark = pytest.mark.skipif(not EXPORT.exists(), reason="../shared/corpus is not on this machine")
 
@@ -98,7 +102,12 @@ def test_every_content_image_is_local_and_no_chrome_image_was_fetched(migrated):
     site, _, _, entries, _ = migrated
     images = [image for entry in entries.values() for image in entry["images"]]
     assert len(images) == 43 and all(image.get("local") for image in images)
-    assert not any("substackcdn.com" in image["url"] for image in images)
+    assert all(sniff_image((site / image["file"]).read_bytes()) in BROWSER_FORMATS for image in images)
+    # Originals are fetched from their bucket, but HEIC photos: the CDN's full-size JPEG of those.
+    from_cdn = [image["url"] for image in images if "substackcdn.com" in image["url"]]
+    assert from_cdn and all(url.split("/image/fetch/")[1].split("/")[0].count("w_") == 0 and ",f_jpg," in url
+                            and url.endswith(".heic") for url in from_cdn)
+    assert all(not image["url"].endswith(".heic") for image in images if image["url"] not in from_cdn)
 
 
 def test_the_authors_text_is_intact_and_the_chrome_gone(migrated):

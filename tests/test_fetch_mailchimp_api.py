@@ -268,7 +268,7 @@ def test_debug_logging_through_faults_never_shows_the_key(tmp_path, mailchimp):
                              "--site", str(site), "--no-images", "--processes", "2", "--quiet"],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr  # the failing campaign
-    assert "DEBUG" in result.stderr and "UNREADABLE" in result.stdout
+    assert "DEBUG" in result.stderr and "1 entr(y/ies) of the source could not be read" in result.stdout
     credentials = base64.b64encode(f"newsletter-migrate:{secret}".encode()).decode()
     for text in (secret, secret[:32], credentials):
         assert text not in result.stdout + result.stderr

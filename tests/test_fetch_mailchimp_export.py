@@ -76,9 +76,71 @@ def test_a_file_without_a_row_is_a_draft_titled_from_its_heading(mappings):
     assert any("file-20015" in w and "draft" in w for w in welcome.warnings)
 
 
-def test_a_file_without_a_row_or_a_title_is_reported(mappings):
-    (problem,) = [e for e in entries(EXPORT, mappings) if isinstance(e, SourceProblem) and e.source_ref == "20017_test-send.html"]
-    assert "no campaigns.csv row" in problem.reason and "no title" in problem.reason
+def test_a_file_without_a_row_or_a_title_is_a_draft_titled_from_its_file_name(mappings):
+    test_send = issues_of(entries(EXPORT, mappings))["file-20017"]
+    assert (test_send.title, test_send.draft, test_send.date) == ("Test send", True, None)
+    assert any("from its file name" in w and "`title:`, `date:`" in w for w in test_send.warnings)
+
+
+def campaign(title: str = "*|MC:SUBJECT|*", preview: str = "*|MC_PREVIEW_TEXT|*", blocks: tuple[str, ...] = ()) -> str:
+    """A campaign source in the classic template's shape: merge-tag <title> and preview text,
+    text blocks, the footer; no heading element."""
+    cells = "".join(f'<table class="mcnTextBlock"><tbody class="mcnTextBlockOuter"><tr><td class="mcnTextBlockInner">'
+                    f'<table class="mcnTextContentContainer"><tbody><tr><td valign="top" class="mcnTextContent" '
+                    f'style="padding: 0px 18px 9px;">{block}</td></tr></tbody></table></td></tr></tbody></table>' for block in blocks)
+    return (f'<!doctype html><html><head><meta charset="UTF-8"><title>{title}</title></head><body>'
+            f'<!--*|IF:MC_PREVIEW_TEXT|*--><span class="mcnPreviewText" style="display:none; font-size:0px; line-height:0px; '
+            f'max-height:0px; opacity:0; overflow:hidden; visibility:hidden; mso-hide:all;">{preview}</span><!--*|END:IF|*-->'
+            f'<center><table id="bodyTable"><tr><td id="bodyCell">{cells}'
+            f'<table class="mcnTextBlock"><tr><td class="mcnTextContent"><em>Copyright &copy; *|CURRENT_YEAR|* *|LIST:COMPANY|*, '
+            f'All rights reserved.</em><br><a href="*|UNSUB|*">unsubscribe from this list</a></td></tr></table>'
+            f'</td></tr></table></center></body></html>')
+
+
+NEWS = ("<p>Spring is finally here and the plots are waking up. " + "The water butts are full again. " * 12 + "</p>",
+        "<p>Work day on the 20th: bring gloves. " + "We will turn the compost and mend the fence. " * 10 + "</p>")
+
+
+def export_with(tmp_path, files: dict) -> "Path":
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    for name, text in files.items():
+        (export / name).write_text(text, encoding="utf-8")
+    return export
+
+
+@pytest.mark.parametrize("html, title, evidence", [
+    (campaign(blocks=('<span style="font-size:30px"><strong>April 2024 Newsletter</strong></span>', *NEWS)),
+     "April 2024 Newsletter", "its first line in a large font"),
+    (campaign(preview="March 2025 Newsletter: the big dig", blocks=NEWS), "March 2025 Newsletter: the big dig", "its preview text"),
+    (campaign(blocks=NEWS), "Riverside growers newsletter copy 02", "its file name"),
+])
+def test_a_campaign_with_content_but_no_row_title_or_heading_is_a_titled_draft(tmp_path, mappings, html, title, evidence):
+    export = export_with(tmp_path, {"20031_riverside-growers-newsletter-copy-02-.html": html})
+    found = entries(export, mappings)
+    issue = issues_of(found)["file-20031"]
+    assert (issue.title, issue.draft, issue.date) == (title, True, None)
+    (warning,) = [w for w in issue.warnings if "no campaigns.csv row" in w]
+    assert f"from {evidence}" in warning and '"file-20031"' in warning and "`date:`" in warning
+    assert not [e for e in found if isinstance(e, SourceProblem) and "20031" in e.source_ref]
+
+
+def test_the_untitled_campaigns_text_is_migrated_whole(tmp_path, mappings):
+    export = export_with(tmp_path, {"20031_riverside-growers-newsletter-copy-02-.html": campaign(
+        blocks=('<span style="font-size:30px">April 2024 Newsletter</span>', *NEWS))})
+    migrate("mailchimp-export", export, tmp_path / "site", download_images=False)
+    entry = next(e for e in report_of(tmp_path / "site")["issues"] if e["id"] == "file-20031")
+    text = body(tmp_path / "site", entry["output"])
+    assert "April 2024 Newsletter" in text and "Work day on the 20th" in text and "*|" not in text
+    assert entry["draft"] and not [f for f in check_site(tmp_path / "site") if f.file == entry["output"]]
+
+
+def test_only_a_campaign_file_with_no_content_is_unreadable(tmp_path, mappings):
+    export = export_with(tmp_path, {"20033_blank.html": '<html><head><title>*|MC:SUBJECT|*</title></head><body>'
+                                                       '<span class="mcnPreviewText" style="display:none">*|MC_PREVIEW_TEXT|*</span>'
+                                                       '<table><tr><td class="mcnTextContent">*|FNAME|*</td></tr></table></body></html>'})
+    (problem,) = [e for e in entries(export, mappings) if isinstance(e, SourceProblem) and e.source_ref == "20033_blank.html"]
+    assert "no content" in problem.reason
 
 
 def test_every_row_and_every_file_is_accounted_for_once(mappings):
@@ -104,7 +166,7 @@ def test_the_export_migrates_clean(tmp_path, image_host):
     migrate("mailchimp-export", EXPORT, tmp_path, remaps=remaps)
     assert check_site(tmp_path) == []
     summary = report_of(tmp_path)["summary"]
-    assert (summary["issues_written"], summary["source_problems"], summary["images_failed"]) == (5, 2, 0)
+    assert (summary["issues_written"], summary["source_problems"], summary["images_failed"]) == (6, 1, 0)
     assert not any("cdn-images.mailchimp.com" in path for path in image_host.account.hits)  # icons dropped, not fetched
     april = body(tmp_path, "content/issues/2024-04-02-garden-notes-tomatoes-at-last.md")
     for kept in ["# Garden Notes, April", "Hello, growers! The first tomatoes", "went out on April 2, 2024. Happy growing!",
@@ -206,7 +268,7 @@ def test_a_sync_of_an_unchanged_export_does_no_work(tmp_path):
     migrate("mailchimp-export", EXPORT, tmp_path, download_images=False)
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "content").rglob("*.md")}
     report = migrate("mailchimp-export", EXPORT, tmp_path, mode="sync", download_images=False)
-    assert report.files_written == 0 and report.up_to_date == 5
+    assert report.files_written == 0 and report.up_to_date == 6
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "content").rglob("*.md")} == before
 
 
@@ -219,7 +281,7 @@ def test_a_sync_after_a_changed_file_rewrites_only_that_issue(tmp_path):
     report = migrate("mailchimp-export", tmp_path / "export", site, mode="sync", download_images=False)
     assert [e["id"] for e in report.issues if e["action"] == "written"] == ["c3d4e5f6a7"]
     assert "before dusk" in body(site, "content/issues/2024-05-09-frost-tonight-cover-your-seedlings.md")
-    assert json.loads((site / ".migrate" / "report.json").read_text())["summary"]["up_to_date"] == 4
+    assert json.loads((site / ".migrate" / "report.json").read_text())["summary"]["up_to_date"] == 5
 
 
 # ---------------------------------------------------------------------- hostile and odd exports

@@ -61,7 +61,7 @@ class TestRss2:
 
     def test_the_run_warns_that_a_feed_holds_only_its_latest_items(self, tmp_path):
         report = migrate("rss", RSS / "rss2.xml", tmp_path, download_images=False)
-        assert any(line.startswith("WARNING") and "latest items (3" in line for line in report.lines())
+        assert any(line.startswith("Note on ") and "latest items (3" in line for line in report.lines())
         assert "latest items" in report_of(tmp_path)["source_warnings"][0]["warning"]
         assert report.ok  # a warning, not a failure
 

@@ -97,11 +97,30 @@ def test_drafts_skip_leaves_drafts_out_each_with_its_reason(tmp_path):
     assert not (tmp_path / "content" / "issues" / "bare-soil.md").exists()
 
 
-def test_a_paid_only_post_is_marked_in_its_front_matter_and_the_paywall_marker_goes(site):
-    out, _, _ = site
-    assert front(out, "seed-swap-diary.md")["audience"] == "only_paid"
+def test_a_paid_only_post_is_a_draft_marked_with_its_audience_and_counted(site):
+    out, report, _ = site
+    fields = front(out, "seed-swap-diary.md")
+    assert fields["audience"] == "only_paid" and fields["draft"] is True and "aliases" not in fields
     assert "audience" not in front(out, "first-frost-notes.md")
     assert "Borlotti" in body(out, "seed-swap-diary.md")  # the text after the paywall marker is kept
+    assert report.summary()["drafts_for_part_of_the_readers"] == 1
+    assert ("Written as drafts because they were only for part of the readers: 1 (only_paid: 1); publish them on purpose "
+            "with --platform-option publish_audiences=only_paid.") in report.lines()
+
+
+def test_publish_audiences_publishes_paid_only_posts_on_purpose(tmp_path):
+    out = tmp_path / "site"
+    report = migrate("substack-export", EXPORT, out, download_images=False,
+                     platform_options={"url": HOSTS, "publish_audiences": "only_paid"})
+    fields = front(out, "seed-swap-diary.md")
+    assert fields["audience"] == "only_paid" and "draft" not in fields and fields["aliases"] == ["/p/seed-swap-diary"]
+    assert report.summary()["drafts_for_part_of_the_readers"] == 0
+
+
+def test_an_audience_substack_does_not_have_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(UserError, match=r"publish_audiences=paid is not an audience of this platform's; did you mean `only_paid`\?"):
+        migrate("substack-export", EXPORT, tmp_path / "site", platform_options={"publish_audiences": "paid"})
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_podcast_post_links_its_audio_first(site):
@@ -231,7 +250,8 @@ def test_hugo_renders_the_footnotes_and_every_old_path_leads_to_its_post(site, t
     assert 'href="#fn:1"' in page and 'href="#fn:2"' in page
     assert 'id="fn:1"' in page and "frost map" in page[page.index('id="fn:1"'):]
     (report,) = verify(out, build=True)
-    assert report.ok and report.checked == 4   # the four published posts; the draft had no address
+    # The three public posts; neither the unpublished draft nor the paid-only one (a draft) has an address.
+    assert report.ok and report.checked == 3
 
 
 def test_substack_chrome_goes_and_the_authors_own_button_stays(site):
@@ -265,8 +285,15 @@ def test_with_embeds_shortcode_youtube_and_tweets_become_hugo_shortcodes(tmp_pat
     assert "Frost pockets" not in text
 
 
-def test_links_between_posts_on_either_host_point_at_the_new_pages(site):
-    out, report, _ = site
+def test_a_link_to_a_paid_only_post_written_as_a_draft_keeps_its_old_address(site):
+    out, _, _ = site
+    assert "[seed swap diary](https://allotment.substack.com/p/seed-swap-diary)" in body(out, "first-frost-notes.md")
+
+
+def test_links_between_posts_on_either_host_point_at_the_new_pages(tmp_path, image_host):
+    out = tmp_path / "site"
+    report = migrate("substack-export", EXPORT, out, remaps=media(image_host),
+                     platform_options={"url": HOSTS, "publish_audiences": "only_paid"})
     assert "[seed swap diary](/issues/seed-swap-diary/)" in body(out, "first-frost-notes.md")
     assert "[bean list](/issues/seed-swap-diary/#beans)" in body(out, "first-frost-notes.md")
     assert "[the autumn](/issues/first-frost-notes/)" in body(out, "seed-swap-diary.md")

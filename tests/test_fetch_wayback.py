@@ -215,11 +215,12 @@ def test_an_undated_issue_is_named_with_the_day_it_was_first_captured_until_an_o
     server = wayback()
     report = migrate("wayback", PREFIX, tmp_path / "a", platform_options=server.options(), download_images=False)
     (entry,) = [e for e in report.issues if e["id"] == "61003"]
-    assert any(w.startswith('has no date: add `date:` under "61003"') and "first captured it on 2017-04-02" in w for w in entry["warnings"])
+    assert "first captured it on 2017-04-02" in entry["needs"]["date"]
+    assert "      '61003':" in report.lines() and "        date: YYYY-MM-DD" in report.lines()  # the override to paste
     report = migrate("wayback", PREFIX, tmp_path / "b", platform_options=server.options(), download_images=False,
                      overrides=overrides_for_undated())
     (entry,) = [e for e in report.issues if e["id"] == "61003"]
-    assert not any("first captured" in w for w in entry["warnings"])
+    assert entry["needs"] == {} and not any("first captured" in line for line in report.lines())
 
 
 # ---------------------------------------------------------------------- the CDX server
@@ -526,9 +527,10 @@ def test_a_larger_archive_is_read_through_worker_processes_and_resynced_without_
     assert report.up_to_date == 24 and server.archive.capture_hits() == 24
 
 
-def test_the_readme_documents_every_wayback_option():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### From the Wayback Machine"):readme.index("### Images on dead hosts")]
+def test_the_docs_document_every_wayback_option():
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    page = (docs / "wayback.md").read_text(encoding="utf-8")
     for name in get_fetcher("wayback").platform_options:
-        assert f"`{name}`" in section, name
-    assert "--wayback-images" in section and "wayback_images: true" in readme and "WAYBACK_AUTHORIZATION" in section
+        assert f"`{name}`" in page, name
+    assert "--wayback-images" in page and "WAYBACK_AUTHORIZATION" in page
+    assert "wayback_images: true" in (docs / "configuration.md").read_text(encoding="utf-8")

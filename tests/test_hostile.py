@@ -288,7 +288,7 @@ def test_31_a_missing_title_is_named_and_the_file_still_written(tmp_path):
     report, site = run_api(tmp_path, [api_issue(1, None)])
     (entry,) = report.issues
     assert "title" not in front_matter_of(site, entry["output"])
-    assert any("has no title" in w for w in entry["warnings"])
+    assert "title" in entry["needs"]
 
 
 def test_32_a_missing_date_makes_an_unsent_issue_a_draft(tmp_path):

@@ -153,3 +153,43 @@ def test_credentials_stay_with_their_host_across_redirects(faults):
     client.get(faults.url + "/away", headers={"Authorization": "Token s3cret", "Accept": "text/html"})
     landed = faults.requests[-1][1]
     assert "Authorization" not in landed and landed["Accept"] == "text/html"
+
+
+class TestNamesThatDoNotResolve:
+    """A host whose name does not resolve fails every request to it at once: one lookup, no retries.
+    Every lookup goes to a stub; nothing is sent anywhere."""
+
+    @staticmethod
+    def failing_lookups(calls: list):
+        def lookup(host, *args, **kwargs):
+            calls.append(host)
+            time.sleep(0.05)  # long enough for requests that arrive together to meet at the lookup
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return lookup
+
+    def test_a_remapped_host_that_does_not_resolve_is_looked_up_once_and_never_retried(self, monkeypatch):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from migrate.assets import ImageStore
+        from migrate.http import HostUnreachable
+        from migrate.urls import Remap
+
+        calls, sleeps = [], []
+        monkeypatch.setattr(socket, "getaddrinfo", self.failing_lookups(calls))  # what requests resolves with
+        client = HttpClient(remaps=[Remap.parse("https://assets.buttondown.email=http://stand-in.invalid:8765/assets")],
+                            settings=HttpSettings(attempts=4, per_host=2), sleep=sleeps.append)
+        urls = [f"https://assets.buttondown.email/images/{n}.png" for n in range(40)]
+        with ThreadPoolExecutor(8) as pool:
+            errors = list(pool.map(lambda url: pytest.raises(HostUnreachable, client.get, url).value, urls))
+        assert {str(e) for e in errors} == {"cannot resolve stand-in.invalid (Name or service not known)"}
+        assert len(calls) <= 2 and not sleeps  # at most the requests already in flight; no backoff at all
+
+    def test_requests_to_a_guarded_host_that_arrive_together_wait_for_its_one_lookup(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        calls = []
+        client = HttpClient(resolver=self.failing_lookups(calls))
+        with ThreadPoolExecutor(8) as pool:
+            errors = list(pool.map(lambda n: pytest.raises(FetchError, client.get, f"https://gone.example/{n}.png").value, range(16)))
+        assert calls == ["gone.example"]
+        assert {str(e) for e in errors} == {"cannot resolve gone.example (Name or service not known)"}

@@ -23,7 +23,7 @@ def copy_mappings(tmp_path) -> Path:
 def test_the_projects_mappings_load(mappings):
     assert "revue" in mappings.platforms
     assert mappings.tracking.is_tracking("utm_source", "a.example")
-    assert [entry.name for entry in mappings.chain][:2] == ["malformed_urls", "platform_blocks"]
+    assert [entry.name for entry in mappings.chain][:3] == ["malformed_urls", "link_cards", "platform_blocks"]
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
@@ -162,7 +162,7 @@ def test_a_misspelled_platform_option_is_answered_with_the_option_it_resembles()
     from migrate.fetchers import get_fetcher
     from migrate.pipeline import check_platform_options
 
-    with pytest.raises(UserError, match=r"'draft' is not an option of --platform substack-export \(it has: drafts, url\); did you mean `drafts`\?$"):
+    with pytest.raises(UserError, match=r"'draft' is not an option of --platform substack-export \(it has: drafts, publish_audiences, url\); did you mean `drafts`\?$"):
         check_platform_options(get_fetcher("substack-export"), {"draft": "skip"})
     with pytest.raises(UserError, match=r"'colour' is not an option of .*; remove it or check its spelling\.$"):
         check_platform_options(get_fetcher("substack-export"), {"colour": "blue"})

@@ -10,6 +10,7 @@ from .base import CLEANERS, CleanContext, Cleaner, register
 from . import blocks, chrome, crosslinks, images, malformed_urls, shortcodes, structure, tracking, unsafe  # noqa: F401  (they register)
 from . import footnotes, image_cdn, platform_tracking, stubs, substack_embeds, template_tags  # noqa: F401
 from . import click_trackers, mailchimp_layout, merge_tags  # noqa: F401  (Mailchimp's; no-ops for other platforms)
+from . import link_cards  # noqa: F401
 
 __all__ = ["CLEANERS", "CleanContext", "Cleaner", "register", "build_chain"]
 

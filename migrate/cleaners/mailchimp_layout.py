@@ -165,19 +165,8 @@ class MailchimpLayout(Cleaner):
 
     # ------------------------------------------------------------------ headings
     def _heading(self, doc: BeautifulSoup, block: Tag) -> None:
-        shown = [child for child in block.children if has_content(child)]
-        if len(shown) != 1 or not isinstance(shown[0], Tag):
-            return
-        line = shown[0]
-        if line.name in ("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "img", "a", "blockquote", "figure"):
-            return
-        if line.find(["img", "br", "table", "ul", "ol", "a"]) is not None:
-            return
-        words = " ".join(line.get_text(" ").split())
-        if not words or len(words) > self.rules.heading_max_chars:
-            return
-        sizes = [float(m) for el in [line, *line.find_all(True)] for m in _FONT_SIZE.findall(style_of(el))]
-        if not sizes or max(sizes) < self.rules.heading_min_px:
+        line = heading_line(block, self.rules)
+        if line is None:
             return
         heading = doc.new_tag("h2")
         line.insert_before(heading)
@@ -187,6 +176,36 @@ class MailchimpLayout(Cleaner):
             line.decompose()
         else:
             heading.append(line.extract())
+
+
+def heading_line(block: Tag, rules: TemplateRules) -> Tag | None:
+    """The line a text block holds when it is the author's heading: its only content, one short
+    line in a large font; else None."""
+    shown = [child for child in block.children if has_content(child)]
+    if len(shown) != 1 or not isinstance(shown[0], Tag):
+        return None
+    line = shown[0]
+    if line.name in ("h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "img", "a", "blockquote", "figure"):
+        return None
+    if line.find(["img", "br", "table", "ul", "ol", "a"]) is not None:
+        return None
+    words = " ".join(line.get_text(" ").split())
+    if not words or len(words) > rules.heading_max_chars:
+        return None
+    sizes = [float(m) for el in [line, *line.find_all(True)] for m in _FONT_SIZE.findall(style_of(el))]
+    if not sizes or max(sizes) < rules.heading_min_px:
+        return None
+    return line
+
+
+def first_heading_line(doc: BeautifulSoup, rules: TemplateRules | None) -> str | None:
+    """The words of the first text block of a campaign that is a heading line, or None."""
+    blocks = _compiled(rules.text_blocks) if rules is not None else None
+    for block in blocks.select(doc) if blocks is not None else []:
+        line = heading_line(block, rules)
+        if line is not None:
+            return " ".join(line.get_text(" ").split())
+    return None
 
 
 def paragraphs_of(doc: BeautifulSoup, text: str) -> list[Tag]:

@@ -5,6 +5,9 @@
 - `[caption ...]<img ...>text[/caption]` becomes a figure: the image and its caption.
 - iframes of known players (the platform's `embed_hosts`) become the same links or shortcodes;
   any other iframe is left for the unsafe cleaner to remove.
+- A bare URL alone in its paragraph (`bare_url`: Buttondown showed a YouTube, Vimeo or tweet URL
+  on a line of its own as the player) becomes the same link or shortcode, when it is one Hugo has
+  a shortcode for; any other bare URL stays the text it was.
 
 The text shortcodes are a platform's own: only those its mapping lists under `text_shortcodes`
 are read, and never inside code, where an article about them shows them as written. They are
@@ -29,7 +32,7 @@ _CAPTION_OPEN = re.compile(r"\[caption\b([^\]]*)\]", re.IGNORECASE)
 _CAPTION_CLOSE = re.compile(r"\[/caption\]", re.IGNORECASE)
 _CAPTION_ATTR = re.compile(r"caption\s*=\s*\"([^\"]*)\"|caption\s*=\s*'([^']*)'", re.IGNORECASE)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-TEXT_SHORTCODES = ("tweet", "embed", "caption")
+TEXT_SHORTCODES = ("tweet", "embed", "caption", "bare_url")
 
 
 @register_section("text_shortcodes")
@@ -106,7 +109,28 @@ class Shortcodes(Cleaner):
             self._captions(doc)
         if written & {"tweet", "embed"}:
             self._embeds(doc, written)
+        if "bare_url" in written:
+            self._bare_urls(doc)
         self._iframes(doc)
+
+    # ------------------------------------------------------------------ a URL alone on its line
+    def _bare_urls(self, doc: BeautifulSoup) -> None:
+        for paragraph in elements(doc, {"p"}):
+            if in_code(paragraph) or paragraph.find_parent(["blockquote", "li", "table"]) is not None:
+                continue
+            parts = [child for child in paragraph.contents if has_content(child)]
+            if len(parts) != 1:
+                continue
+            part = parts[0]
+            if isinstance(part, NavigableString):
+                url = str(part).strip()
+            elif isinstance(part, Tag) and part.name == "a" and part.get_text(strip=True) == attr_text(part, "href"):
+                url = attr_text(part, "href")  # an autolink: <https://youtu.be/...>
+            else:
+                continue
+            if " " in url or not url.startswith(("http://", "https://")) or classify(url).shortcode is None:
+                continue
+            paragraph.replace_with(embed_element(doc, url, self.context.embeds, block=True))
 
     # ------------------------------------------------------------------ [tweet] / [embed]
     def _embeds(self, doc: BeautifulSoup, written: frozenset[str]) -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import (BLOCKS, HEADINGS, LAYOUT_BLOCKS, LAYOUT_INLINE, MAX_DEPTH, attr_text, elements, flatten_deep_nesting,
-                   flattened_warning, has_content, is_block, style_of)
+from ..dom import (BLOCKS, HEADINGS, LANGUAGE_CLASS, LAYOUT_BLOCKS, LAYOUT_INLINE, MAX_DEPTH, attr_text, elements,
+                   flatten_deep_nesting, flattened_warning, has_content, is_block, style_of)
+from ..mappings import Problems, _check_keys, register_section
 from ..record import Issue
 from ..urls import absolute
 from .base import Cleaner, register
@@ -146,6 +147,20 @@ def _drop_idle_breaks(doc: BeautifulSoup) -> None:
             br.decompose()
 
 
+def _nest_stray_sublists(doc: BeautifulSoup) -> None:
+    """A list written straight inside a list (Revue's editor did: `<ul><li>a</li><ul>...</ul>`)
+    shows as the sublist of the item before it; it becomes one, instead of being flattened."""
+    for sublist in elements(doc, {"ul", "ol"}):
+        parent = sublist.parent
+        if not isinstance(parent, Tag) or parent.name not in ("ul", "ol"):
+            continue
+        item = sublist.find_previous_sibling(True)
+        if item is None or item.name != "li":
+            item = doc.new_tag("li")
+            sublist.insert_before(item)
+        item.append(sublist.extract())
+
+
 def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
     """A paragraph holding only a titled image becomes a figure with that title as its caption."""
     contents = [n for n in paragraph.contents if has_content(n) or (isinstance(n, Tag) and n.name == "img")]
@@ -169,9 +184,28 @@ def _to_figure(doc: BeautifulSoup, paragraph: Tag) -> None:
     paragraph.replace_with(figure)
 
 
+@register_section("captions")
+def load_captions(value, where: str, problems: Problems) -> dict:
+    """`captions:` in a platform mapping: `image_titles: true` where the platform showed an
+    image's title under it as its caption (Revue did; on Substack it is only a tooltip)."""
+    if not isinstance(value, dict):
+        problems.add(where, "must be a mapping with `image_titles: true` or `false`")
+        return {}
+    _check_keys(value, {"image_titles"}, where, problems)
+    shown = value.get("image_titles", False)
+    if not isinstance(shown, bool):
+        problems.add(f"{where} image_titles", "must be true or false")
+        shown = False
+    return {"image_titles": shown}
+
+
 @register
 class Structure(Cleaner):
     name = "structure"
+
+    def __init__(self, context, **options):
+        super().__init__(context, **options)
+        self.titles_are_captions = bool((context.platform.section("captions") or {}).get("image_titles"))
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
         for node in [n for n in doc.descendants if isinstance(n, (Comment, Declaration, Doctype, ProcessingInstruction))]:
@@ -187,6 +221,7 @@ class Structure(Cleaner):
         for el in elements(doc, HEADINGS | {"p"}):
             if any(is_block(child) for child in el.children):
                 el.name = "div"
+        _nest_stray_sublists(doc)
 
         # Layout, deepest first: inline wrappers vanish, block wrappers leave paragraphs behind.
         for el in reversed(elements(doc, LAYOUT_BLOCKS | LAYOUT_INLINE)):
@@ -215,8 +250,9 @@ class Structure(Cleaner):
             if MARK in marked.attrs:
                 del marked[MARK]
         _drop_idle_breaks(doc)
-        for paragraph in elements(doc, {"p"}):
-            _to_figure(doc, paragraph)
+        if self.titles_are_captions:
+            for paragraph in elements(doc, {"p"}):
+                _to_figure(doc, paragraph)
 
         # Elements left with nothing to show.
         # Deepest first, so a parent sees its children after they were judged.
@@ -234,9 +270,14 @@ class Structure(Cleaner):
             allowed = KEEP_ATTRS.get(el.name, set())
             if allowed is None:
                 continue
+            # The class that names a code block's language stays, for the fence; nothing else.
+            languages = [name for name in el.get_attribute_list("class") if name and LANGUAGE_CLASS.match(name)] \
+                if el.name in ("pre", "code") else []
             for attr in list(el.attrs):
                 if attr not in allowed:
                     del el[attr]
+            if languages:
+                el["class"] = languages[:1]
             if el.name == "a" and el.get("href"):
                 href = attr_text(el, "href")
                 if href and not href.startswith(("#", "mailto:", "tel:")):

@@ -12,7 +12,7 @@ from bs4 import Comment, NavigableString, Tag
 from markdownify import (ATX, BACKSLASH, MarkdownConverter, chomp, should_remove_whitespace_inside,
                          should_remove_whitespace_outside, strip_pre)
 
-from ..dom import BLOCKS, LAYOUT_BLOCKS
+from ..dom import BLOCKS, LANGUAGE_CLASS, LAYOUT_BLOCKS
 from .sentences import SentenceBreak
 from .shortcode_guard import SHORTCODE_OPENER, Verbatim, guard_shortcode_openers, no_shortcode_opener
 
@@ -36,6 +36,10 @@ _FOOTNOTE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _MAY_NEED_ESCAPE = re.compile(r"[\\*_`<\[\]~{&]")
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _BLOCKISH = BLOCKS | LAYOUT_BLOCKS | {"[document]", "html", "br"}
+# A bare web address in running text, as Hugo's linkify finds one; punctuation ending a sentence
+# after it is not part of it.
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?)]}'\"*"
 _BACKTICK_RUN = re.compile(r"`+")
 # Where a <code> standing alone may become a code block (not in headings, cells or captions).
 _CODE_BLOCK_HOSTS = frozenset({"p", "div", "li", "blockquote", "section", "article", "center", "body", "main", "dd"})
@@ -101,7 +105,7 @@ class EscapingMixin(MarkdownConverter):
         if isinstance(el.next_sibling, SentenceBreak):
             text = text.rstrip()
         if "_noformat" not in parent_tags:
-            text = self.escape_text(text, at_line_start)
+            text = self.escape_running_text(text, at_line_start, parent_tags)
         # Whitespace next to a block boundary shows nothing.
         if should_remove_whitespace_outside(el.previous_sibling) or (
                 should_remove_whitespace_inside(el.parent) and not el.previous_sibling):
@@ -110,6 +114,9 @@ class EscapingMixin(MarkdownConverter):
                 should_remove_whitespace_inside(el.parent) and not el.next_sibling):
             text = text.rstrip(" ")
         return text
+
+    def escape_running_text(self, text: str, at_line_start: bool, parent_tags) -> str:
+        return self.escape_text(text, at_line_start)
 
     def escape_text(self, text: str, at_line_start: bool) -> str:
         if not _MAY_NEED_ESCAPE.search(text) and not at_line_start:
@@ -125,6 +132,43 @@ class EscapingMixin(MarkdownConverter):
                 else:
                     escaped = "\\" + escaped
         return escaped
+
+
+def _without_trailing_punctuation(url: str) -> str:
+    """A bare address without the punctuation after it; a closing parenthesis stays when the
+    address opened one (`.../Foo_(bar)`)."""
+    while url and url[-1] in _URL_TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        url = url[:-1]
+    return url
+
+
+class AutolinksMixin(EscapingMixin):
+    """A bare web address in the text is written as an autolink (`<https://...>`), never with
+    escapes inside it: Hugo links a bare address itself, and an escape (`/\\_name`) would end
+    its link early. Inside a link's own text it stays text."""
+
+    def escape_running_text(self, text: str, at_line_start: bool, parent_tags) -> str:
+        if "a" in parent_tags or "://" not in text:
+            return super().escape_running_text(text, at_line_start, parent_tags)
+        parts: list[str] = []
+        position = 0
+        for match in _BARE_URL.finditer(text):
+            url = _without_trailing_punctuation(match.group(0))
+            if not url.partition("://")[2]:
+                continue
+            before = text[position:match.start()]
+            parts.append(super().escape_running_text(before, at_line_start and position == 0, parent_tags))
+            if before.endswith("{") or SHORTCODE_OPENER.search(url) or (not before and len(parts) > 1 and parts[-2].endswith("{")):
+                parts.append(f"[{self.escape_text(url, False)}]({_safe_destination(url)})")  # `{<` would open a shortcode
+            else:
+                parts.append(f"<{url}>")
+            position = match.start() + len(url)
+        if not parts:
+            return super().escape_running_text(text, at_line_start, parent_tags)
+        parts.append(super().escape_running_text(text[position:], False, parent_tags) if position < len(text) else "")
+        return "".join(parts)
 
 
 class EmphasisMixin(MarkdownConverter):
@@ -169,11 +213,22 @@ class LinksMixin(MarkdownConverter):
         return f"![{alt}]({_safe_destination(src)}{_safe_title(title)})"
 
 
-def _fenced(text: str) -> str:
-    """A fenced code block that no line of `text` can close."""
+def _fenced(text: str, language: str = "") -> str:
+    """A fenced code block that no line of `text` can close, with its language when it has one."""
     longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"\n\n{fence}\n{text}\n{fence}\n\n"
+    return f"\n\n{fence}{language}\n{text}\n{fence}\n\n"
+
+
+def code_language(pre: Tag) -> str:
+    """The language a code block's classes name, or ""."""
+    code = pre.find("code", recursive=False)
+    for el in filter(None, (code, pre)):
+        for name in el.get("class") or []:
+            match = LANGUAGE_CLASS.match(name)
+            if match:
+                return match.group(1)
+    return ""
 
 
 def _code_text(el: Tag) -> str:
@@ -205,7 +260,7 @@ class CodeMixin(MarkdownConverter):
         if "pre" in parent_tags:
             return text  # a <pre> inside a <pre> is more of the same text, not a second block
         text = strip_pre(text)
-        return _fenced(text) if text else ""
+        return _fenced(text, code_language(el)) if text else ""
 
     def convert_code(self, el, text, parent_tags):
         if "_noformat" in parent_tags:
@@ -228,8 +283,39 @@ class CodeMixin(MarkdownConverter):
     convert_samp = convert_code
 
 
+def _shown_text(el: Tag) -> str:
+    return " ".join(el.get_text(" ").split())
+
+
+def _neighbour_block(el: Tag, forward: bool) -> Tag | None:
+    sibling = el.next_sibling if forward else el.previous_sibling
+    while isinstance(sibling, NavigableString) and not str(sibling).strip():
+        sibling = sibling.next_sibling if forward else sibling.previous_sibling
+    return sibling if isinstance(sibling, Tag) else None
+
+
+def _repeats_a_caption(paragraph: Tag) -> bool:
+    """Whether a paragraph only says again the caption of the figure next to it (Revue wrote a
+    video's caption under its picture and again as text)."""
+    text = _shown_text(paragraph)
+    if not text:
+        return False
+    for forward in (False, True):
+        figure = _neighbour_block(paragraph, forward)
+        caption = figure.find("figcaption") if figure is not None and figure.name == "figure" else None
+        if caption is not None and _shown_text(caption) == text:
+            return True
+    return False
+
+
 class CaptionedImagesMixin(MarkdownConverter):
-    """A figure is its image, a blank line, and its caption in italics, as the reference site has it."""
+    """A figure is its image, a blank line, and its caption in italics, as the reference site has
+    it; a paragraph beside it saying the caption again is not written twice."""
+
+    def convert_p(self, el, text, parent_tags):
+        if "_noformat" not in parent_tags and _repeats_a_caption(el):
+            return ""
+        return super().convert_p(el, text, parent_tags)
 
     def convert_figure(self, el, text, parent_tags):
         text = text.strip()
@@ -282,7 +368,7 @@ class FootnotesMixin(MarkdownConverter):
         return f"\n\n[^{label}]: {lines[0]}{rest}\n\n"
 
 
-class IssueConverter(EscapingMixin, EmphasisMixin, LinksMixin, CodeMixin, CaptionedImagesMixin, EmbedsMixin,
+class IssueConverter(AutolinksMixin, EscapingMixin, EmphasisMixin, LinksMixin, CodeMixin, CaptionedImagesMixin, EmbedsMixin,
                      FootnotesMixin, MarkdownConverter):
     """The converter for an issue body; its options match the reference site's Markdown."""
 

@@ -30,10 +30,13 @@ def platform_names() -> list[str]:
 
 
 def get_fetcher(name: str) -> type[Fetcher]:
-    from ..errors import UserError
+    from ..errors import UserError, did_you_mean
 
     _load_all()
     try:
         return FETCHERS[name]
     except KeyError:
-        raise UserError(f"Unknown platform {name!r}; use one of: {', '.join(sorted(FETCHERS))}.") from None
+        # A platform's name alone ("substack") names its forms' common prefix.
+        forms = sorted(form for form in FETCHERS if form.startswith(f"{name.lower()}-"))
+        hint = (f"did you mean {' or '.join(f'`{form}`' for form in forms)}?" if forms else did_you_mean(name, FETCHERS))
+        raise UserError(f"Unknown platform {name!r}{f' ({hint})' if hint else ''}; use one of: {', '.join(sorted(FETCHERS))}.") from None

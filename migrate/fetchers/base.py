@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterator
 
-from ..errors import UserError
+from ..errors import UserError, did_you_mean
 from ..http import HttpClient
 from ..mappings import Mappings, PlatformMapping
 from ..record import Issue, SourceProblem, Unchanged
@@ -52,6 +52,14 @@ class FetchContext:
     # Runs pure parsing work (picklable function and arguments), in a worker process when the
     # run has them; called from fetch threads.
     offload: Callable = lambda function, *args: function(*args)
+    # Told how many entries the source holds (the progress bar's total); None when nobody asks.
+    on_total: Callable[[int], None] | None = None
+
+    def expect(self, total: "int | Callable[[], int]") -> None:
+        """Say how many entries the source holds, as soon as the fetcher knows: a count, or a
+        function that counts (called only when someone is listening, as counting may cost a pass)."""
+        if self.on_total is not None:
+            self.on_total(total() if callable(total) else total)
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for a document seen by the last complete run."""
@@ -162,6 +170,32 @@ def keeps_drafts(options: dict) -> bool:
     if value not in ("keep", "skip"):
         raise UserError(f"--platform-option drafts={value} is not a choice; use drafts=keep or drafts=skip.")
     return value == "keep"
+
+
+# The one way every platform that marks issues for part of its readers (paid subscribers, free
+# ones, lapsed ones) spells which of those are published anyway (`--platform-option publish_audiences=`).
+AUDIENCES_OPTION = ("audiences whose issues are published, comma-separated; by default an issue that was only for "
+                    "part of the readers ({}) is written with `draft: true` and its `audience:`")
+
+
+def published_audiences(options: dict, known: tuple[str, ...]) -> frozenset[str]:
+    """The audiences `publish_audiences` names; a name the platform does not know is a UserError
+    (call it from check_options, before anything is written)."""
+    names = frozenset(filter(None, (a.strip().lower() for a in (options.get("publish_audiences") or "").split(","))))
+    for name in sorted(names - set(known)):
+        fix = did_you_mean(name, known) or f"use {', '.join(known)}."
+        raise UserError(f"--platform-option publish_audiences={name} is not an audience of this platform's; {fix}")
+    return names
+
+
+def hold_for_audience(issue: Issue, audience: str, published: frozenset[str]) -> None:
+    """Mark an issue that was only for part of the readers: its audience goes in the front matter,
+    and unless the run publishes that audience on purpose it is written as a draft, with no alias
+    (its old page showed a paywall or nothing at all), and counted in the summary."""
+    issue.params["audience"] = audience
+    if audience not in published:
+        issue.draft = True
+        issue.held_for = audience
 
 
 def prefetch_in_order(items, work, workers: int, window: int | None = None):

@@ -1,15 +1,23 @@
-"""What the two Buttondown forms share: Buttondown's URL forms, its email fields, its bodies.
+"""What the Buttondown forms share: Buttondown's URL forms, its email fields, its bodies.
 
-An email (from the API, or a row of an export) has `id` (a UUID), `subject`, `body`, `slug`,
-`status`, `email_type`, `publish_date` / `creation_date`, `secondary_id` (the email's number),
-`description` and `absolute_url`. Archive pages live at `buttondown.com/<username>/archive/<slug>/`
-(before 2024 `buttondown.email/<username>/archive/<slug>/`, the same path) or, on a custom domain,
-at `/archive/<slug>/`.
+An email (from the API, a row of an export, or a `buttondown pull` file's front matter) has `id`
+(a UUID), `subject`, `body`, `slug`, `status`, `email_type`, `publish_date` / `creation_date`,
+`secondary_id` (the email's number), `description`, `absolute_url`, `canonical_url` (where the
+text first appeared), `image` (its picture for link previews) and `archival_mode`. Archive pages
+live at `buttondown.com/<username>/archive/<slug>/` (before 2024 `buttondown.email/<username>/
+archive/<slug>/`, the same path) or, on a custom domain, at `/archive/<slug>/`.
 
-A body is Markdown (Buttondown renders it, HTML inside included), unless it starts with the
-editor's `<!-- buttondown-editor-mode: fancy -->` sigil, in which case it is HTML. Markdown is
-rendered here with markdown-it-py so the same cleaning chain applies to every body; the raw HTML it
-lets through is the unsafe cleaner's to remove, and its own links refuse script URLs.
+A body is Markdown, unless it starts with the editor's `<!-- buttondown-editor-mode: fancy -->`
+sigil (or a `buttondown pull` file says `editor_mode: fancy`), in which case it is HTML. Its
+template is resolved first, as the web archive resolved it (see buttondown_template.py); Markdown
+is then rendered as Buttondown renders it, with Python-Markdown and the same extensions (smarty,
+tables, footnotes, fenced_code, pymdownx.tilde, codehilite, toc). The raw HTML it lets through,
+and any script link, is the unsafe cleaner's to remove.
+
+Which emails are public is Buttondown's to say: `status` (sent and imported emails went out; a
+CSV export has no status, and an email there without a publish_date never went out), `email_type`
+(public and archival emails were in the archive; private ones never were; premium, free and
+churned ones were for part of the readers) and `archival_mode` (disabled: never in the archive).
 """
 from __future__ import annotations
 
@@ -19,33 +27,47 @@ import html
 import io
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import IO, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import ijson
 from bs4 import BeautifulSoup
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space
 from ..jsondata import array_entries
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem
-from .base import DRAFTS_OPTION, keeps_drafts
+from .base import AUDIENCES_OPTION, DRAFTS_OPTION, hold_for_audience, keeps_drafts, published_audiences
+from .buttondown_template import WebView, resolve_for_web
 
 TOKEN_ENV = "BUTTONDOWN_API_KEY"
 BUTTONDOWN_HOSTS = ("buttondown.com", "buttondown.email")
 
 # Statuses of an email that went out (or is going out) to subscribers and sits in the archive.
 # ("published" is what Buttondown's own command-line tool writes for all of these.)
-SENT_STATUSES = {"sent", "imported", "about_to_send", "in_flight", "throttled", "resending", "paused", "published"}
+SENT_STATUSES = {"sent", "imported", "about_to_send", "in_flight", "throttled", "resending", "published"}
 # Statuses of an email that never went out: drafts (or skipped with drafts=skip).
 DRAFT_STATUSES = {"draft", "scheduled", "managed_by_rss", "errored"}
+# Statuses of an email that was stopped on its way: not public, but the author's text, so a draft.
+NOT_PUBLIC_STATUSES = {"paused": "its sending was paused, so it is not a public issue",
+                       "suppressed": "Buttondown suppressed it, so it is not a public issue"}
 # Statuses that are not newsletter issues at all.
 SKIPPED_STATUSES = {"deleted": "it was deleted at Buttondown", "transactional": "it is a transactional email, not an issue"}
 
+# email_type: who an email was for. Public and archival emails were in the web archive.
+PUBLIC_TYPES = {"public", "archival"}
+# Emails for part of the readers: paying subscribers, free ones only, lapsed paying ones.
+AUDIENCES = ("premium", "free", "churned")
+
 PLATFORM_OPTIONS = {
     "drafts": DRAFTS_OPTION,
+    "publish_audiences": AUDIENCES_OPTION.format(", ".join(AUDIENCES)),
+    "toc": "list (default): `[TOC]` becomes a list of links to the email's headings, as Buttondown showed it; drop: it is left out",
     "username": "your Buttondown username: keeps the buttondown.com/<username>/archive/<slug>/ form "
                 "when a source names only a custom domain, or no URL at all",
 }
@@ -107,20 +129,40 @@ def with_username(options: dict, usernames: set[str]) -> dict:
 
 # ---------------------------------------------------------------------- bodies
 
-_markdown = None
+TOC_CHOICES = ("list", "drop")
+_local = threading.local()
 
 
-def _renderer():
-    global _markdown
-    if _markdown is None:
-        from markdown_it import MarkdownIt
-        from mdit_py_plugins.footnote import footnote_plugin
+class _WithoutContents(Extension):
+    """`[TOC]` dropped instead of becoming a list of the headings (`toc=drop`)."""
 
-        # CommonMark with raw HTML (Buttondown's Markdown allows it), tables, strikethrough and
-        # footnotes, the extensions Buttondown renders. Link validation stays on: a Markdown link
-        # to a javascript: or vbscript: URL is left as text.
-        _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
-    return _markdown
+    class _Drop(Treeprocessor):
+        def run(self, root):
+            for parent in list(root.iter()):
+                for child in list(parent):
+                    if child.tag == "div" and child.get("class") == "toc":
+                        parent.remove(child)
+
+    def extendMarkdown(self, md):
+        # After the toc extension's own tree processor (priority 5) has put the list in.
+        md.treeprocessors.register(self._Drop(md), "nm_drop_toc", 4)
+
+
+def _renderer(toc: str):
+    """Python-Markdown with the extensions Buttondown renders with (one per thread: a Markdown
+    instance keeps state between documents)."""
+    md = getattr(_local, toc, None)
+    if md is None:
+        import markdown
+
+        extensions = ["smarty", "tables", "footnotes", "fenced_code", "pymdownx.tilde", "codehilite", "toc"]
+        if toc == "drop":
+            extensions.append(_WithoutContents())
+        # codehilite without Pygments writes <code class="language-x">: the language survives into
+        # the fenced block, where Hugo highlights it, instead of Pygments' spans.
+        md = markdown.Markdown(extensions=extensions, extension_configs={"codehilite": {"use_pygments": False}})
+        setattr(_local, toc, md)
+    return md.reset()
 
 
 def editor_mode(body: str) -> tuple[str | None, str]:
@@ -133,12 +175,25 @@ def editor_mode(body: str) -> tuple[str | None, str]:
     return None, body
 
 
-def render_body(body: str) -> str:
-    """A body as HTML: HTML as it is in fancy mode, otherwise Markdown rendered."""
-    mode, text = editor_mode(body)
-    if mode == "fancy":
-        return text
-    return _renderer().render(text)
+def render_body(text: str, fancy: bool = False, toc: str = "list") -> str:
+    """A body (its template already resolved) as HTML: as it is from the fancy editor, otherwise
+    Markdown rendered as Buttondown renders it."""
+    return text if fancy else _renderer(toc).convert(text)
+
+
+def toc_choice(options: dict) -> str:
+    """What `[TOC]` becomes (`--platform-option toc=`); any other value is a UserError."""
+    value = (options.get("toc") or "list").strip().lower()
+    if value not in TOC_CHOICES:
+        raise UserError(f"--platform-option toc={value} is not a choice; use toc=list or toc=drop.")
+    return value
+
+
+def check_options(options: dict) -> None:
+    """Refuse, before anything is written, an option value that cannot work."""
+    keeps_drafts(options)
+    toc_choice(options)
+    published_audiences(options, AUDIENCES)
 
 
 # ---------------------------------------------------------------------- emails
@@ -182,14 +237,79 @@ def source_hash(raw: dict, body: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _has_value(raw: dict, name: str) -> bool:
+    value = raw.get(name)
+    return value is not None and value != "" and not (isinstance(value, str) and not value.strip())
+
+
+def _decide_status(issue: Issue, raw: dict, options: dict) -> bool:
+    """Set the issue's date, draft flag or skip reason from the email's status; True when the email
+    went out and had an archive page."""
+    status = _text(raw.get("status")).lower()
+    if not status:
+        # An export's CSV has no status column: an email with a publish_date went out, one
+        # without never did (a draft), and gets no invented date or address.
+        status = "sent" if _has_value(raw, "publish_date") else "draft"
+    if status in SKIPPED_STATUSES:
+        issue.skip_reason = SKIPPED_STATUSES[status]
+        return False
+    if status in SENT_STATUSES:
+        issue.date = _date(raw, "publish_date", issue)
+        if issue.date is None:
+            issue.date = _date(raw, "creation_date", issue)
+            if issue.date is not None:
+                issue.warnings.append("has no publish_date; its creation_date is used")
+        return True
+    if status in NOT_PUBLIC_STATUSES:
+        issue.warnings.append(f"has the status {status!r}: {NOT_PUBLIC_STATUSES[status]}; it is written as a draft")
+    elif status not in DRAFT_STATUSES:
+        issue.warnings.append(f"has the status {status!r}, which is not one of a sent email; it is written as a draft")
+    issue.draft = True
+    if not keeps_drafts(options):
+        issue.skip_reason = f"an unsent email (status {status}); drafts=skip leaves it out"
+    if _has_value(raw, "publish_date"):
+        issue.date = _date(raw, "publish_date", issue)  # a scheduled email's date
+    return False
+
+
+def _decide_visibility(issue: Issue, raw: dict, options: dict) -> bool:
+    """Whether the email's archive page was public, by its `email_type` and `archival_mode`; an
+    email for part of the readers is held back (see hold_for_audience)."""
+    email_type = _text(raw.get("email_type")).lower() or "public"
+    if _text(raw.get("archival_mode")).lower() == "disabled":
+        issue.draft = True
+        issue.warnings.append("has archival_mode disabled: it was never in the web archive; it is written as a draft")
+        return False
+    if email_type in PUBLIC_TYPES:
+        return True
+    if email_type == "private":
+        issue.draft = True
+        issue.warnings.append("is a private email, never in the public archive; it is written as a draft")
+        return False
+    if email_type not in AUDIENCES:
+        issue.warnings.append(f"has the email_type {email_type!r}, which Buttondown does not document; "
+                              "it is written as a draft, as an email for part of the readers")
+    hold_for_audience(issue, email_type, published_audiences(options, AUDIENCES))
+    return not issue.draft
+
+
+def body_mode(raw: dict, body: str) -> tuple[bool, str]:
+    """Whether a body is HTML (the fancy editor) and its text without the editor's sigil: the
+    sigil says so in an export or the API, `editor_mode` in a `buttondown pull` file."""
+    mode, text = editor_mode(body)
+    mode = mode or _text(raw.get("editor_mode")).lower() or None
+    return mode == "fancy", text
+
+
 def email_issue(raw: dict, body: str, *, mapping: PlatformMapping, options: dict, where: str, order: int,
-                source_ref: str, render=render_body) -> Issue | SourceProblem:
+                source_ref: str, offload=lambda function, *args: function(*args), local_file: str | None = None) -> Issue | SourceProblem:
     """One Buttondown email as an Issue (or the reason it cannot be one).
 
-    `body` is the email's Markdown or HTML; `render` turns it into HTML (the run may do that in a
-    worker process). A draft is written with `draft: true`, or skipped with drafts=skip; a deleted
-    or transactional email is skipped with its reason; a private email is written as a draft, since
-    it was never in the public archive.
+    `body` is the email's Markdown or HTML; `offload` runs the rendering (the run may do that in a
+    worker process). An unsent email is written with `draft: true`, or skipped with drafts=skip;
+    a deleted or transactional email is skipped with its reason; a private email, and one for
+    part of the readers (premium, free, churned), is written as a draft (see hold_for_audience).
+    `local_file` is where a local source holds the body: its relative images are read from there.
     """
     email_id = raw.get("id")
     email_id = "" if email_id is None or isinstance(email_id, bool) else str(email_id).strip()
@@ -198,7 +318,7 @@ def email_issue(raw: dict, body: str, *, mapping: PlatformMapping, options: dict
     if not source_id:
         return SourceProblem(where, "the email has neither an `id` nor a `slug`", order)
     issue = Issue(platform=mapping.name, source_id=source_id, html="", source_ref=source_ref, order=order,
-                  source_hash=source_hash(raw, body))
+                  source_hash=source_hash(raw, body), local_file=local_file)
     if not email_id:
         issue.warnings.append(f"has no id; it is known by its slug {slug!r}")
     subject = raw.get("subject")
@@ -208,41 +328,62 @@ def email_issue(raw: dict, body: str, *, mapping: PlatformMapping, options: dict
     description = _text(raw.get("description"))
     if description:
         issue.description = " ".join(BeautifulSoup(description, "lxml").get_text(" ").split()) or None
-
-    status = _text(raw.get("status")).lower() or "sent"
-    email_type = _text(raw.get("email_type")).lower() or "public"
-    if status in SKIPPED_STATUSES:
-        issue.skip_reason = SKIPPED_STATUSES[status]
-    elif status in SENT_STATUSES:
-        issue.date = _date(raw, "publish_date", issue)
-        if issue.date is None:
-            issue.date = _date(raw, "creation_date", issue)
-            if issue.date is not None:
-                issue.warnings.append("has no publish_date; its creation_date is used")
-    else:
-        if status not in DRAFT_STATUSES:
-            issue.warnings.append(f"has the status {status!r}, which is not one of a sent email; it is written as a draft")
-        issue.draft = True
-        if not keeps_drafts(options):
-            issue.skip_reason = f"an unsent email (status {status}); drafts=skip leaves it out"
-    if email_type == "private" and not issue.draft:
-        issue.draft = True
-        issue.warnings.append("is a private email, never in the public archive; it is written as a draft")
-
-    if issue.draft and issue.date is None:
-        issue.date = _date(raw, "publish_date", issue)  # a scheduled email's date, when it has one
-    _add_old_paths(issue, raw, options)
-    issue.html = render(body) if body.strip() else ""
-    if not body.strip():
+    sent = _decide_status(issue, raw, options)
+    public = sent and _decide_visibility(issue, raw, options)
+    if public:
+        _add_old_paths(issue, raw, options)
+    _add_social_image(issue, raw)
+    fancy, text = body_mode(raw, body)
+    if not text.strip():
         issue.warnings.append("has an empty body")
+        return issue
+    view = WebView(raw, email_url=_archive_url(issue, raw, options) if sent else None)
+    text = resolve_for_web(text, view)
+    issue.warnings.extend(view.notes)
+    try:
+        issue.html = offload(render_body, text, fancy, toc_choice(options))
+    except RecursionError:
+        return SourceProblem(where, "its Markdown nests too deeply to be rendered", order, source_id)
     return issue
 
 
+def missing_archive_url(issue) -> bool:
+    """Whether a public issue was given no archive address (neither the source nor the username
+    tells it): the fetchers say so once for the run, with the option that mends it."""
+    return (isinstance(issue, Issue) and not issue.draft and not issue.skip_reason
+            and not any(parse_archive_url(url) for url in issue.old_urls))
+
+
+NO_ARCHIVE_URL = ("{count} email(s) have no archive URL in the source; add --platform-option username=<your Buttondown "
+                  "username> to keep each one's buttondown.com/<username>/archive/<slug>/ address")
+
+
+def _archive_url(issue: Issue, raw: dict, options: dict) -> str | None:
+    """The email's permalink, as `{{ email_url }}` gave it: its absolute_url, else its
+    buttondown.com address when the username is known."""
+    url = _text(raw.get("absolute_url"))
+    if url.startswith(("http://", "https://")):
+        return url
+    buttondown = next((u for u in issue.old_urls if _is_buttondown_host(urlsplit(u).hostname or "")), None)
+    if buttondown:
+        return buttondown
+    username = _text(options.get("username"))
+    slug = issue.slug or _text(raw.get("slug"))
+    return f"https://buttondown.com/{quote(username)}/archive/{quote(slug)}/" if username and slug else None
+
+
+def _add_social_image(issue: Issue, raw: dict) -> None:
+    """The email's `image` (its picture for link previews) as the page's `images`, Hugo's name
+    for it; the images cleaner stores it like any other."""
+    image = _text(raw.get("image"))
+    if image.startswith(("http://", "https://")):
+        issue.params["images"] = [image]
+
+
 def _add_old_paths(issue: Issue, raw: dict, options: dict) -> None:
-    """The archive paths the email was reachable at: its absolute_url's path, and the
-    buttondown.com form when the username is known (stated, or from the URL)."""
-    if issue.draft:
-        return  # an unsent email had no public page
+    """The addresses the email was reachable at: its absolute_url's path, the buttondown.com form
+    when the username is known (stated, or from the URL), and its canonical_url (where the text
+    first appeared, often the author's own site)."""
     username = _text(options.get("username")) or None
     url = _text(raw.get("absolute_url"))
     parsed = parse_archive_url(url) if url else None
@@ -259,9 +400,17 @@ def _add_old_paths(issue: Issue, raw: dict, options: dict) -> None:
         issue.add_old_path(path)  # the slug is the source's, the username the source's or the user's
         if not any(_is_buttondown_host(urlsplit(u).hostname or "") for u in issue.old_urls):
             issue.old_urls.append(f"https://buttondown.com{path}")
-    elif not parsed:
-        issue.warnings.append("has no archive URL; add --platform-option username=<your Buttondown username> "
-                              "to keep its buttondown.com/<username>/archive/<slug>/ address")
+    canonical = _text(raw.get("canonical_url"))
+    if canonical:
+        try:
+            parts = urlsplit(canonical)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            issue.warnings.append(f"its canonical_url {canonical[:80]!r} is not a web address; it is not kept as an alias")
+        elif parts.path not in ("", "/"):
+            issue.old_urls.append(canonical)
+            issue.add_old_path(parts.path)
 
 
 # ---------------------------------------------------------------------- a list of emails

@@ -23,9 +23,9 @@ from ..errors import UserError
 from ..files import sha256_file
 from ..http import FetchError, _display, answered_elsewhere, source_error
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
-from .base import Fetcher, keeps_drafts, register
-from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, check_email_list, email_issue,
-                         email_list, render_body, username_in, with_username)
+from .base import Fetcher, register
+from .buttondown import (LIST_SHAPE, NO_ARCHIVE_URL, PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, check_email_list,
+                         check_options, email_issue, email_list, missing_archive_url, username_in, with_username)
 
 DEFAULT_BASE = "https://api.buttondown.com/v1"
 MAX_PAGES = 10_000
@@ -81,11 +81,14 @@ class ButtondownApiFetcher(Fetcher):
 
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
-        keeps_drafts(options)
+        check_options(options)
+
+    without_archive_url = 0  # public emails the source gives no archive address for
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         if self.source.startswith(("http://", "https://")):
             yield from self._from_server(emails_url(self.source))
+            yield from self._note_missing_archive_urls(_display(self.source))
             return
         path = Path(self.source)
         ref = str(path.resolve())
@@ -94,7 +97,10 @@ class ButtondownApiFetcher(Fetcher):
             yield Unchanged(ref, whole_source=True)
             return
         with open(path, "rb") as handle:
+            self.context.expect(lambda: _counted(handle))
+            handle.seek(0)
             yield from self._parse_saved(handle, ref)
+        yield from self._note_missing_archive_urls(ref)
 
     # ------------------------------------------------------------------ live
     def _from_server(self, url: str) -> Iterator[Issue | SourceProblem | Unchanged]:
@@ -113,6 +119,8 @@ class ButtondownApiFetcher(Fetcher):
             if not problems:
                 self.context.remember(url, body_hash=digest.hexdigest())
             options = with_username(self.context.options, usernames)
+            spool.seek(0)
+            self.context.expect(lambda: sum(1 for _ in spool) + len(problems))
             spool.seek(0)
             listed = 0
             for order, line in enumerate(spool):
@@ -198,8 +206,22 @@ class ButtondownApiFetcher(Fetcher):
         if not isinstance(body, str):
             email_id = raw.get("id")
             return SourceProblem(ref, "the email has no `body`", order, str(email_id) if isinstance(email_id, (str, int)) else None)
-        return email_issue(raw, body, mapping=self.mapping, options=options, where=ref, order=order,
-                           source_ref=ref, render=lambda text: self.context.offload(render_body, text))
+        issue = email_issue(raw, body, mapping=self.mapping, options=options, where=ref, order=order,
+                            source_ref=ref, offload=self.context.offload)
+        self.without_archive_url += missing_archive_url(issue)
+        return issue
+
+    def _note_missing_archive_urls(self, where: str) -> Iterator[SourceNote]:
+        if self.without_archive_url:
+            yield SourceNote(where, NO_ARCHIVE_URL.format(count=self.without_archive_url))
+
+
+def _counted(handle: IO[bytes]) -> int:
+    """How many emails a saved listing holds (for the progress bar); 0 where it cannot tell."""
+    try:
+        return sum(1 for _ in email_list(handle, ""))
+    except (UserError, ijson.JSONError):
+        return 0
 
 
 def _wrong_saved(ref: str) -> str:

@@ -1,10 +1,13 @@
-"""`buttondown-export`: Buttondown's export, a zip or the folder it unpacks to.
+"""`buttondown-export`: Buttondown's export, a zip or the folder it unpacks to, or a folder
+written by `buttondown pull` (Buttondown's command-line tool).
 
-The export lists the emails in `emails.json` (an array of email objects, or an object with
-`results`) or `emails.csv` (one row per email, the API's field names as columns), and holds each
-body as `emails/<slug>.md` (or `emails/<id>.md`). A body file may open with YAML front matter
-holding the email's fields, as Buttondown's own tools write it; those fill what the listing
-leaves out. A listed email without a body, and a body no row lists (and whose front matter does
+The export (the Emails tab: select the emails, Export) lists the emails in `emails.csv` (id,
+secondary_id, subject, publish_date, source, email_type, slug) or `emails.json` (an array of
+email objects, or an object with `results`), and holds each body as `emails/<slug>.md` (or
+`emails/<id>.md`), opening with the editor's mode sigil. A `buttondown pull` folder has no
+listing: each `emails/<slug>.md` opens with YAML front matter holding the email's fields
+(`editor_mode` among them), and its images are in `media/`, named `../media/<file>`, read from
+the folder itself. Front matter also fills what a listing leaves out. A listed email without a body, and a body no row lists (and whose front matter does
 not say what it is), are reported, never dropped silently.
 """
 from __future__ import annotations
@@ -22,10 +25,10 @@ from ..archives import ArchiveFiles
 from ..errors import UserError
 from ..files import Utf8Stream
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
-from .base import Fetcher, keeps_drafts, register
+from .base import Fetcher, register
 from .csvrows import csv_reader, csv_rows
-from .buttondown import (LIST_SHAPE, PLATFORM_OPTIONS, buttondown_issue_ref, check_email_list, email_issue, email_list,
-                         render_body, username_in, with_username)
+from .buttondown import (LIST_SHAPE, NO_ARCHIVE_URL, PLATFORM_OPTIONS, buttondown_issue_ref, check_email_list, check_options,
+                         email_issue, email_list, missing_archive_url, username_in, with_username)
 
 INDEX_NAMES = ("emails.json", "emails.csv")
 WHAT = "Buttondown export"
@@ -42,8 +45,8 @@ def _members(files: ArchiveFiles, source: str) -> tuple[str | None, dict[str, st
                 and not path.name.startswith("."):
             bodies.setdefault(path.stem, name)
     if not indexes and not bodies:
-        raise UserError(f"{source} holds no emails.json, emails.csv or emails/*.md; give --source the zip "
-                        "(or its unpacked folder) from Buttondown's Settings > Exports.")
+        raise UserError(f"{source} holds no emails.json, emails.csv or emails/*.md; give --source the export zip "
+                        "(Buttondown: the Emails tab, select the emails, Export), its unpacked folder, or a `buttondown pull` folder.")
     return (indexes[0] if indexes else None), bodies
 
 
@@ -74,7 +77,8 @@ def _front_matter(text: str) -> tuple[dict, str, str | None]:
 class ButtondownExportFetcher(Fetcher):
     name = "buttondown-export"
     listing = "archive"
-    source_signs = {"files": ("emails.json", "emails.csv")}
+    # The export's listing; a `buttondown pull` folder's own files (it writes them beside emails/).
+    source_signs = {"files": ("emails.json", "emails.csv", ".buttondown-sync.json", "newsletter.json", "snippets.json")}
     platform = "buttondown"
     issue_ref = staticmethod(buttondown_issue_ref)
     platform_options = PLATFORM_OPTIONS
@@ -98,7 +102,9 @@ class ButtondownExportFetcher(Fetcher):
 
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
-        keeps_drafts(options)
+        check_options(options)
+
+    without_archive_url = 0  # public emails the export gives no archive address for
 
     def entries(self) -> Iterator[Issue | SourceProblem | Unchanged]:
         files = ArchiveFiles(Path(self.source), what=WHAT)
@@ -109,12 +115,13 @@ class ButtondownExportFetcher(Fetcher):
             if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
+            self.context.expect(lambda: _count(files, index, bodies))
             used: set[str] = set()
             usernames: set[str] = set()
             order = -1
             if index:
                 with files.open(index) as handle:
-                    rows = _json_rows(handle, index) if index.lower().endswith(".json") else _csv_rows(handle, index)
+                    rows = _index_rows(handle, index)
                     for order, (where, raw) in enumerate(rows):
                         if isinstance(raw, SourceProblem):
                             raw.order = order
@@ -131,6 +138,8 @@ class ButtondownExportFetcher(Fetcher):
                 order += 1
                 if self.context.wants(name):
                     yield self._unlisted(files, name, stem, index, order, with_username(self.context.options, usernames))
+            if self.without_archive_url:
+                yield SourceNote(index or ref, NO_ARCHIVE_URL.format(count=self.without_archive_url))
             if order == -1:  # never a silent empty run
                 yield SourceNote(index or ref, "lists no emails, and the export holds no emails/*.md: nothing was migrated; "
                                  "check that --source is the export of the newsletter to migrate")
@@ -156,7 +165,8 @@ class ButtondownExportFetcher(Fetcher):
             looked = " or ".join(f"emails/{s}.md" for s in _stems(raw)) or "emails/<slug>.md"
             return SourceProblem(where, f"the email is listed but its body is not in the export (no {looked})", order, email_id)
         issue = email_issue(raw, body, mapping=self.mapping, options=self.context.options, where=where, order=order,
-                            source_ref=where, render=lambda text: self.context.offload(render_body, text))
+                            source_ref=where, offload=self.context.offload, local_file=names[0] if names else None)
+        self.without_archive_url += missing_archive_url(issue)
         if isinstance(issue, Issue) and trouble:
             issue.warnings.append(f"{names[0]}: {trouble}")
         return issue
@@ -169,7 +179,8 @@ class ButtondownExportFetcher(Fetcher):
             return SourceProblem(name, f"this body is in no row of {listing}, and has no front matter saying which email it is{why}", order)
         fields.setdefault("slug", stem)
         issue = email_issue(fields, body, mapping=self.mapping, options=options, where=name, order=order,
-                            source_ref=name, render=lambda text: self.context.offload(render_body, text))
+                            source_ref=name, offload=self.context.offload, local_file=name)
+        self.without_archive_url += missing_archive_url(issue)
         if isinstance(issue, Issue) and index:
             issue.warnings.append(f"{name} is in no row of {index}; its own front matter was used")
         return issue
@@ -193,10 +204,25 @@ def _body_names(bodies: dict[str, str], raw) -> list[str]:
     return [bodies[s] for s in _stems(raw) if s in bodies] if isinstance(raw, dict) else []
 
 
+def _count(files, index: str | None, bodies: dict[str, str]) -> int:
+    """The entries the export gives: its listing's rows, and each body no row names."""
+    rows, used = 0, set()
+    if index:
+        with files.open(index) as handle:
+            for _, raw in _index_rows(handle, index):
+                rows += 1
+                used.update(_body_names(bodies, raw))
+    return rows + len(set(bodies.values()) - used)
+
+
+def _index_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:
+    return _json_rows(handle, name) if name.lower().endswith(".json") else _csv_rows(handle, name)
+
+
 # ---------------------------------------------------------------------- the listing
 
 def _wrong_json(name: str) -> str:
-    return f"{name} is not a list of emails ({LIST_SHAPE}); give --source the export from Buttondown's Settings > Exports."
+    return f"{name} is not a list of emails ({LIST_SHAPE}); give --source the export from Buttondown's Emails tab (select the emails, Export)."
 
 
 def _json_rows(handle: IO[bytes], name: str) -> Iterator[tuple[str, dict | SourceProblem]]:

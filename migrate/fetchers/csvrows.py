@@ -26,6 +26,18 @@ def csv_reader(handle: IO[bytes]) -> csv.DictReader:
     return csv.DictReader(csv_text(handle))
 
 
+def column_values(handle: IO[bytes], column: str) -> list[str]:
+    """One column of every row the CSV module can read (for counting before the real reading)."""
+    values = []
+    try:
+        for row in csv_reader(handle):
+            value = row.get(column)
+            values.append(value.strip() if isinstance(value, str) else "")
+    except csv.Error:
+        pass  # the reading proper reports where the file breaks
+    return values
+
+
 def csv_rows(reader: csv.DictReader, name: str) -> Iterator[dict | SourceProblem]:
     """The CSV's rows; a row the csv module cannot read ends them with a SourceProblem saying where."""
     while True:

@@ -159,6 +159,8 @@ class MailchimpApiFetcher(Fetcher):
                 if offset == 0 and elsewhere and not campaigns:
                     raise UserError(f"{where} redirected to {elsewhere}, another server, which was not sent the key and "
                                     "answered with no campaigns; give --source your data center's API address and run again.")
+                if offset == 0 and isinstance(total, int):
+                    self.context.expect(total)
             except FetchError as exc:
                 if exc.status in (401, 403):
                     raise UserError(f"Mailchimp refused the API key (HTTP {exc.status}); check that {API_KEY_ENV} holds a current key "

@@ -13,9 +13,10 @@ and rows are joined by what they share:
    whose send dates fit between those of the files already paired around them.
 
 A row without a file is reported (the export holds no content for it). A file without a row is
-kept as a draft (no date: Hugo does not publish it) when its HTML gives a title (its <title>, or
-its first heading), with a warning saying which override publishes it; without a title it is
-reported. Neither is ever dropped silently.
+kept as a draft (no date: Hugo does not publish it), titled from the best evidence it holds (its
+<title> or first heading, its preview text, its first line in a large font, else its file name),
+with a warning saying how to set its title and date; only a file with no content is reported.
+Neither is ever dropped silently.
 """
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ from typing import IO, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bs4 import BeautifulSoup, SoupStrainer, UnicodeDammit
+from bs4 import BeautifulSoup, Comment, SoupStrainer, UnicodeDammit
 from slugify import slugify
 
 from ..archives import ArchiveFiles
+from ..cleaners.mailchimp_layout import first_heading_line
 from ..cleaners.merge_tags import has_tags
 from ..dom import parse_html
 from ..errors import UserError
@@ -44,6 +46,7 @@ from .csvrows import csv_text
 from .mailchimp import (ARCHIVE_HOST_SUFFIXES, ISSUE_HOSTS, add_campaign_urls, campaign_slug, clean_subject, mailchimp_issue_ref,
                         text_body)
 
+TITLE_MAX_CHARS = 120   # longer evidence (a preview that is a whole sentence) makes no title
 CAMPAIGN_FILE = re.compile(r"^(\d+)_(.*)\.(html?|txt)$", re.IGNORECASE)
 # campaigns.csv's columns, by the names Mailchimp gives them (and a few spellings of the same).
 COLUMNS = {
@@ -293,6 +296,7 @@ class MailchimpExportFetcher(Fetcher):
             campaign_files = self._campaign_files(files, members)
             matches = join(campaign_files, rows)
             by_row = {id(match.row): (f, match) for f, match in matches.items()}
+            self.context.expect(len(problems) + len(rows) + len(campaign_files) - len(matches))
             yield from problems
             for row in rows:
                 found = by_row.get(id(row))
@@ -409,16 +413,42 @@ class MailchimpExportFetcher(Fetcher):
             html_text, data, warnings = self._body(files, campaign_file)
         except (OSError, UserError) as exc:
             return SourceProblem(campaign_file.name, f"could not be read ({exc})", order, source_id)
-        title = None if campaign_file.plain else _title_of(html_text, self.mapping)
-        if not title:
-            return SourceProblem(campaign_file.name, f"no {csv_name} row has its name ({campaign_file.slug!r}) and its HTML names no "
-                                 "title (no <title> but a merge tag, no heading); add its row to the CSV, or remove the file", order, source_id)
+        doc = parse_html(html_text)
+        if not _has_content(doc):
+            return SourceProblem(campaign_file.name, f"no {csv_name} row has its name ({campaign_file.slug!r}) and it has no "
+                                 "content (no text but merge tags, no picture); add its row to the CSV, or remove the file", order, source_id)
+        title, evidence = self._best_title(campaign_file, doc)
         issue = Issue(platform=self.platform, source_id=source_id, html=html_text, source_ref=campaign_file.name, order=order,
                       source_hash=hashlib.sha256(data).hexdigest(), warnings=warnings, title=title, draft=True)
+        issue.description = campaign_file.preview
         issue.slug = campaign_slug(None, title)
-        issue.warnings.append(f"no {csv_name} row has its name ({campaign_file.slug!r}), so it has no date and is kept as a draft, "
-                              f"titled from its HTML; to publish it, add `date:` and `draft: false` under \"{source_id}\" in an overrides file")
+        issue.warnings.append(f"no {csv_name} row has its name ({campaign_file.slug!r}), so it is kept as a draft without a date, "
+                              f"titled from {evidence}; to set its title and date and publish it, add `title:`, `date:` and "
+                              f"`draft: false` under \"{source_id}\" in an overrides file")
         return issue
+
+    def _best_title(self, campaign_file: CampaignFile, doc: BeautifulSoup) -> tuple[str, str]:
+        """A title for a campaign no CSV row names, and the evidence it came from, best first: its
+        <title> or first heading, its preview text, its first line in a heading's large font (or,
+        as plain text, its first short line), else its file name."""
+        if campaign_file.plain:
+            first = next((line.strip() for line in doc.get_text("\n").splitlines() if line.strip()), "")
+            found = clean_subject(first, self.mapping) if len(first) <= TITLE_MAX_CHARS and not has_tags(first) else None
+            if found:
+                return found, "its first line"
+        else:
+            found = _title_of(doc, self.mapping)
+            if found:
+                return found, "its <title> or first heading"
+            preview = campaign_file.preview
+            if preview and len(preview) <= TITLE_MAX_CHARS:
+                return preview, "its preview text"
+            line = first_heading_line(doc, self.mapping.section("template"))
+            found = clean_subject(line, self.mapping) if line and not has_tags(line) else None
+            if found:
+                return found, "its first line in a large font"
+        words = " ".join(campaign_file.slug.replace("-", " ").replace("_", " ").split())
+        return (words[:1].upper() + words[1:]) if words else f"Campaign {campaign_file.number}", "its file name"
 
 
 def _positions(header: list[str], name: str) -> dict[str, int | None]:
@@ -460,15 +490,28 @@ def _row_id(row: Row) -> str | None:
     return row.unique_id or None
 
 
-def _title_of(html_text: str, mapping) -> str | None:
+def _title_of(doc: BeautifulSoup, mapping) -> str | None:
     """A title from a campaign's own HTML: its <title> unless a merge tag, else its first heading."""
-    doc = parse_html(html_text)
     for selector in mapping.field_selectors("title"):
         for el in doc.select(selector.select):
             text = clean_subject(el.get_text(" "), mapping)
             if text:
                 return text
     return None
+
+
+def _has_content(doc: BeautifulSoup) -> bool:
+    """Whether a campaign holds anything a reader would see: a picture, or text that is not only
+    merge tags."""
+    body = doc.body or doc
+    if body.find("img") is not None:
+        return True
+    for text in body.find_all(string=True):
+        if isinstance(text, Comment) or text.parent.name in ("script", "style", "title", "head"):
+            continue
+        if any(not has_tags(word) for word in text.split()):
+            return True
+    return False
 
 
 def _rendered(el, mapping) -> str | None:

@@ -15,7 +15,7 @@ from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
-from ..jsondata import array_entries
+from ..jsondata import array_entries, count_array_entries
 from ..http import FetchError, _display, answered_elsewhere, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -52,6 +52,14 @@ def _no_issues(spool: IO[bytes], ref: str) -> bool:
         return next(array_entries(stream), None) is None
     except (UserError, ijson.JSONError):
         return False
+
+
+def _counted(raw_stream: IO[bytes], start: int) -> int:
+    """The number of issues in the body, read from `start`; the stream is put back there."""
+    try:
+        return count_array_entries(io.BufferedReader(Utf8Stream(raw_stream)))
+    finally:
+        raw_stream.seek(start)
 
 
 @register
@@ -119,6 +127,8 @@ class RevueApiFetcher(Fetcher):
             yield from self._parse(spool, url)
 
     def _parse(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
+        start = raw_stream.tell()
+        self.context.expect(lambda: _counted(raw_stream, start))
         text, stream = _array_stream(raw_stream, ref)
         order = 0
         try:

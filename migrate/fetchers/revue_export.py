@@ -29,7 +29,7 @@ from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import host_of
 from .base import Fetcher, register
-from .csvrows import csv_reader, csv_rows
+from .csvrows import column_values, csv_reader, csv_rows
 from .revue import clean_title, infer_issue_path, number_from_text, revue_issue_ref
 
 @register
@@ -75,12 +75,21 @@ class RevueExportFetcher(Fetcher):
                 with files.open(items_json) as handle:
                     self._read_items(handle, items_json, items_by_issue, problems)
             yield from problems
+            self.context.expect(lambda: len(problems) + self._count(files, issues_csv, items_by_issue))
             with files.open(issues_csv) as handle:
                 yield from self._read_issues(handle, issues_csv, items_by_issue)
         finally:
             files.close()
 
     # ------------------------------------------------------------------ reading
+    @staticmethod
+    def _count(files: ArchiveFiles, issues_csv: str, items_by_issue: dict) -> int:
+        """The entries the export gives: a row each, and a problem for each issue that has items
+        but no row."""
+        with files.open(issues_csv) as handle:
+            ids = column_values(handle, "id")
+        return len(ids) + len(set(items_by_issue) - set(ids))
+
     @staticmethod
     def _read_items(handle: IO[bytes], name: str, out: dict[str, list[dict]], problems: list[SourceProblem]) -> None:
         # JSON must be UTF-8; bytes that are not become U+FFFD (and a warning on their issue)

@@ -83,6 +83,7 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
             return self._page(data, ref, order, None, {})
 
         wanted = [(order, file) for order, file in enumerate(files) if self.context.wants(str(file.resolve()))]
+        self.context.expect(len(wanted))
         for _, result in prefetch_in_order(wanted, read, self.context.concurrency):
             yield result
 

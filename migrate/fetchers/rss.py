@@ -212,6 +212,7 @@ class FeedFetcher(Fetcher):
             yield SourceNote(label, "the feed has no items (no RSS <item>, no Atom <entry>): nothing was migrated; check that "
                                     "--source is the newsletter's feed")
         broken_item = feed.broken_item()
+        self.context.expect(len(feed.items) + bool(feed.broken and broken_item is None))
         for order, item in enumerate(feed.items):
             if order == broken_item:
                 # Whatever was read of it may be cut short anywhere: reported, not written.

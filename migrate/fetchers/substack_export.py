@@ -10,8 +10,9 @@ The export names neither host. The `url` platform option gives them; without it,
 posts' own subscribe widgets and buttons point at is taken as the publication's. They make the old
 URLs (override keys, the hosts links between posts are recognised on); the alias is the path.
 
-Unpublished posts become drafts (or are skipped, with `drafts=skip`); paid-only posts keep their
-audience in the front matter; a podcast post links its audio. A row without its HTML file, an
+Unpublished posts become drafts (or are skipped, with `drafts=skip`); a post for part of the
+readers (`audience` only_paid, founding, only_free) keeps its audience in the front matter and is
+written as a draft unless `publish_audiences` names it; a podcast post links its audio. A row without its HTML file, an
 HTML file without its row, and a podcast without an audio URL are each reported.
 """
 from __future__ import annotations
@@ -33,13 +34,15 @@ from ..files import Utf8Stream
 from ..mappings import Problems, _check_keys, _selector_list, parse_date, register_section
 from ..record import Issue, SourceProblem, Unchanged
 from ..urls import path_of
-from .base import DRAFTS_OPTION, Fetcher, keeps_drafts, register
-from .csvrows import csv_reader, csv_rows
+from .base import AUDIENCES_OPTION, DRAFTS_OPTION, Fetcher, hold_for_audience, keeps_drafts, published_audiences, register
+from .csvrows import column_values, csv_reader, csv_rows
 
 CSV_NAME = "posts.csv"
 REQUIRED_COLUMNS = {"post_id", "post_date", "is_published", "title"}
 _POST_PATH = re.compile(r"^/p/(?P<slug>[^/]+)/?$")
 _HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+# A post's `audience` when it was not for everyone: paid subscribers, founding members, free ones.
+AUDIENCES = ("only_paid", "founding", "only_free")
 
 
 # ---------------------------------------------------------------------- the mapping's `export` section
@@ -116,6 +119,7 @@ class SubstackExportFetcher(Fetcher):
     help = "Substack's export: the zip, or the folder with posts.csv and posts/"
     platform_options = {
         "drafts": DRAFTS_OPTION,
+        "publish_audiences": AUDIENCES_OPTION.format(", ".join(AUDIENCES)),
         "url": "the publication's address(es), comma-separated (https://name.substack.com, your custom domain); "
                "default: the address the posts' subscribe buttons point at",
     }
@@ -134,6 +138,7 @@ class SubstackExportFetcher(Fetcher):
     @classmethod
     def check_options(cls, options: dict[str, str]) -> None:
         keeps_drafts(options)
+        published_audiences(options, AUDIENCES)
         for address in filter(None, (a.strip() for a in options.get("url", "").split(","))):
             if publication_base(address) is None:
                 raise UserError(f"--platform-option url={address} is not a web address; give one like https://name.substack.com.")
@@ -166,6 +171,7 @@ class SubstackExportFetcher(Fetcher):
         super().__init__(source, context)
         self.check_options(context.options)
         self.keep_drafts = keeps_drafts(context.options)
+        self.published = published_audiences(context.options, AUDIENCES)
         self.section = self.mapping.section("export", {}) or {}
         given = context.options.get("url") or ""
         self.bases = list(dict.fromkeys(filter(None, (publication_base(a) for a in given.split(",") if a.strip()))))
@@ -179,6 +185,7 @@ class SubstackExportFetcher(Fetcher):
             if self.context.unchanged_else_remember(ref, digest):
                 yield Unchanged(ref, whole_source=True)
                 return
+            self.context.expect(lambda: self._count(files, csv_name, posts))
             bases = self.bases or self._publication_from_posts(files, posts)
             yield from self._read_posts(files, csv_name, posts, bases)
         finally:
@@ -201,6 +208,13 @@ class SubstackExportFetcher(Fetcher):
         return [seen.most_common(1)[0][0]] if seen else []
 
     # ------------------------------------------------------------------ rows and files
+    @staticmethod
+    def _count(files: ArchiveFiles, csv_name: str, posts: dict[str, str]) -> int:
+        """The entries the export gives: a row each, and each post file no row names."""
+        with files.open(csv_name) as handle:
+            post_ids = column_values(handle, "post_id")
+        return len(post_ids) + len(set(posts) - set(post_ids))
+
     def _read_posts(self, files: ArchiveFiles, csv_name: str, posts: dict[str, str], bases: list[str]):
         unclaimed = dict(posts)
         order = -1
@@ -249,11 +263,17 @@ class SubstackExportFetcher(Fetcher):
                 issue.warnings.append(f"{column} {value!r} is not a date")
             if issue.date is not None:
                 break
-        issue.draft = not published or issue.date is None
+        unsent = issue.draft = not published or issue.date is None
         if issue.draft and not self.keep_drafts:
             issue.skip_reason = "an unpublished draft; --platform-option drafts=skip leaves drafts out"
+        audience = (row.get("audience") or "").strip()
+        if audience and audience != "everyone":
+            if audience not in AUDIENCES:
+                issue.warnings.append(f"has the audience {audience!r}, which is not one Substack is known to write; "
+                                      "it is written as a draft, as a post for part of the readers")
+            hold_for_audience(issue, audience, self.published)
         if member is None:
-            if issue.draft:
+            if unsent:
                 issue.skip_reason = issue.skip_reason or f"an unpublished draft with no body in the export (no posts/{post_id}.html)"
             else:
                 return SourceProblem(ref, f"the export has no posts/{post_id}.html, so the post has no body; "
@@ -283,9 +303,6 @@ class SubstackExportFetcher(Fetcher):
         issue.title = title
         subtitle = " ".join(html.unescape(row.get("subtitle") or "").split())
         issue.description = subtitle or None
-        audience = (row.get("audience") or "").strip()
-        if audience and audience != "everyone":
-            issue.params["audience"] = audience
         if not issue.draft:
             if slug:
                 issue.add_old_path(f"/p/{slug}")

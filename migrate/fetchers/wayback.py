@@ -174,6 +174,7 @@ class WaybackFetcher(Fetcher):
         ordered = sorted(groups.values(), key=lambda g: (min(c.timestamp for c in g.captures), g.key))
         wanted = [(order, group) for order, group in enumerate(ordered)
                   if any(self.context.wants(self.archive.capture_url(c)) for c in group.captures)]
+        self.context.expect(len(wanted) + len(problems))
         for (order, group), result in prefetch_in_order(wanted, self._issue, self.archive.concurrency):
             if isinstance(result, Exception):
                 result = SourceProblem(group.url, f"could not be read ({type(result).__name__}: {result})", order, group.issue_id)
