@@ -136,17 +136,23 @@ class _Database:
     def __init__(self, path: Path, connection: sqlite3.Connection):
         self.path, self._connection = path, connection
 
-    def execute(self, *args):
+    def _call(self, method, *args):
         try:
-            return self._connection.execute(*args)
+            return method(*args)
         except sqlite3.Error as exc:
             raise _state_error(self.path, exc) from None
 
+    def execute(self, *args):
+        return self._call(self._connection.execute, *args)
+
+    def executemany(self, *args):
+        return self._call(self._connection.executemany, *args)
+
     def executescript(self, script: str):
-        try:
-            return self._connection.executescript(script)
-        except sqlite3.Error as exc:
-            raise _state_error(self.path, exc) from None
+        return self._call(self._connection.executescript, script)
+
+    def cursor(self):
+        return self._connection.cursor()
 
     def close(self) -> None:
         self._connection.close()
