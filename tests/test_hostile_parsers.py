@@ -123,7 +123,7 @@ def test_a_buttondown_listing_whose_number_overflows_keeps_the_email_without_a_n
     assert [(entry["title"], entry["number"]) for entry in report.issues] == [("Email 1", None), ("Email 2", 2)]
 
 
-@pytest.mark.parametrize("before", [1, 3000])
+@pytest.mark.parametrize("before", [1, 600])  # 600 entries: past the parser's first 64 KB block
 def test_an_integer_longer_than_python_reads_is_broken_json_with_a_reason_not_a_crash(tmp_path, before):
     """The one number the parser cannot hold. It reads ahead in blocks of 64 KB, so entries of the
     block it sits in are lost with it; the run says where, and goes on."""
@@ -133,7 +133,7 @@ def test_an_integer_longer_than_python_reads_is_broken_json_with_a_reason_not_a_
     report = migrate("revue-api", source, tmp_path / "site", download_images=False)
     (problem,) = report.problems
     assert "more digits than the 4,300" in problem["reason"] and "could not be read" in problem["reason"]
-    assert before - 100 <= len(report.issues) <= before and (tmp_path / "site" / ".migrate" / "report.json").is_file()
+    assert before - 400 <= len(report.issues) <= before and (tmp_path / "site" / ".migrate" / "report.json").is_file()
 
 
 def test_json_loads_of_a_huge_integer_is_a_value_error_like_any_broken_json():
