@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, parse_qsl, quote, unquote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .errors import UserError
 
@@ -55,16 +55,19 @@ def strip_tracking(url: str, rules: "TrackingRules") -> tuple[str, int]:
     return urlunsplit(parts._replace(query="&".join(p for p in kept if p))), removed
 
 
-# Query parameters that carry a credential, by the words their names are made of (`api_key`,
-# `access-token`, `X-Amz-Signature`, `client_secret`, ...).
-SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "signature", "sig",
-                          "credential", "credentials", "auth", "authorization", "session", "sessionid", "sid", "jwt",
-                          "bearer", "otp"})
+# Query parameters that carry a credential: by the words their names are made of (`api_key`,
+# `access-token`, `X-Amz-Signature`, `client_secret`, `sig`), or by what a name run together
+# holds (`accesstoken`, `apiKey`, `sessionid`), without taking `author` or `design` for one.
+SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "passphrase", "pwd", "pass",
+                          "signature", "sig", "credential", "credentials", "auth", "authorization", "session",
+                          "sessionid", "sid", "jwt", "bearer", "otp"})
+SECRET_PARTS = ("token", "secret", "passw", "apikey", "credential", "signature", "session")
 
 
 def is_secret_parameter(name: str) -> bool:
-    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
-    return any(word in SECRET_WORDS for word in words) or name.lower().replace("-", "_") in ("api_key", "apikey", "access_token")
+    lowered = name.lower()
+    return (any(word in SECRET_WORDS for word in re.split(r"[^a-z0-9]+", lowered) if word)
+            or any(part in lowered for part in SECRET_PARTS))
 
 
 def without_credentials(url: str) -> str:
@@ -184,26 +187,14 @@ def url_key(url: str) -> str:
 
 # Query parameters whose value may be a credential (matched as parts of a name, in lower case):
 # a URL is never stored or shown with them.
-SECRET_PARAMETER_PARTS = ("token", "key", "secret", "pass", "auth", "sig", "session", "credential")
-
-
 def without_secrets(url: str) -> tuple[str, bool]:
-    """`url` without user info or query parameters that may hold a credential, and whether any
-    were there. Anything that is not an http(s) URL comes back as it is."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """`url` without user info or query parameters that may hold a credential (see
+    without_credentials), and whether any were there. Anything that is not an http(s) URL comes
+    back as it is."""
+    if not url.lower().startswith(("http://", "https://")) or " " in url:
         return url, False
-    if parts.scheme not in ("http", "https"):
-        return url, False
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(name, value) for name, value in pairs if not any(part in name.lower() for part in SECRET_PARAMETER_PARTS)]
-    userinfo = "@" in parts.netloc
-    if not userinfo and len(kept) == len(pairs):
-        return url, False
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(kept))), True
+    cleaned = without_credentials(url)
+    return cleaned, cleaned != url
 
 
 def query_names(url: str) -> list[str]:

@@ -24,6 +24,7 @@ KEY = "k3y-" + "b1ab"
     ("https://alice@feeds.example/rss", "https://feeds.example/rss"),
     ("https://feeds.example/rss?token=T&page=2&access-token=A&X-Amz-Signature=S#top", "https://feeds.example/rss?page=2#top"),
     ("https://feeds.example/rss?client_secret=C&sid=1&author=me", "https://feeds.example/rss?author=me"),
+    ("https://feeds.example/rss?accesstoken=A&apiKey=K&design=2&keyword=x", "https://feeds.example/rss?design=2&keyword=x"),
     ("https://feeds.example/rss?page=2&q=a%20b", "https://feeds.example/rss?page=2&q=a%20b"),  # nothing to take: as it was
     ("https://u:p@feeds.example/x?apikey=K after entry 3", "https://feeds.example/x after entry 3"),
     ("issues.json[4]", "issues.json[4]"),
