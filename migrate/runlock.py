@@ -101,7 +101,7 @@ class RunLock:
                 holder = _read(handle)
                 os.close(handle)
                 tries += 1
-                if tries < 5 and not holder:  # a `status` looking for a moment, not a run
+                if tries < 5:  # perhaps a `status` looking for a moment, not a run: ask again shortly
                     time.sleep(0.1)
                     continue
                 raise UserError(f"Another run is in progress in {site} {_describe(holder)}; wait for it to finish "
