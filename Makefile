@@ -25,6 +25,7 @@ test: setup
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/faults.py
+	$(PY) bench/deep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache output/content output/static output/.migrate .bench

@@ -26,10 +26,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup
-
 from .assets import ImageStore
 from .cleaners import CleanContext, build_chain
+from .dom import flattened, flattened_warning, parse_html
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
 from .mappings import Mappings, load_mappings
 from .record import Issue
@@ -72,14 +71,16 @@ class _Chain:
         self.before, self.after = cleaners[:split], cleaners[split:]
 
     def prepare(self, issue: Issue) -> Prepared:
-        doc = BeautifulSoup(issue.html, "lxml")
+        doc = parse_html(issue.html)
+        if flattened(doc):
+            issue.warnings.append(flattened_warning(flattened(doc)))
         for cleaner in self.before:
             cleaner.clean(doc, issue)
         asks = {c.answers_key: c.asks(doc, issue) for c in self.after if c.answers_key}
         return Prepared(issue, str(doc), asks)
 
     def finish(self, issue: Issue, cleaned: str) -> tuple[Issue, str]:
-        doc = BeautifulSoup(cleaned, "lxml")
+        doc = parse_html(cleaned)
         for cleaner in self.after:
             cleaner.clean(doc, issue)
         if self.spec.sentence_per_line:

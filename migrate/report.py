@@ -17,6 +17,7 @@ from typing import Iterator
 from . import __version__
 from .files import atomic_write_stream
 from .record import DATA_URL_SHOWN, Issue, SourceNote, SourceProblem
+from .urls import without_credentials
 
 REPORT_PATH = ".migrate/report.json"
 
@@ -40,7 +41,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "date": _date(issue.date),
         "draft": issue.draft,
         "held_for": issue.held_for,
-        "source": issue.source_ref,
+        "source": without_credentials(issue.source_ref),
         "output": issue.output_path,
         "action": outcome.action if outcome else None,
         "incoming": outcome.incoming if outcome else None,
@@ -131,15 +132,16 @@ class RunReport:
         self.gone.append({"platform": row.platform, "id": row.source_id, "title": row.title, "output": row.output_path})
 
     def add_problem(self, problem: SourceProblem) -> None:
-        self.problems.append({"order": problem.order, "source": problem.source_ref, "reason": problem.reason})
+        self.problems.append({"order": problem.order, "source": without_credentials(problem.source_ref), "reason": problem.reason})
 
     def add_note(self, note: SourceNote) -> None:
-        self.notes.append({"source": note.source_ref, "warning": note.message})
+        self.notes.append({"source": without_credentials(note.source_ref), "warning": note.message})
 
     def add_skipped(self, issue: Issue, left_in_place: str | None = None) -> None:
         """An issue not converted, and why; `left_in_place`: its file from an earlier run, which stays."""
         self.skipped.append({"order": issue.order, "platform": issue.platform, "id": issue.source_id, "title": issue.title,
-                             "source": issue.source_ref, "reason": issue.skip_reason, "left_in_place": left_in_place})
+                             "source": without_credentials(issue.source_ref), "reason": issue.skip_reason,
+                             "left_in_place": left_in_place})
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> Iterator[dict]:

@@ -13,6 +13,7 @@ from ..dom import attr_text, elements, gone, has_content, style_of
 from ..record import Issue
 from ..urls import host_matches, host_of
 from .base import Cleaner, register
+from .unsafe import ACTIVE_SET, remove_active
 
 
 def is_pixel(img: Tag, pixel_patterns: list[str]) -> bool:
@@ -51,7 +52,8 @@ class Chrome(Cleaner):
         if self.remove is not None:
             for el in self.remove.select(doc):
                 if not gone(el) and el.name not in ("html", "body"):
-                    el.decompose()
+                    # A form or a script may be unclosed and hold the rest of the issue.
+                    remove_active(el, issue, "the platform's") if el.name in ACTIVE_SET else el.decompose()
         for img in elements(doc, {"img"}):
             if is_pixel(img, platform.pixels):
                 img.decompose()
