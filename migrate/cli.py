@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, troubles
-from .config import RunOptions, load_config, parse_platform_option
+from .config import RunOptions, load_config
 from .errors import UserError
 from .redirects import FORMATS
 from .progress import RunProgress
@@ -384,10 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": cmd_migrate, "sync": cmd_migrate, "retry-failed": cmd_migrate,
                 "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check,
                 "preview": cmd_preview, "report": cmd_report, "starter": cmd_starter}
+    stdout = sys.stdout
+    sys.stdout = troubles.PrintableStream(stdout)
     try:
         return commands[args.command](args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(troubles.shown(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the output was piped into something that stopped reading
         return EXIT_OK
@@ -398,15 +400,17 @@ def main(argv: list[str] | None = None) -> int:
         site = _named_site(args)
         explained = troubles.explain(exc, site, _resume(args))
         if explained:
-            print(f"error: {explained}", file=sys.stderr)
+            print(troubles.shown(f"error: {explained}"), file=sys.stderr)
             return EXIT_USAGE
         try:
             where = f"the full traceback is in {troubles.write_traceback(site, exc, list(argv))}"
         except OSError:
             where = "no file could take the traceback; run again with -v"
-        print(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
-              "Please report it with that file.", file=sys.stderr)
+        print(troubles.shown(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
+                             "Please report it with that file."), file=sys.stderr)
         return troubles.EXIT_BUG
+    finally:
+        sys.stdout = stdout
 
 
 def _named_site(args: argparse.Namespace) -> Path | None:
