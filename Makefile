@@ -31,6 +31,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
 	$(PY) bench/faults.py
+	$(PY) bench/deep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache output/content output/static output/.migrate .bench

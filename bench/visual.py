@@ -16,7 +16,6 @@ migrated page on the right. Screenshots are artefacts: `.bench/` is not committe
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import subprocess

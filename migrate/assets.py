@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
-
 from typing import TYPE_CHECKING
 
 from .files import atomic_write, inside, sha256_file
 from .http import FetchError, HttpClient
 from .local_images import LOCAL_PREFIX, LocalFiles
 from .imageformats import ConversionError, browser_shows, describe, iso_media_format, to_browser_format
+from .svg import svg_problem
 
 if TYPE_CHECKING:
     from .state import StateStore
@@ -59,35 +59,6 @@ def sniff_image(data: bytes) -> str | None:
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
         return "svg"
-    return None
-
-
-# Elements that run code, embed other documents, or (the animation ones) can rewrite an
-# attribute such as href into a script URL after any static check.
-_SVG_FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object", "set", "animate",
-                       "animatemotion", "animatetransform", "animatecolor", "handler", "listener"}
-
-
-def svg_problem(data: bytes) -> str | None:
-    """Why an SVG is unsafe to publish from the site's own domain, or None.
-
-    Refused: scripting and animation elements, event handlers, and references to anything but
-    the SVG's own fragments (an external or script href could load or run code)."""
-    try:
-        from bs4 import BeautifulSoup  # here: only an SVG needs it
-
-        doc = BeautifulSoup(data, "lxml-xml")
-    except Exception:
-        return "the SVG could not be parsed"
-    for el in doc.find_all(True):
-        if el.name.lower().split(":")[-1] in _SVG_FORBIDDEN_TAGS:
-            return f"the SVG contains a <{el.name}> element"
-        for attr, value in el.attrs.items():
-            name = attr.lower().split(":")[-1]
-            if name.startswith("on"):
-                return f"the SVG has an event handler ({attr})"
-            if name == "href" and not str(value).strip().startswith("#"):
-                return f"the SVG links outside itself ({str(value)[:40]!r})"
     return None
 
 

@@ -1,13 +1,13 @@
 """What needs the author's attention, kept from run to run until it is resolved.
 
 A run's report says what that run saw; a sync that finds nothing changed sees nothing, but the
-issue that had no date still has none. `SITE/.migrate/attention.json` keeps, per issue, what the
-last run that converted it found (warnings, failures, a missing title or date, old paths rebuilt
-from the title), per source the entries that could not be read, and the files that a decision
-waits on (an issue gone from the source, a file an override now skips). A run replaces what it
-saw again and keeps the rest. What the site itself can tell is read from it when needed: failed
-images and hand-edit conflicts come from the state store, so a `retry-failed` that fetches an
-image, or a file that is deleted, clears its item at once.
+issue that had no date still has none. The state store keeps each issue's report entry from the
+last run that converted it (warnings, failures, a missing title or date, old paths rebuilt from
+the title); `SITE/.migrate/attention.json` keeps, per source, the entries that could not be read,
+and the files that a decision waits on (an issue gone from the source, a file an override now
+skips). A run replaces what it saw again and keeps the rest. What the site itself can tell is
+read from it when needed: failed images and hand-edit conflicts come from the state store, so a
+`retry-failed` that fetches an image, or a file that is deleted, clears its item at once.
 
 Each run's report is also kept in `SITE/.migrate/reports/` (the newest RUNS_KEPT of them).
 """
@@ -43,7 +43,7 @@ class FailedImage:
 class ToDo:
     """The cumulative to-do of a site."""
 
-    issues: dict[str, dict] = field(default_factory=dict)        # issue key -> what its last conversion found
+    issues: dict[str, dict] = field(default_factory=dict)        # issue key -> what its last conversion found (if anything)
     unreadable: dict[str, list[dict]] = field(default_factory=dict)  # source -> entries it could not read
     gone: dict[str, dict] = field(default_factory=dict)          # issue key -> {id, title, output}
     left_in_place: dict[str, dict] = field(default_factory=dict)  # issue key -> {id, output, reason}
@@ -62,7 +62,7 @@ class ToDo:
         except (OSError, ValueError):
             data = {}  # none yet, or damaged: the next run writes it afresh
         if isinstance(data, dict):
-            for name in ("issues", "unreadable", "gone", "left_in_place"):
+            for name in ("unreadable", "gone", "left_in_place"):
                 if isinstance(data.get(name), dict):
                     setattr(todo, name, data[name])
         # A decision already taken on disk: the file is gone.
@@ -74,6 +74,10 @@ class ToDo:
         return todo
 
     def read_state(self, state: StateStore) -> None:
+        for entry in state.entries():
+            found = issue_findings(entry)
+            if found:
+                self.issues[issue_key(entry["platform"], entry["id"])] = found
         rows = state.issues()
         used_by: dict[str, list[str]] = {}
         for row in rows:
@@ -116,7 +120,7 @@ class ToDo:
                 self.unreadable.pop(source, None)
 
     def save(self, site: Path) -> None:
-        data = {"issues": self.issues, "unreadable": self.unreadable, "gone": self.gone, "left_in_place": self.left_in_place}
+        data = {"unreadable": self.unreadable, "gone": self.gone, "left_in_place": self.left_in_place}
         text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         atomic_write(Path(site) / ATTENTION_PATH, text.encode("utf-8"))
 

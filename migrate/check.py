@@ -19,14 +19,16 @@ from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import yamldata
 from .assets import sniff_image
 from .imageformats import browser_shows, describe
 from .cleaners.unsafe import ACTIVE_ELEMENTS, SCRIPT_SCHEMES, scheme_of
-from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE
+from .dom import LAYOUT_BLOCKS, LAYOUT_INLINE, markup_in
 from .errors import UserError
 from .mappings import Mappings, load_mappings, parse_date
 from .state import StateStore
-from .urls import host_of, query_names
+from .svg import svg_problem
+from .urls import BadOldPath, alias_form, host_of, old_path, query_names
 from .writer import INCOMING_SUFFIX
 
 # Mailchimp-style merge tags, as written (*|FNAME|*) or escaped in Markdown (\*|FNAME|\*).
@@ -54,7 +56,7 @@ class PlatformRules:
 
 def _platforms_of_files(site: Path) -> dict[str, str]:
     """Each content file the tool wrote, by site-relative path, and the platform it came from."""
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         return {}
     try:
@@ -82,6 +84,17 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
         if lines[index].rstrip("\r\n") == "---":
             return "".join(lines[1:index]), "".join(lines[index + 1:])
     return None, text
+
+
+def _strings(data, where: str = "") -> list[tuple[str, str]]:
+    """Every string in front matter, with the field it is in (`aliases[2]`, `params.x`)."""
+    if isinstance(data, str):
+        return [(where, data)]
+    if isinstance(data, dict):
+        return [found for key, value in data.items() for found in _strings(value, f"{where}.{key}" if where else str(key))]
+    if isinstance(data, list):
+        return [found for i, value in enumerate(data) for found in _strings(value, f"{where}[{i}]")]
+    return []
 
 
 class SiteChecker:
@@ -137,13 +150,21 @@ class SiteChecker:
     # ------------------------------------------------------------------ front matter
     def check_front_matter(self, name: str, head: str) -> None:
         try:
-            data = yaml.safe_load(head)
+            data = yamldata.load(head, aliases=True)
+        except yamldata.YamlRefused as exc:
+            self.add(name, "front-matter", f"was not read: {exc}")
+            return
         except yaml.YAMLError as exc:
             self.add(name, "front-matter", f"is not valid YAML ({getattr(exc, 'problem', exc)})")
             return
         if not isinstance(data, dict):
             self.add(name, "front-matter", "is not a mapping of fields")
             return
+        for field_name, value in _strings(data):
+            tags = markup_in(value)
+            if tags:
+                self.add(name, "markup", f"{field_name} holds markup ({', '.join(f'<{t}>' for t in tags)}): front matter is text, "
+                         "and a theme that shows it as HTML would run it; write it as plain text")
         title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             self.add(name, "title", "is missing or empty")
@@ -172,7 +193,19 @@ class SiteChecker:
             self.add(name, "aliases", "must be a list of paths starting with /")
         else:
             for alias in aliases:
+                self.check_alias(name, alias)
                 self.aliases[alias.rstrip("/") or "/"].append(name)
+
+    def check_alias(self, name: str, alias: str) -> None:
+        """An alias as the tool would record it: one no server can serve, or one it would write
+        otherwise (`..` segments, an escape Hugo would write literally), is named."""
+        try:
+            written = alias_form(old_path(alias))
+        except BadOldPath as exc:
+            self.add(name, "aliases", f"alias {alias!r} cannot be served: {exc}")
+            return
+        if written != alias:
+            self.add(name, "aliases", f"alias {alias!r} would be written {written!r} (the path Hugo writes and a server looks up)")
 
     # ------------------------------------------------------------------ body
     def check_body(self, name: str, path: Path, body: str) -> None:
@@ -257,6 +290,8 @@ class SiteChecker:
             elif not browser_shows(kind):
                 self.add(name, "broken-image", f"image {src} is {describe(kind)}, which most browsers cannot show; "
                                                "convert it to JPEG or PNG")
+            elif kind == "svg" and svg_problem(found.read_bytes()):
+                self.add(name, "unsafe", f"image {src}: {svg_problem(found.read_bytes())}")
 
 
 def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:

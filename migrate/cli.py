@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, troubles
-from .config import RunOptions, load_config, parse_platform_option
+from .config import RunOptions, load_config
 from .errors import UserError
 from .redirects import FORMATS
 from .progress import RunProgress
@@ -38,6 +38,12 @@ _COMMANDS = {
                "newsletter-migrate verify --site mysite --build"),
     "check": ("lint a migrated site before publishing",
               "newsletter-migrate check --site mysite"),
+    "preview": ("build the site with Hugo and serve it on 127.0.0.1 to look at (Ctrl-C stops it)",
+                "newsletter-migrate preview --site mysite"),
+    "report": ("write the site's report page (SITE/.migrate/report.html) afresh and say where it is",
+               "newsletter-migrate report --site mysite --open"),
+    "starter": ("write the starter Hugo configuration and layout into a site, writing no file that exists",
+                "newsletter-migrate starter --site mysite"),
 }
 
 
@@ -85,11 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")
     source_options.add_argument("--remap", action="append", default=[], metavar="FROM=TO", help="fetch URLs under FROM from TO instead (repeatable)")
     source_options.add_argument("--platform-option", action="append", default=[], metavar="NAME=VALUE",
-                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; see the README's platform sections)")
+                                help="an option of the platform's fetcher, such as drafts=skip (repeatable; each platform's page in docs/ lists them)")
     source_options.add_argument("--allow-host", action="append", default=[], metavar="HOST", help="allow fetching from this host even if its address is private")
     source_options.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     source_options.add_argument("--sentence-per-line", action="store_true", default=None, help="write one sentence per line")
     source_options.add_argument("--no-images", action="store_true", help="leave images remote")
+    source_options.add_argument("--no-starter", action="store_true",
+                                help="do not write a starter Hugo config and layout into a site that has none")
 
     def writing_options(shown: bool) -> argparse.ArgumentParser:
         """Options that only matter to a run that writes. `status` (a dry sync) accepts them, so a
@@ -137,6 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("site_folder", type=Path, nargs="?", metavar="SITE", help="the site folder, as --site gives it")
     check.add_argument("--mappings", type=Path, help="the mappings folder (default: the project's mappings/)")
     check.add_argument("--json", action="store_true", help="print findings as JSON")
+
+    preview = command("preview", [global_options])
+    site_option(preview)
+    preview.add_argument("--port", type=int, help="the port to serve on (default: a free one)")
+    preview.add_argument("--drafts", action="store_true", help="show drafts too")
+
+    report = command("report", [global_options])
+    site_option(report)
+    report.add_argument("--open", action="store_true", help="open the page in your browser")
+
+    starter = command("starter", [global_options])
+    site_option(starter)
     return parser
 
 
@@ -184,6 +204,8 @@ def options_and_settings(args: argparse.Namespace, site: Path | None = None) -> 
         options.download_images = False
     if chosen.wayback_images:
         options.wayback_images = True
+    if chosen.starter is False:
+        options.starter = False
     options.dry_run = args.dry_run
     if args.concurrency is not None:
         if not 1 <= args.concurrency <= 64:
@@ -300,6 +322,62 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILURES if findings else EXIT_OK
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .preview import Preview
+
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise UserError("--port must be between 1 and 65535.")
+    with Preview(_site_of(args), args.port, args.drafts) as preview:
+        # The address is printed inside the try: a person may press Ctrl-C the moment they see it.
+        try:
+            print(f"The site is at {preview.url} (Hugo, from {preview.site}); Ctrl-C stops it.", flush=True)
+            status = preview.wait(on_line=lambda line: print(line, file=sys.stderr))
+        except KeyboardInterrupt:
+            preview.stop()
+            print("Preview stopped.")
+            return EXIT_OK
+    if status:
+        raise UserError(f"Hugo stopped serving the site (exit status {status}); its last words are above.")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_page import write_report_page
+    from .state import STATE_PATH, StateStore
+
+    site = _site_of(args)
+    state = StateStore.open_existing(site)
+    if state is None:
+        raise UserError(f"{site / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
+    try:
+        path = write_report_page(site, state)
+    finally:
+        state.close()
+    print(path)
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print(f"No browser could be started here; open {path} yourself.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_starter(args: argparse.Namespace) -> int:
+    from .starter import write_starter
+
+    site = _site_of(args)
+    if not site.is_dir():
+        raise UserError(f"{site} is not a folder; give starter the site folder (it writes into an existing site only).")
+    outcome = write_starter(site)
+    for name in outcome.written:
+        print(f"wrote {name}")
+    if outcome.kept:
+        print(f"{len(outcome.kept)} file(s) were there already and are left as they are: {', '.join(outcome.kept)}")
+    if outcome.written:
+        print(f"Plain `hugo` in {site} builds with them; edit hugo.toml (baseURL, title) to make it yours.")
+    return EXIT_OK
+
+
 _MIGRATING = ("run", "sync", "retry-failed")
 
 
@@ -317,11 +395,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     commands = {"run": cmd_migrate, "sync": cmd_migrate, "retry-failed": cmd_migrate,
-                "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check}
+                "status": cmd_status, "redirects": cmd_redirects, "verify": cmd_verify, "check": cmd_check,
+                "preview": cmd_preview, "report": cmd_report, "starter": cmd_starter}
+    stdout = sys.stdout
+    sys.stdout = troubles.PrintableStream(stdout)
     try:
         return commands[args.command](args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(troubles.shown(f"error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the output was piped into something that stopped reading
         return EXIT_OK
@@ -332,15 +413,17 @@ def main(argv: list[str] | None = None) -> int:
         site = _named_site(args)
         explained = troubles.explain(exc, site, _resume(args))
         if explained:
-            print(f"error: {explained}", file=sys.stderr)
+            print(troubles.shown(f"error: {explained}"), file=sys.stderr)
             return EXIT_USAGE
         try:
             where = f"the full traceback is in {troubles.write_traceback(site, exc, list(argv))}"
         except OSError:
             where = "no file could take the traceback; run again with -v"
-        print(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
-              "Please report it with that file.", file=sys.stderr)
+        print(troubles.shown(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
+                             "Please report it with that file."), file=sys.stderr)
         return troubles.EXIT_BUG
+    finally:
+        sys.stdout = stdout
 
 
 def _named_site(args: argparse.Namespace) -> Path | None:

@@ -39,12 +39,14 @@ class RunOptions:
     max_image_mb: float = 20.0        # one image larger than this is refused and left remote
     max_images_run_mb: float = 10_000.0  # once a run has downloaded this much, further images wait for `retry-failed`
     timeout: float = 30.0
+    deadline: float = 180.0           # seconds one request may take in all, retries and every byte included
     attempts: int = 4
     profile: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
     # Options of the chosen platform's fetcher (each fetcher lists its own in `platform_options`).
     platform_options: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    starter: bool = True              # write a starter Hugo config and layout into a site that has none
     config: Path | None = None        # the config file read, if any: where the author's overrides live
 
 
@@ -77,6 +79,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "date_format": ("date_format", (str,), ("date", "datetime")),
     "embeds": ("embeds", (str,), ("link", "shortcode")),
     "images": ("download_images", (bool,), None),
+    "starter": ("starter", (bool,), None),
     "wayback_images": ("wayback_images", (bool,), None),
     "wayback_cdx": ("wayback_cdx", (str,), None),
     "wayback_captures": ("wayback_captures", (str,), None),
@@ -88,6 +91,7 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
     "max_image_mb": ("max_image_mb", (int, float), None),
     "max_images_run_mb": ("max_images_run_mb", (int, float), None),
     "timeout": ("timeout", (int, float), None),
+    "deadline": ("deadline", (int, float), None),
     "retries": ("attempts", (int,), None),
     "profile": ("profile", (str,), None),
 }
@@ -154,7 +158,7 @@ def load_config(path: Path, options: RunOptions) -> None:
             problems.add(key, f"is not an option{'; ' + hint if hint else ''} (known: {', '.join(sorted(known))})")
     if options.concurrency < 1 or options.concurrency > 64:
         problems.add("concurrency", "must be between 1 and 64")
-    for key in ("max_issue_mb", "max_image_mb", "max_images_run_mb", "timeout"):
+    for key in ("max_issue_mb", "max_image_mb", "max_images_run_mb", "timeout", "deadline"):
         if getattr(options, key) <= 0:
             problems.add(key, "must be a number above 0")
     if options.number_width < 0 or options.number_width > 9:

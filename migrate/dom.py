@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import CData, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
@@ -106,8 +106,6 @@ def document_holding(content: Tag):
     """A document of its own holding `content` (moved out of the page it was parsed in), shaped as
     parsing `str(content)` again would shape it: `<html><body>content</body></html>`, or the
     content itself when it is the page's body. The page's tree is parsed once, never twice."""
-    from bs4 import BeautifulSoup
-
     doc = BeautifulSoup("<html><body></body></html>", "lxml")
     if content.name == "body":
         doc.body.replace_with(content.extract())
@@ -217,3 +215,73 @@ def html_of(node) -> str:
         stack.append("</" + name + ">")
         extend(reversed(item.contents))
     return "".join(out)
+
+
+def markup_in(text: str) -> list[str]:
+    """The HTML elements a text holds when read as HTML (none for `a < b`), in order, once each."""
+    if "<" not in text:
+        return []
+    # Python's own tokenizer: unlike lxml, it adds no <html><body><p> around bare text.
+    return list(dict.fromkeys(el.name for el in BeautifulSoup(text, "html.parser").find_all(True)))
+
+
+# ---------------------------------------------------------------------- parsing, depth bounded
+
+MAX_DEPTH = 64     # what the converter is handed, once the layout is gone: it recurses once per level
+PARSE_DEPTH = 256  # what the cleaners are handed: email templates nest their tables 80 deep and more
+_LEAVES = frozenset({"img", "br", "hr"})  # content of their own that nests nothing
+
+
+def parse_html(markup) -> BeautifulSoup:
+    """Parse HTML from outside (lxml), with nesting deeper than PARSE_DEPTH flattened.
+
+    Parsing is linear at any depth, but much of what follows is not: a CSS selector looks up
+    the ancestors of each element, and moving a node in bs4 walks its subtree. A hostile page
+    of 200,000 unclosed tags cost minutes of CPU. What lies deeper than PARSE_DEPTH is kept as
+    its text (and its images and line breaks), in order, without the elements that held it;
+    `flattened(doc)` tells how many elements went."""
+    doc = BeautifulSoup(markup, "lxml")
+    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc, PARSE_DEPTH)
+    return doc
+
+
+def flattened(doc) -> int:
+    """How many elements parse_html took out of a document for nesting too deep."""
+    return doc.__dict__.get("nm_flattened", 0)
+
+
+def flattened_warning(count: int, depth: int = PARSE_DEPTH) -> str:
+    return (f"its HTML nested {count} element(s) deeper than {depth} levels; they were unwrapped, "
+            "their text kept")
+
+
+def flatten_deep_nesting(doc, max_depth: int = MAX_DEPTH) -> int:
+    """Unwrap every element deeper than `max_depth`, keeping its text, images and line breaks in
+    order; returns how many went. Linear in the size of the document: each subtree that starts
+    too deep is rebuilt once, flat, instead of unwrapped an element at a time."""
+    depth: dict[int, int] = {id(doc): 0}
+    tops: list[Tag] = []  # elements at MAX_DEPTH that hold elements: their subtrees are too deep
+    for node in doc.descendants:
+        if not isinstance(node, Tag):
+            continue
+        level = depth.get(id(node.parent), 0) + 1
+        depth[id(node)] = level
+        if level == max_depth + 1:
+            parent = node.parent
+            if not tops or tops[-1] is not parent:
+                tops.append(parent)
+    removed = 0
+    for top in tops:
+        kept: list = []
+        for node in top.descendants:
+            if isinstance(node, Tag):
+                if node.name in _LEAVES and not node.contents:
+                    kept.append(node)
+                else:
+                    removed += 1
+            elif type(node) is NavigableString:  # text, not a comment or a declaration
+                kept.append(NavigableString(str(node)))
+        top.clear()
+        for item in kept:
+            top.append(item.extract() if isinstance(item, Tag) else item)
+    return removed

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from .runlock import LOCK_NAME
 from .state import STATE_PATH, StateStore
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class StartingPoint:
     created: Path | None  # the outermost folder on the way to the site that did not exist
     tool_folder_existed: bool
     state_existed: bool
+    lock_existed: bool = True
 
     @classmethod
     def of(cls, site: Path) -> "StartingPoint":
@@ -34,7 +36,7 @@ class StartingPoint:
                 break
             created = folder
         state = site / STATE_PATH
-        return cls(site, created, state.parent.exists(), state.exists())
+        return cls(site, created, state.parent.exists(), state.exists(), (state.parent / LOCK_NAME).exists())
 
     def forget_failed_start(self) -> None:
         """Undo what a failed run made before it recorded anything (a wrong API key, an
@@ -60,6 +62,8 @@ class StartingPoint:
         store = self.site / STATE_PATH
         for path in (store, *(store.with_name(store.name + suffix) for suffix in ("-journal", "-wal", "-shm"))):
             path.unlink(missing_ok=True)
+        if not self.lock_existed:
+            (store.parent / LOCK_NAME).unlink(missing_ok=True)  # the run's lock: it holds it, and made it
         if not self.tool_folder_existed:
             _remove_empty_folders(store.parent)
         if self.created is not None:

@@ -14,6 +14,7 @@ Every request the tool makes goes through `HttpClient.get`, so each rule holds e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import email.utils
 import ipaddress
 import logging
@@ -21,19 +22,34 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Callable
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import UserError
-from .urls import Remap, apply_remaps
+from .urls import Remap, apply_remaps, without_credentials
 
 if TYPE_CHECKING:  # requests, urllib3 and tenacity are imported when the first request is made:
     import requests  # a run over local files that downloads nothing never pays for them
 
 log = logging.getLogger(__name__)
+
+
+class _WithoutCredentials(logging.Filter):
+    """urllib3's own debug lines name each request's path and query (`"GET /feed?api_key=..."`)
+    and retried URLs: under -v they are shown with their credentials taken out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(without_credentials(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = " ".join(without_credentials(word) for word in record.msg.split(" "))
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager", "urllib3.response", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_WithoutCredentials())
 
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 USER_AGENT = f"newsletter-migrate/{__version__} (+archive migration)"
@@ -53,6 +69,10 @@ class BlockedAddress(FetchError):
 
 class TooLarge(FetchError):
     """The body exceeded the size cap."""
+
+
+class DeadlineExceeded(FetchError):
+    """The request took longer than its deadline in all (a server that trickles its answer)."""
 
 
 class HostUnreachable(FetchError):
@@ -104,6 +124,94 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     return max(0.0, when.timestamp() - now())
 
 
+# ---------------------------------------------------------------------- the deadline of a request
+#
+# A read timeout bounds each wait for a byte, not the whole answer: a server that sends one byte
+# every few seconds (headers or body) never trips it. So each request has a deadline in all; a
+# timer shuts the connection's socket down when it passes, which ends any read in progress.
+
+_current = threading.local()  # the deadline of the request this thread is making
+
+
+class _Deadline:
+    def __init__(self, at: float):
+        self.at = at
+        self.expired = False
+        self._sock = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, sock) -> None:
+        """The socket the request reads from: shut down when the deadline passes."""
+        with self._lock:
+            self._sock = sock
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._expire)
+                self._timer.daemon = True
+                self._timer.start()
+            elif self.expired:
+                self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._sock is not None:
+            try:  # the plain socket's shutdown, under any TLS layer: a read blocked in it returns at once
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._sock = None
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def passed(self) -> bool:
+        return self.expired or time.monotonic() >= self.at
+
+
+@functools.cache
+def _watched_adapter():
+    """requests' adapter, with connections whose socket a request's deadline can shut down (made
+    at the first request, when requests and urllib3 are imported)."""
+    import urllib3.connection
+    import urllib3.connectionpool
+    from requests.adapters import HTTPAdapter
+
+    class _WatchedConnection(urllib3.connection.HTTPConnection):
+        def getresponse(self, *args, **kwargs):
+            deadline = getattr(_current, "deadline", None)
+            if deadline is not None and self.sock is not None:
+                deadline.watch(self.sock)
+            return super().getresponse(*args, **kwargs)
+
+
+    class _WatchedTlsConnection(urllib3.connection.HTTPSConnection):
+        getresponse = _WatchedConnection.getresponse
+
+
+    class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
+        ConnectionCls = _WatchedConnection
+
+
+    class _WatchedTlsPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = _WatchedTlsConnection
+
+
+    class _WatchedAdapter(HTTPAdapter):
+        """requests' adapter, with connections whose socket a request's deadline can shut down."""
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTlsPool}
+
+    return _WatchedAdapter
+
+
 @dataclass
 class HttpSettings:
     timeout_connect: float = 10.0
@@ -112,14 +220,29 @@ class HttpSettings:
     backoff_initial: float = 0.5
     backoff_max: float = 20.0
     retry_after_max: float = 60.0
-    deadline: float = 180.0          # per request, across its retries
+    deadline: float = 180.0          # per request in all: connecting, every retry, every byte of the answer
     max_bytes: int = 50 * 1024 * 1024
     pool_size: int = 16
     per_host: int = 8                # requests in flight to one host at a time, at most
 
 
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """A URL's scheme, host and port (the default port when none is written), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    return (parts.scheme.lower(), host, port) if host else None
+
+
 @dataclass
 class HttpClient:
+    """`allowed_hosts` may be reached at any address and port (--allow-host names a host); a
+    server the user named as a source or a remap target is allowed at exactly its scheme, host
+    and port (`allow`), so naming one port of a machine opens no other."""
+
     remaps: list[Remap] = field(default_factory=list)
     allowed_hosts: set[str] = field(default_factory=set)
     settings: HttpSettings = field(default_factory=HttpSettings)
@@ -127,7 +250,9 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
-        self.allowed_hosts = {h.lower() for h in self.allowed_hosts} | {r.target_host for r in self.remaps}
+        self.allowed_hosts = {h.lower() for h in self.allowed_hosts}
+        self.allowed_origins: set[tuple[str, str, int]] = {origin for origin in (origin_of(urlunsplit(r.target)) for r in self.remaps)
+                                                           if origin}
         self._local = threading.local()
         self._guard_cache: dict[tuple[str, int], tuple[type[FetchError], str] | None] = {}
         self._guard_lock = threading.Lock()
@@ -139,13 +264,12 @@ class HttpClient:
 
     # ------------------------------------------------------------------ session per thread
     def _session(self) -> requests.Session:
-        import requests
-        from requests.adapters import HTTPAdapter
-
         session = getattr(self._local, "session", None)
         if session is None:
+            import requests
+
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
+            adapter = _watched_adapter()(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = USER_AGENT
@@ -155,9 +279,10 @@ class HttpClient:
 
     # ------------------------------------------------------------------ address guard
     def allow(self, url: str) -> None:
-        host = (urlsplit(url).hostname or "").lower()
-        if host:
-            self.allowed_hosts.add(host)
+        """Allow the server the user named (a source, an archive): its scheme, host and port."""
+        origin = origin_of(url)
+        if origin:
+            self.allowed_origins.add(origin)
 
     def check_address(self, url: str) -> None:
         """Refuse schemes other than http(s), and private addresses of hosts not allowed."""
@@ -171,7 +296,7 @@ class HttpClient:
         host = (parts.hostname or "").lower()
         if not host:
             raise BlockedAddress(f"{_display(url)} has no host")
-        if host in self.allowed_hosts:
+        if host in self.allowed_hosts or (parts.scheme, host, port) in self.allowed_origins:
             return
         key = (host, port)
         with self._guard_lock:
@@ -201,7 +326,7 @@ class HttpClient:
                     or address.is_reserved or address.is_unspecified
                     or (isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped
                         and not address.ipv4_mapped.is_global)):
-                return BlockedAddress, (f"{host} resolves to the non-public address {address}; "
+                return BlockedAddress, (f"{host}:{port} resolves to the non-public address {address}; "
                                         f"allow it with --remap or --allow-host {host} if you trust it")
         return None
 
@@ -224,6 +349,7 @@ class HttpClient:
         self.check_address(target)
         host = (urlsplit(target).hostname or "").lower()
         started = time.monotonic()
+        deadline_at = started + self.settings.deadline
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -242,7 +368,8 @@ class HttpClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink, follow_redirects)
+                    return self._get_once(target, headers or {}, max_bytes or self.settings.max_bytes, sink, follow_redirects,
+                                          deadline_at)
         except FetchError:
             raise
         except requests.exceptions.Timeout:
@@ -276,7 +403,8 @@ class HttpClient:
                 slot = self._host_slots[host] = threading.BoundedSemaphore(max(1, self.settings.per_host))
             return slot
 
-    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
+    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True,
+                  deadline_at: float | None = None) -> Response:
         with self._host_slot(url):
             # Asked here, in the host's slot: requests that queued for it while its name failed
             # fail at once too, rather than each looking it up again.
@@ -284,9 +412,26 @@ class HttpClient:
                 unresolved = self._unresolved.get((urlsplit(url).hostname or "").lower())
             if unresolved:
                 raise HostUnreachable(unresolved)
-            return self._get_in_slot(url, headers, max_bytes, sink, follow)
+            deadline = _Deadline(deadline_at if deadline_at is not None else time.monotonic() + self.settings.deadline)
+            if deadline.passed():
+                raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s in all, the deadline of a request")
+            _current.deadline = deadline
+            try:
+                response = self._get_in_slot(url, headers, max_bytes, sink, follow, deadline)
+                if deadline.expired:  # an answer the deadline cut short, not one the server ended
+                    raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s")
+                return response
+            except Exception:
+                if deadline.passed():
+                    raise DeadlineExceeded(f"{_display(url)} took longer than {self.settings.deadline:g}s in all, "
+                                           "the deadline of a request (a server that answers a byte at a time)") from None
+                raise
+            finally:
+                deadline.cancel()
+                _current.deadline = None
 
-    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True) -> Response:
+    def _get_in_slot(self, url: str, headers: dict[str, str], max_bytes: int, sink=None, follow: bool = True,
+                     deadline: _Deadline | None = None) -> Response:
         log.debug("GET %s", _display(url))
         session = self._session()
         current = url
@@ -325,10 +470,14 @@ class HttpClient:
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLarge(f"{_display(current)} is over the {max_bytes}-byte cap")
+                if deadline is not None and deadline.passed():
+                    raise DeadlineExceeded(f"{_display(current)} took longer than {self.settings.deadline:g}s in all")
                 if sink is not None:
                     sink.write(chunk)
                 else:
                     chunks.append(chunk)
+            if deadline is not None:
+                deadline.cancel()  # before the connection goes back to the pool for another request
             return Response(current, resp.status_code, dict(resp.headers), b"".join(chunks))
 
 
@@ -342,6 +491,15 @@ def _headers_for_hop(here: str, there: str, headers: dict[str, str]) -> dict[str
     if (a.hostname, a.port) == (b.hostname, b.port) and not (a.scheme == "https" and b.scheme != "https"):
         return headers
     return {key: value for key, value in headers.items() if key.lower() not in SECRET_HEADERS}
+
+
+def answered_elsewhere(asked: str, response: Response) -> str | None:
+    """The server that answered, when a redirect took the request to another one (the
+    credentials were not sent there: see _headers_for_hop); None when the one asked answered."""
+    a, b = urlsplit(asked), urlsplit(response.url)
+    if (a.hostname, a.port) == (b.hostname, b.port) and not (a.scheme == "https" and b.scheme != "https"):
+        return None
+    return _display(response.url)
 
 
 def _cannot_connect(exc: BaseException) -> bool:

@@ -8,10 +8,16 @@ ijson's basic events rather than from one `json.load`. ijson's own `items` track
 every event, which costs memory in the square of the nesting depth: a 400 KB file of nothing but
 `[[[[...]]]]` takes gigabytes. No platform's entries nest more than a few levels, so a document
 nested deeper than MAX_DEPTH is refused as broken JSON (its entries before that point are kept).
+
+Numbers are read as Python's `json` reads them: a number too large for a float (`1e999`) is
+infinity, not an error that would end the reading of every entry after it. (The parser reads
+such a number as a Decimal; a float is what the fetchers expect.) An integer of more than
+Python's 4,300 digits is the one number it cannot hold: the JSON is broken at that point.
 """
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import IO, Iterator
 
 import ijson
@@ -33,7 +39,20 @@ def array_entries(stream: IO[bytes], key: str | None = None, wrong_shape: str = 
     """Each entry of the document's top-level array; with `key`, of the array under that key of
     its top-level object (`results` in a page of Buttondown's API), and UserError(wrong_shape)
     when the object has no such array. A document of another shape has no entries."""
-    events = _bounded(ijson.basic_parse(stream, use_float=True), max_depth)
+    try:
+        yield from _entries(_bounded(ijson.basic_parse(stream, use_float=False), max_depth), key, wrong_shape)
+    except (SystemError, ValueError) as exc:
+        # An integer too long for Python to convert: the C parser reports Python's ValueError from
+        # inside its read (at times wrapped in a SystemError, at times noticed a step later).
+        cause = exc
+        while cause.__cause__ or cause.__context__:
+            cause = cause.__cause__ or cause.__context__
+        if "integer string conversion" not in str(cause):
+            raise
+        raise NumberTooLong("an integer has more digits than the 4,300 a number may have") from None
+
+
+def _entries(events, key: str | None, wrong_shape: str) -> Iterator:
     target = _find_array(events, key, wrong_shape)
     if target is None:
         return
@@ -74,6 +93,10 @@ def _find_array(events, key: str | None, wrong_shape: str) -> int | None:
     raise UserError(wrong_shape)
 
 
+class NumberTooLong(ijson.JSONError):
+    """An integer with more digits than Python converts; broken JSON at that point."""
+
+
 def _bounded(events, max_depth: int):
     depth = 0
     for event, value in events:
@@ -83,6 +106,8 @@ def _bounded(events, max_depth: int):
                 raise NestedTooDeep(f"nested deeper than {max_depth} levels, which no entry of a newsletter is")
         elif event in _ENDS:
             depth -= 1
+        elif event == "number" and isinstance(value, Decimal):
+            value = float(value)  # as json.loads reads it: 1e999 is infinity
         yield event, value
 
 

@@ -23,14 +23,16 @@ import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .aliases import AliasGuard, Owner, page_key
 from .attention import ToDo, keep_report
 from .config import RunOptions, megabytes
 from .converters import PathLayout
+from .dom import markup_in
 from .errors import UserError, did_you_mean
 from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
@@ -41,11 +43,14 @@ from .mappings import Mappings, Problems, load_mappings
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
 from .report import RunReport
+from .runlock import RunLock
 from .sources import check_platform_fits
 from .failed_start import StartingPoint
+from .report_page import write_report_page
+from .starter import starter_for_run
 from .state import STATE_PATH, IssueRow, StateStore
 from .troubles import about_the_machine
-from .urls import url_key
+from .urls import BadOldPath, url_key, without_credentials
 from .writer import SiteWriter
 
 log = logging.getLogger(__name__)
@@ -81,14 +86,18 @@ def note_gaps(issue: Issue) -> None:
                               "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
         issue.needs["title"] = "the source gives none"
+    elif markup_in(issue.title):
+        issue.warnings.append(f"its title holds markup ({issue.title!r}): it is written as text, but a theme that shows titles "
+                              f"as HTML would run it; correct it with a title override")
     if issue.date is None and not issue.draft:
         issue.needs["date"] = issue.date_hint or "the source gives none"
 
 
 def source_identity(source: str) -> str:
-    """The same source, however it is written: a resolved path, or the URL without its query."""
+    """The same source, however it is written: a resolved path, or the URL without its fragment and
+    without the credentials it may carry (they are used for requests, never kept)."""
     if source.startswith(("http://", "https://")):
-        return url_key(source)
+        return url_key(without_credentials(source))
     return str(Path(source).resolve())
 
 
@@ -196,6 +205,8 @@ class Migration:
     fetcher: Fetcher
     mode: Mode = Mode.RUN
     force: bool = False
+    aliases: AliasGuard = field(default_factory=AliasGuard)
+    lock: RunLock | None = None
 
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
@@ -203,7 +214,7 @@ class Migration:
         # The platform's own file only (a fetcher that cleans as another platform reads that one
         # too, below): the others are never read.
         mappings = load_mappings(options.mappings_dir, platforms=[fetcher_class.platform])
-        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts,
+        settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts, deadline=options.deadline,
                                 pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
         if resolver is not None:
@@ -237,7 +248,7 @@ class Migration:
             from .wayback import ArchivedImages
 
             fallback = ArchivedImages.for_run(client, fetcher, options.wayback_cdx, options.wayback_captures)
-        state = StateStore.open_existing(site) if options.dry_run else StateStore(site / STATE_PATH)
+        state = StateStore.open_existing(site, read_only=True) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and options.dry_run:
             from .assets import KnownImages
@@ -274,9 +285,13 @@ class Migration:
         for row in known.values():
             by_ref.setdefault(row.source_ref, []).append(row)
         failed_images = {row.url for row in state.images("failed")} if state else set()
-        # Every file the tool wrote into this site is taken, whichever platform it came from.
+        # Every file the tool wrote into this site is taken, whichever platform it came from, and
+        # so is its page: no old path may become an alias over it.
         for row in every_row:
             self.layout.claim(row.output_path, row.platform, row.source_id)
+            self.aliases.add_page(Owner(row.platform, row.source_id, row.title), row.output_path)
+        for row in every_row:
+            self.aliases.claim(Owner(row.platform, row.source_id, row.title), row.old_paths + row.previous_urls)
 
         writer = SiteWriter(site, None if options.dry_run else state, force=self.force, dry_run=options.dry_run,
                             source=source_key)
@@ -310,7 +325,10 @@ class Migration:
         report = RunReport(options.platform, source_label, str(options.site), dry_run=options.dry_run, mode=self.mode.value)
         report.config = str(options.config) if options.config else None
         previous_run_state = state.meta("run_state") if state else None
+        if self.lock is not None and self.lock.taken_over():
+            report.add_note(SourceNote(str(self.lock.path), self.lock.taken_over()))
         if not options.dry_run:
+            # Another run's temporary files cannot be here: this run holds the site's lock.
             report.temporary_files_removed = sweep_temporary_files(site)
             state.set_meta("run_state", "running")
 
@@ -472,18 +490,25 @@ class Migration:
                 if row.source != source_key and fetcher.listing == "archive":
                     # The archive under its new name: the next run reads it as this source.
                     state.set_source(row.platform, source_id, source_key)
+        self.take_back_aliases(writer, report)
         if self.images:
             report.images_downloaded = self.images.downloaded
         if not options.dry_run:
+            state.put_entries(report.entries())
+            state.drop_entries((item["platform"], item["id"]) for item in report.skipped)
             todo = ToDo.load(site)
             todo.record_run(report, source_key, source_read and self.mode is not Mode.RETRY_FAILED)
             todo.save(site)
             todo.read_state(state)
             report.todo = todo
+            if options.starter:
+                report.starter = starter_for_run(site)
             keep_report(site, report.write(site), self.mode.value)
             summary = report.summary()
-            state.set_meta("last_run", json.dumps({"mode": self.mode.value, **{key: summary[key] for key in (
-                "issues_with_failures", "images_failed", "source_problems")}}))
+            state.set_meta("last_run", json.dumps({
+                "mode": self.mode.value, "platform": report.platform, "source": report.source,
+                "said": report.lines()[:3], **{key: summary[key] for key in ("issues_with_failures", "images_failed", "source_problems")}}))
+            write_report_page(site, state)
             state.set_meta("fingerprint", fingerprint)
             # A run that read the whole source and wrote (or kept) every issue lets the next sync
             # trust the validators. An unreadable entry that names its issue does not block that
@@ -491,7 +516,7 @@ class Migration:
             # retry-failed reads only part of the source, so it leaves the mark as it found it.
             if self.mode is not Mode.RETRY_FAILED and source_read:
                 state.set_meta(f"problems:{source_key}", json.dumps(
-                    [[p.source_ref, p.reason, p.order, p.source_id] for p in problems_read]))
+                    [[without_credentials(p.source_ref), p.reason, p.order, p.source_id] for p in problems_read]))
             if self.mode is Mode.RETRY_FAILED:
                 state.set_meta("run_state", previous_run_state or "incomplete")
             else:
@@ -500,6 +525,25 @@ class Migration:
                     [f"{report.unconverted} issue(s) could not be converted"] if report.unconverted else [])
                 state.set_meta("run_state_reason", "; ".join(reasons))
         return report
+
+    def take_back_aliases(self, writer: SiteWriter, report: RunReport) -> None:
+        """Old paths issues were written with that pages found later turned out to be: out of
+        those issues' aliases, now that every page is known (see aliases.py)."""
+        for taken in self.aliases.taken_back:
+            owner = taken.owner
+            row = self.state.issue(owner.platform, owner.source_id) if self.state else None
+            if row is None:
+                continue
+
+            def keep(path: str, key: str = taken.key) -> bool:
+                try:
+                    return page_key(path) != key
+                except BadOldPath:
+                    return True
+
+            done = writer.drop_aliases(row, keep)
+            if done:
+                report.add_note(SourceNote(row.output_path, f"the old path {taken.key} of {owner.named()} is {taken.page}: {done}"))
 
     def spoken_for(self, known: dict[str, IssueRow], listed: set[str], read: set[str]) -> set[str]:
         """The issues whose absence from this run's complete listing means they are gone (see
@@ -534,6 +578,8 @@ class Migration:
             return None
         issue.output_path = self.layout.path_for(issue)
         inside(Path(self.options.site), issue.output_path)
+        owner = Owner(issue.platform, issue.source_id, issue.title)
+        self.aliases.add_page(owner, issue.output_path)
         if self.mode is Mode.RETRY_FAILED and not (row and set(row.images) & failed_images):
             return None
         if self.mode is Mode.SYNC and self.up_to_date(issue, row, fingerprint, failed_images):
@@ -541,6 +587,9 @@ class Migration:
             return None
         note_gaps(issue)
         writer.plan_move(issue, row)
+        issue.old_paths, issue.previous_urls = self.aliases.refuse_takeovers(owner, issue.old_paths, issue.previous_urls,
+                                                                             issue.warnings)
+        self.aliases.claim(owner, [p.path for p in issue.old_paths] + issue.previous_urls)
         return issue, row
 
     def up_to_date(self, issue: Issue, row: IssueRow | None, fingerprint: str, failed_images: set[str]) -> bool:
@@ -556,21 +605,28 @@ class Migration:
 def run(options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, on_issue=None, on_total=None,
         on_started=None) -> RunReport:
     """Migrate `options.source` into `options.site`: the library call behind `run`, `sync` and
-    `retry-failed` (see Migration.run for the callbacks)."""
+    `retry-failed` (see Migration.run for the callbacks). A run that writes holds the site's
+    lock (see runlock.py) from before it touches anything until it has written its report;
+    another run in the site is refused."""
     before = StartingPoint.of(Path(options.site))
+    # Refused while another run holds the site: nothing of that run's is this one's to undo.
+    lock = None if options.dry_run else RunLock.acquire(Path(options.site), command=mode.value)
     migration = None
     try:
         migration = Migration.prepare(options, mode, force)
+        migration.lock = lock
         return migration.run(on_issue, on_total, on_started)
     except BaseException:
         if migration and migration.state:
             migration.state.close()
-        if not options.dry_run:
+        if lock is not None:
             before.forget_failed_start()
         raise
     finally:
         if migration and migration.state:
             migration.state.close()
+        if lock is not None:
+            lock.release()
 
 
 def print_report(report: RunReport, stream=None) -> None:

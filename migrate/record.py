@@ -5,6 +5,8 @@ import datetime as dt
 from typing import Any
 from dataclasses import dataclass, field
 
+from .urls import BadOldPath, old_path
+
 
 @dataclass(frozen=True)
 class OldPath:
@@ -110,7 +112,13 @@ class Issue:
         return parsed
 
     def add_old_path(self, path: str, inferred: bool = False) -> None:
-        """Record an old path once; a stated path replaces an inferred copy of itself."""
+        """Record an old path once, in its one spelling (urls.old_path); a stated path replaces an
+        inferred copy of itself. A path no server can serve is named in a warning instead."""
+        try:
+            path = old_path(path)
+        except BadOldPath as exc:
+            self.warnings.append(f"its old path {path!r} is not kept as an alias: {exc}, and no server can redirect it")
+            return
         for i, known in enumerate(self.old_paths):
             if known.path == path:
                 if known.inferred and not inferred:

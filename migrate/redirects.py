@@ -19,11 +19,12 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
+from .aliases import AliasGuard, Owner, list_of, page_key
 from .errors import UserError
 from .state import StateStore
-from .urls import host_matches
+from .urls import BadOldPath, alias_form, host_matches, old_path
 from .writer import site_url
 
 FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
@@ -56,11 +57,21 @@ class RedirectMap:
     unserved: list[Unserved] = field(default_factory=list)  # old URLs no path rule can serve
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own hosts: nobody can point them
     nothing: str | None = None  # when there is no rule at all: why, in one sentence
+    pages: list[tuple[str, str]] = field(default_factory=list)  # each issue's page (site URL) and its id
+    lists: list[str] = field(default_factory=list)  # the section lists the pages are listed in (`/issues/`)
 
 
 def _normal(path: str) -> str:
-    path = "/" + path.strip().lstrip("/")
-    return path.rstrip("/") or "/"
+    """An old path as a key: its one spelling (see urls.old_path), without a trailing slash.
+    Paths recorded before that spelling existed are brought to it here. BadOldPath when no
+    server can serve it."""
+    return old_path(path).rstrip("/") or "/"
+
+
+def _rule_path(path: str, also_encoded: str = "") -> str:
+    """A path as a rule's field: in its one spelling (no whitespace, quote or control character
+    can split or end the field), with `also_encoded` characters percent-encoded too."""
+    return quote(old_path(path), safe="".join(ch for ch in "/:@!$&'()*+,;=-._~%" if ch not in also_encoded))
 
 
 def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
@@ -118,7 +129,7 @@ def _why_nothing(rows: list, unserved: list[Unserved]) -> str:
 
 def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     """Every old path the migration recorded, with the site URL of the issue it now leads to."""
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         raise UserError(f"{Path(site)} has no .migrate/state.sqlite; run `newsletter-migrate run` into it first.")
     try:
@@ -129,35 +140,61 @@ def redirect_map(site: Path, mappings_root: Path | None = None) -> RedirectMap:
     clashes: list[str] = []
     hosts: set[str] = set()
     unserved: list[Unserved] = []
+    # An old path over a page of the site is no redirect (a run refuses one; a state an earlier
+    # version wrote may hold one): the page stays what it is.
+    guard = AliasGuard()
+    for row in rows:
+        guard.add_page(Owner(row.platform, row.source_id, row.title), row.output_path)
     for row in sorted(rows, key=lambda r: (r.output_path, r.source_id)):
         target = site_url(row.output_path)
-        paths = {_normal(path) for path in row.old_paths}
+        paths = set()
+        for path in row.old_paths:
+            try:
+                paths.add(_normal(path))
+            except BadOldPath:
+                pass
         for url in row.old_urls:
             parts = urlsplit(url)
-            if parts.query or _normal(parts.path) not in paths:
+            try:
+                served = not parts.query and _normal(parts.path) in paths
+            except BadOldPath:
+                served = False
+            if not served:
                 unserved.append(Unserved(url, target, row.source_id, row.title))
             elif parts.hostname:
                 hosts.add(parts.hostname.lower())
         for path in [*row.old_paths, *row.previous_urls]:
-            old = _normal(path)
+            try:
+                old = _normal(path)
+            except BadOldPath as exc:
+                clashes.append(f"{path!r}, an old path of issue {row.source_id}, is not redirected: {exc}")
+                continue
             if old == target.rstrip("/") or old == target:
                 continue  # an old path that is the new page itself needs no redirect
+            taken = guard.what_is(page_key(old), Owner(row.platform, row.source_id, row.title))
+            if taken:
+                clashes.append(f"{old}, an old path of issue {row.source_id}, is {taken}; it is not redirected, and its "
+                               f"alias must go from the issue's front matter (`newsletter-migrate sync` takes it out)")
+                continue
             known = redirects.get(old)
             if known is None:
                 redirects[old] = Redirect(old, target, row.source_id, row.title)
             elif known.issue_id != row.source_id:
                 clashes.append(f"{old} is an old path of issues {known.issue_id} and {row.source_id}; it leads to {known.new_url}")
     own = platforms_own_hosts(mappings_root)
+    pages = sorted((site_url(row.output_path), row.source_id) for row in rows)
+    lists = sorted({section + "/" for section in (list_of(url) for url, _ in pages) if section})
     return RedirectMap(sorted(redirects.values(), key=lambda r: r.old_path), sorted(h for h in hosts if not host_matches(h, own)),
                        clashes, unserved, sorted(h for h in hosts if host_matches(h, own)),
-                       None if redirects else _why_nothing(rows, unserved))
+                       None if redirects else _why_nothing(rows, unserved), pages, lists)
 
 
 # ---------------------------------------------------------------------- formats
 
 def _netlify(rules: RedirectMap) -> str:
     lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Netlify _redirects."]
-    lines += [f"{r.old_path}  {r.new_url}  301" for r in rules.redirects]
+    # `:name` and `*` are placeholders and splats in a _redirects path: encoded, they are characters.
+    lines += [f"{_rule_path(r.old_path, ':*')}  {_rule_path(r.new_url)}  301" for r in rules.redirects]
     return "\n".join(lines) + "\n"
 
 
@@ -165,7 +202,7 @@ def _cloudflare(rules: RedirectMap) -> str:
     if len(rules.redirects) > CLOUDFLARE_STATIC_LIMIT:
         raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_STATIC_LIMIT:,} static redirects in _redirects and this site needs "
                         f"{len(rules.redirects):,}; use Cloudflare's Bulk Redirects with --format csv instead.")
-    lines = [f"{r.old_path} {r.new_url} 301" for r in rules.redirects]
+    lines = [f"{_rule_path(r.old_path, ':*')} {_rule_path(r.new_url)} 301" for r in rules.redirects]
     too_long = [line for line in lines if len(line) > CLOUDFLARE_LINE_LIMIT]
     if too_long:
         raise UserError(f"Cloudflare Pages allows {CLOUDFLARE_LINE_LIMIT:,} characters a line in _redirects and "
@@ -181,8 +218,9 @@ def _nginx(rules: RedirectMap) -> str:
     # nginx matches $uri, which it has already percent-decoded and normalised; so are the keys.
     entries = []
     for r in rules.redirects:
-        decoded = unquote(r.old_path)
-        entries += [(key, r.new_url) for key in dict.fromkeys([decoded, decoded + "/"] if decoded != "/" else [decoded])]
+        decoded = alias_form(old_path(r.old_path))
+        target = _rule_path(r.new_url, "$")  # a `$` in a map's value would name a variable
+        entries += [(key, target) for key in dict.fromkeys([decoded, decoded + "/"] if decoded != "/" else [decoded])]
     # nginx keeps map keys in a hash whose buckets must fit the longest key (in bytes).
     longest = max((len(key.encode("utf-8")) for key, _ in entries), default=0)
     bucket = 64
@@ -202,10 +240,16 @@ def _nginx(rules: RedirectMap) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _apache_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _apache(rules: RedirectMap) -> str:
+    # mod_alias compares the decoded URL-path with the rule's, so the old path is written decoded.
     lines = ["# Old newsletter paths and their new pages (newsletter-migrate). Apache mod_alias, for .htaccess",
              "# or the server config. Redirect matches whole path segments, so /archive/4 never catches /archive/41."]
-    lines += [f'Redirect 301 "{r.old_path}" "{r.new_url}"' for r in rules.redirects]
+    lines += [f"Redirect 301 {_apache_string(alias_form(old_path(r.old_path)))} {_apache_string(_rule_path(r.new_url))}"
+              for r in rules.redirects]
     return "\n".join(lines) + "\n"
 
 
@@ -221,7 +265,8 @@ def _vercel(rules: RedirectMap) -> str:
     if len(rules.redirects) > VERCEL_LIMIT:
         raise UserError(f"vercel.json takes {VERCEL_LIMIT:,} redirects and this site needs {len(rules.redirects):,}; "
                         "use Vercel's bulk redirects with --format csv or --format json instead.")
-    entries = [{"source": _vercel_source(r.old_path), "destination": r.new_url, "permanent": True} for r in rules.redirects]
+    entries = [{"source": _vercel_source(_rule_path(r.old_path)), "destination": _rule_path(r.new_url), "permanent": True}
+               for r in rules.redirects]
     return json.dumps({"redirects": entries}, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -230,7 +275,7 @@ def _csv(rules: RedirectMap) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["source", "destination", "status", "issue_id", "title"])
     for r in rules.redirects:
-        writer.writerow([r.old_path, r.new_url, 301, r.issue_id, r.title or ""])
+        writer.writerow([_rule_path(r.old_path), _rule_path(r.new_url), 301, r.issue_id, r.title or ""])
     return out.getvalue()
 
 

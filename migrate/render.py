@@ -27,11 +27,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup
-
 from .assets import ImageStore
 from .cleaners import CleanContext, build_chain, load_checked
 from .cleaners.walk import Plan
+from .dom import flattened, flattened_warning, parse_html
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
 from .dom import html_of
 from .mappings import Mappings
@@ -68,9 +67,15 @@ class Prepared:
 
 
 def document_of(issue: Issue) -> BeautifulSoup:
-    """The issue's body as a tree: the one its fetcher parsed, else a parse of its HTML."""
+    """The issue's body as a tree: the one its fetcher parsed (and bounded in depth, saying so),
+    else a parse of its HTML, with nesting too deep flattened and named in a warning."""
     parsed = issue.take_parsed()
-    return parsed if parsed is not None else BeautifulSoup(issue.html, "lxml")
+    if parsed is not None:
+        return parsed
+    doc = parse_html(issue.html)
+    if flattened(doc):
+        issue.warnings.append(flattened_warning(flattened(doc)))
+    return doc
 
 
 class Chain:
@@ -93,7 +98,7 @@ class Chain:
         return Prepared(issue, doc if keep_tree else html_of(doc), asks)
 
     def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
-        doc = BeautifulSoup(cleaned, "lxml") if isinstance(cleaned, str) else cleaned
+        doc = parse_html(cleaned) if isinstance(cleaned, str) else cleaned
         self.after.run(doc, issue)
         if self.spec.sentence_per_line:
             break_sentences(doc)

@@ -17,6 +17,7 @@ from typing import Iterator
 from . import __version__
 from .files import atomic_write_stream
 from .record import DATA_URL_SHOWN, Issue, SourceNote, SourceProblem
+from .urls import without_credentials
 
 REPORT_PATH = ".migrate/report.json"
 
@@ -40,7 +41,7 @@ def issue_entry(issue: Issue, outcome=None) -> dict:
         "date": _date(issue.date),
         "draft": issue.draft,
         "held_for": issue.held_for,
-        "source": issue.source_ref,
+        "source": without_credentials(issue.source_ref),
         "output": issue.output_path,
         "action": outcome.action if outcome else None,
         "incoming": outcome.incoming if outcome else None,
@@ -93,6 +94,7 @@ class RunReport:
         self.up_to_date = 0
         self.temporary_files_removed = 0
         self.todo = None     # the site's cumulative to-do, once the run has recorded its findings
+        self.starter = None  # what the run wrote of the starter Hugo site (a StarterOutcome), if anything
         self.config: str | None = None  # the config file the run read, where overrides go
         self._images_to_download: set[str] = set()  # a dry run: the distinct images it would fetch
         self._spool = _Spool()
@@ -130,15 +132,16 @@ class RunReport:
         self.gone.append({"platform": row.platform, "id": row.source_id, "title": row.title, "output": row.output_path})
 
     def add_problem(self, problem: SourceProblem) -> None:
-        self.problems.append({"order": problem.order, "source": problem.source_ref, "reason": problem.reason})
+        self.problems.append({"order": problem.order, "source": without_credentials(problem.source_ref), "reason": problem.reason})
 
     def add_note(self, note: SourceNote) -> None:
-        self.notes.append({"source": note.source_ref, "warning": note.message})
+        self.notes.append({"source": without_credentials(note.source_ref), "warning": note.message})
 
     def add_skipped(self, issue: Issue, left_in_place: str | None = None) -> None:
         """An issue not converted, and why; `left_in_place`: its file from an earlier run, which stays."""
         self.skipped.append({"order": issue.order, "platform": issue.platform, "id": issue.source_id, "title": issue.title,
-                             "source": issue.source_ref, "reason": issue.skip_reason, "left_in_place": left_in_place})
+                             "source": without_credentials(issue.source_ref), "reason": issue.skip_reason,
+                             "left_in_place": left_in_place})
 
     # ------------------------------------------------------------------ reading
     def entries(self) -> Iterator[dict]:
@@ -250,6 +253,9 @@ class RunReport:
             by_kind = ", ".join(f"{kind}: {self._counts['held:' + kind]}" for kind in kinds)
             out.append(f"Written as drafts because they were only for part of the readers: {s['drafts_for_part_of_the_readers']} "
                        f"({by_kind}); publish them on purpose with --platform-option publish_audiences={','.join(kinds)}.")
+        if self.starter is not None and self.starter.written:
+            out.append("Wrote a starter Hugo site (hugo.toml and layouts/), as the site folder had no Hugo configuration: "
+                       "plain `hugo` in it now builds the site. Edit hugo.toml (baseURL, title); the tool never touches it again.")
         if self.temporary_files_removed:
             out.append(f"Removed {self.temporary_files_removed} temporary file(s) an interrupted run left behind.")
         for note in self.notes:

@@ -43,13 +43,15 @@ class Settings:
     sentence_per_line: bool | None = None
     images: bool | None = None
     wayback_images: bool | None = None
+    starter: bool | None = None
     # The source held a credential, which was not recorded: the next run must be given --source.
     source_credential_removed: bool = False
 
     # The flag each field comes from, for messages.
     FLAGS = {"platform": "--platform", "source": "--source", "config": "--config", "mappings": "--mappings",
              "remap": "--remap", "allow_host": "--allow-host", "platform_option": "--platform-option",
-             "sentence_per_line": "--sentence-per-line", "images": "--no-images", "wayback_images": "--wayback-images"}
+             "sentence_per_line": "--sentence-per-line", "images": "--no-images", "wayback_images": "--wayback-images",
+             "starter": "--no-starter"}
 
     @classmethod
     def from_args(cls, args) -> "Settings":
@@ -67,7 +69,8 @@ class Settings:
                    platform_option=dict(parse_platform_option(spec) for spec in args.platform_option),
                    sentence_per_line=True if args.sentence_per_line else None,
                    images=False if args.no_images else None,
-                   wayback_images=True if getattr(args, "wayback_images", None) else None)
+                   wayback_images=True if getattr(args, "wayback_images", None) else None,
+                   starter=False if getattr(args, "no_starter", False) else None)
 
     def given(self) -> list[str]:
         """The names of the fields that hold something."""
@@ -97,7 +100,7 @@ class Settings:
             elif key == "platform_option":
                 ok = isinstance(value, dict) and all(isinstance(k, str) for k in value)
                 value = {k: str(v) for k, v in value.items()} if ok else value
-            elif key in ("sentence_per_line", "images", "wayback_images", "source_credential_removed"):
+            elif key in ("sentence_per_line", "images", "wayback_images", "starter", "source_credential_removed"):
                 ok = isinstance(value, bool) or value is None
             else:
                 ok = isinstance(value, str) or value is None

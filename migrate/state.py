@@ -16,6 +16,10 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
+
+from .errors import UserError
+from .urls import without_credentials
 
 STATE_PATH = ".migrate/state.sqlite"
 SCHEMA_VERSION = 2
@@ -49,6 +53,15 @@ CREATE TABLE IF NOT EXISTS images (
     attempts INTEGER NOT NULL DEFAULT 0,
     etag TEXT,
     last_modified TEXT
+);
+-- Per issue, the report entry of the run that last converted it: what the site's report and
+-- to-do show of issues a later run found unchanged.
+CREATE TABLE IF NOT EXISTS entries (
+    platform TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    output_path TEXT,
+    entry TEXT NOT NULL,              -- JSON, as in report.json
+    PRIMARY KEY (platform, source_id)
 );
 CREATE TABLE IF NOT EXISTS sources (
     url TEXT PRIMARY KEY,
@@ -97,29 +110,118 @@ class Validators:
     body_hash: str | None = None
 
 
+class StateError(UserError):
+    """The state database cannot be used (read-only, full, damaged): one sentence on what to do."""
+
+
+def _state_error(path: Path, exc: sqlite3.Error) -> StateError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StateError(f"{path} cannot be written (it, or the site folder, is read-only); make the site folder writable "
+                          "(or run on a copy of it) and run again.")
+    if "full" in text:
+        return StateError(f"The disk holding {path} is full; free some space and run again.")
+    if "locked" in text or "busy" in text:
+        return StateError(f"{path} is in use by another program; close it and run again.")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StateError(f"{path} is damaged ({exc}); move it aside to start the state afresh, and run again.")
+    if "unable to open" in text:
+        return StateError(f"{path} cannot be opened ({exc}); check that the site's .migrate folder can be read and written.")
+    return StateError(f"The state in {path} could not be used ({exc}); check the site's .migrate folder and run again.")
+
+
+class _Database:
+    """sqlite3's connection, whose errors become one sentence that says what to do."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path, self._connection = path, connection
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+
+    def execute(self, *args):
+        return self._call(self._connection.execute, *args)
+
+    def executemany(self, *args):
+        return self._call(self._connection.executemany, *args)
+
+    def executescript(self, script: str):
+        return self._call(self._connection.executescript, script)
+
+    def cursor(self):
+        return self._connection.cursor()
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _refuse_links(path: Path) -> None:
+    """The state lives in the site's own .migrate folder: a link there, or in place of the
+    database or its journals, would send every write somewhere else."""
+    for candidate in (path.parent, path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if candidate.is_symlink():
+            raise StateError(f"{candidate} is a symbolic link; the tool keeps its state only inside the site, so replace "
+                             "the link with what it points to and run again.")
+
+
 class StateStore:
-    """A thread-safe handle on the state database; every write commits at once."""
+    """A thread-safe handle on the state database; every write commits at once.
 
-    def __init__(self, path: Path):
+    `read_only` opens an existing store for commands that only read it (status, redirects,
+    verify, check, a dry run): they work on a site that cannot be written."""
+
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_links(self.path)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        version = self.meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            from .errors import UserError
+        try:
+            if read_only:
+                self._db = _Database(self.path, self._connect_read_only())
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = _Database(self.path, sqlite3.connect(self.path, check_same_thread=False, isolation_level=None))
+        except sqlite3.Error as exc:
+            raise _state_error(self.path, exc) from None
+        except OSError as exc:
+            raise StateError(f"{self.path.parent} cannot be created ({exc.strerror or exc}); make the site folder "
+                             "writable (or run on a copy of it) and run again.") from None
+        try:
+            if not read_only:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+            version = self.meta("schema_version")
+            if version is None and not read_only:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            elif version is not None and int(version) != SCHEMA_VERSION:
+                raise StateError(f"{self.path} was written by another version of the tool; move it aside to start the state afresh.")
+        except BaseException:
+            self._db.close()
+            raise
 
-            raise UserError(f"{self.path} was written by another version of the tool; move it aside to start the state afresh.")
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that changes nothing. SQLite reads a database in WAL mode through files
+        beside it (-wal, -shm), which it makes and, when it can, removes on closing; in a folder
+        nobody may write, the database is read as it is on disk instead."""
+        connection = None
+        try:
+            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return connection
+        except sqlite3.OperationalError:
+            if connection is not None:
+                connection.close()
+            uri = "file:" + quote(str(self.path.resolve())) + "?immutable=1"
+            return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
 
     @classmethod
-    def open_existing(cls, site: Path) -> "StateStore | None":
+    def open_existing(cls, site: Path, read_only: bool = False) -> "StateStore | None":
         path = Path(site) / STATE_PATH
-        return cls(path) if path.is_file() else None
+        _refuse_links(path)
+        return cls(path, read_only=read_only) if path.is_file() else None
 
     def close(self) -> None:
         with self._lock:
@@ -150,6 +252,8 @@ class StateStore:
         return [_issue_row(r) for r in rows]
 
     def put_issue(self, row: IssueRow) -> None:
+        # A source (or a reference into one) may be a URL with credentials in it: never kept.
+        row.source, row.source_ref = without_credentials(row.source), without_credentials(row.source_ref)
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -158,6 +262,7 @@ class StateStore:
                  row.incoming_hash, json.dumps(row.images), int(row.gone)))
 
     def set_source(self, platform: str, source_id: str, source: str) -> None:
+        source = without_credentials(source)
         with self._lock:
             self._db.execute("UPDATE issues SET source = ? WHERE platform = ? AND source_id = ?", (source, platform, source_id))
 
@@ -200,13 +305,43 @@ class StateStore:
                                      known.etag if known else None, known.last_modified if known else None))
             return attempts
 
+    # ------------------------------------------------------------------ report entries
+    def put_entries(self, entries) -> None:
+        """Keep each issue's latest report entry (in one transaction: a run's worth at once)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                                     ((e["platform"], e["id"], e["output"], json.dumps(e, ensure_ascii=False)) for e in entries))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def drop_entries(self, keys) -> None:
+        """Forget the entries of issues no longer converted (skipped by an override now)."""
+        with self._lock:
+            self._db.executemany("DELETE FROM entries WHERE platform = ? AND source_id = ?", list(keys))
+
+    def entries(self):
+        """The kept entries of the issues still at their source, by output path, read one at a time."""
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.execute("SELECT e.entry FROM entries e LEFT JOIN issues i ON i.platform = e.platform AND i.source_id = e.source_id "
+                           "WHERE coalesce(i.gone, 0) = 0 ORDER BY e.output_path, e.platform, e.source_id")
+        for (text,) in cursor:
+            yield json.loads(text)
+
     # ------------------------------------------------------------------ sources
+    # Validators are kept by the document's URL without its credentials (the same document).
     def validators(self, url: str) -> Validators:
+        url = without_credentials(url)
         with self._lock:
             row = self._db.execute("SELECT etag, last_modified, body_hash FROM sources WHERE url = ?", (url,)).fetchone()
         return Validators(*row) if row else Validators()
 
     def set_validators(self, url: str, validators: Validators) -> None:
+        url = without_credentials(url)
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?)",
                              (url, validators.etag, validators.last_modified, validators.body_hash))

@@ -14,6 +14,7 @@ from .errors import UserError
 from .settings import Settings
 from .summary import attention_lines, command
 from .files import sha256_file
+from .runlock import holder as lock_holder
 from .state import STATE_PATH, StateStore
 from .writer import incoming_path
 
@@ -36,14 +37,18 @@ class SiteStatus:
     last_run_failures: dict = field(default_factory=dict)  # what the last run could not do, by kind
     # What needs the author (see attention.py): kept from run to run until resolved.
     attention: list[str] = field(default_factory=list)
+    in_progress: str | None = None  # a run holding the site's lock right now: since when, which process
 
 
 def site_status(site: Path, options=None) -> SiteStatus:
-    state = StateStore.open_existing(site)
+    state = StateStore.open_existing(site, read_only=True)
     if state is None:
         raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
     try:
         status = SiteStatus(str(site), last_run=state.meta("run_state"), last_run_reason=state.meta("run_state_reason") or None)
+        running = lock_holder(site)
+        if running is not None:
+            status.in_progress = f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}"
         try:
             status.last_run_failures = {k: v for k, v in json.loads(state.meta("last_run") or "{}").items() if v}
         except ValueError:
@@ -92,6 +97,8 @@ def site_status(site: Path, options=None) -> SiteStatus:
 
 
 def _last_run(status: SiteStatus) -> str:
+    if status.in_progress:
+        return f"still in progress ({status.in_progress}): these figures change as it goes"
     if status.last_run == "running":
         return "interrupted before it finished (the next sync completes it)"
     if status.last_run == "incomplete" and status.last_run_reason:

@@ -141,11 +141,14 @@ def attention_lines(todo: ToDo, site: Path, config: str | None = None) -> list[s
     return out
 
 
+# What an override to paste says in place of the value the author must supply.
+PLACEHOLDERS = {"title": "TITLE", "date": "YYYY-MM-DD"}
+
+
 def _override_lines(needing: list[dict], site: Path, config: str | None) -> list[str]:
     """Issues that need a title or a date: the overrides to paste, and where."""
     fields = sorted({name for item in needing for name in item["needs"]})
-    placeholders = {"title": "TITLE", "date": "YYYY-MM-DD"}
-    snippet = {"overrides": {str(item["id"]): {name: placeholders.get(name, "...") for name in sorted(item["needs"])}
+    snippet = {"overrides": {str(item["id"]): {name: PLACEHOLDERS.get(name, "...") for name in sorted(item["needs"])}
                              for item in needing}}
     where = (f"add these under `overrides:` in {config}, fill them in, then {command('sync', '--site', site)}" if config else
              f"save these as migrate.yaml, fill them in, then {command('run', '--site', site, '--config', 'migrate.yaml')} "
@@ -162,6 +165,7 @@ def _override_lines(needing: list[dict], site: Path, config: str | None) -> list
 def next_lines(site: Path, dry_run: bool) -> list[str]:
     if dry_run:
         return [f"Nothing was written (a dry run). Without --dry-run the site goes to {site}/."]
-    return [f"The site is in {site}/ (content/, static/images/); this run's full report: {Path(site) / '.migrate' / 'report.json'}.",
+    return [f"The site is in {site}/; look at it with {command('preview', '--site', site)}, and at this run's report "
+            f"in {Path(site) / '.migrate' / 'report.html'}.",
             f"Next: {command('check', '--site', site)} before you publish; {command('sync', '--site', site)} "
             "picks up what is new or changed at the source."]

@@ -37,6 +37,29 @@ def about_the_machine(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in _DISK_ERRORS
 
 
+# C0 controls but tab and newline, DEL and C1 controls. A title or a warning comes from the
+# source, and an escape sequence in it would rewrite the reader's terminal; shown as U+FFFD.
+_UNPRINTABLE = {code: "\ufffd" for code in [*range(0, 9), *range(11, 32), 0x7F, *range(0x80, 0xA0)]}
+
+
+def shown(text: str) -> str:
+    """`text` as it may be printed: no control character from a source reaches the terminal."""
+    return text.translate(_UNPRINTABLE)
+
+
+class PrintableStream:
+    """A text stream that writes only what `shown` lets through."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(shown(text))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def explain(exc: BaseException, site: Path | None, resume: str | None) -> str | None:
     """The one sentence for an expected condition, or None when `exc` is not one. `resume` is
     the command that finishes the work (for a run that stopped part-way)."""

@@ -1,9 +1,11 @@
 """URL work, always through urllib: tracking removal, remapping, resolving."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 from .errors import UserError
 
@@ -53,6 +55,120 @@ def strip_tracking(url: str, rules: "TrackingRules") -> tuple[str, int]:
     return urlunsplit(parts._replace(query="&".join(p for p in kept if p))), removed
 
 
+# Query parameters that carry a credential: by the words their names are made of (`api_key`,
+# `access-token`, `X-Amz-Signature`, `client_secret`, `sig`), or by what a name run together
+# holds (`accesstoken`, `apiKey`, `sessionid`), without taking `author` or `design` for one.
+SECRET_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "passwd", "passphrase", "pwd", "pass",
+                          "signature", "sig", "credential", "credentials", "auth", "authorization", "session",
+                          "sessionid", "sid", "jwt", "bearer", "otp"})
+SECRET_PARTS = ("token", "secret", "passw", "apikey", "credential", "signature", "session")
+
+
+def is_secret_parameter(name: str) -> bool:
+    lowered = name.lower()
+    return (any(word in SECRET_WORDS for word in re.split(r"[^a-z0-9]+", lowered) if word)
+            or any(part in lowered for part in SECRET_PARTS))
+
+
+def without_credentials(url: str) -> str:
+    """A URL fit to store, log or show: no user name or password, and no query parameter whose
+    name says it carries a credential (`api_key`, `token`, `X-Amz-Signature`...). Everything
+    else keeps its order and its exact spelling; text that is not a URL comes back unchanged.
+
+    A reference that starts with a URL and goes on in words ("https://... after entry 3") has its
+    URL cleaned and its words kept. The tool still uses a URL as given for its requests; only
+    what it keeps and says is cleaned."""
+    head, space, rest = url.partition(" ")
+    if space:
+        return without_credentials(head) + space + rest
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        query = "&".join(pair for pair in query.split("&")
+                         if pair and not is_secret_parameter(unquote_plus(pair.split("=", 1)[0])))
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+# ------------------------------------------------------------------ old paths
+
+class BadOldPath(ValueError):
+    """An old path no server can serve (a control character in it): the message says why."""
+
+
+# What a path may hold as it is (RFC 3986 pchar and "/"): the rest is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _escapes_normalised(path: str) -> str:
+    """Percent escapes in one spelling: upper-case hex, unreserved characters decoded (`%7E` is
+    `~`, `%2E` is `.`), and a `%` that starts no escape encoded itself."""
+    out, i = [], 0
+    while i < len(path):
+        ch = path[i]
+        if ch == "%":
+            pair = path[i + 1:i + 3]
+            if len(pair) == 2 and all(c in _HEX for c in pair):
+                decoded = chr(int(pair, 16))
+                out.append(decoded if decoded in _UNRESERVED else "%" + pair.upper())
+                i += 3
+                continue
+            out.append("%25")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _without_dot_segments(path: str) -> str:
+    """`.` and `..` segments resolved and empty ones dropped, as Hugo (path.Clean) and every
+    server do; a trailing slash stays."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append(segment)
+    trailing = path.endswith(("/", "/.", "/..")) and kept
+    return "/" + "/".join(kept) + ("/" if trailing else "")
+
+
+def old_path(raw: str) -> str:
+    """The one spelling of an old path, fit for every redirect file and for Hugo: starting with
+    `/`, percent-encoded wherever a URL path must be (whitespace, quotes, `?`, `#`, non-ASCII
+    letters), its escapes in one spelling, and its dot segments resolved. A path holding a
+    control character (a newline, a NUL, written or percent-encoded) is refused: BadOldPath.
+
+    Every old path enters an issue through here (Issue.add_old_path), so no writer of rules ever
+    sees a newline or a space that would split or add a rule."""
+    text = (raw if isinstance(raw, str) else "").strip()
+    if not text:
+        raise BadOldPath("it is empty")
+    for ch in text + unquote(text, errors="replace"):
+        if unicodedata.category(ch) == "Cc":
+            raise BadOldPath(f"it holds the control character {ch!r}")
+    encoded = quote(text if text.startswith("/") else "/" + text, safe=_PATH_SAFE)
+    return _without_dot_segments(_escapes_normalised(encoded))
+
+
+def alias_form(path: str) -> str:
+    """An old path as a Hugo alias: Hugo writes the alias page at the path as given, and servers
+    decode a request's path before they look for the file, so the alias is the decoded path."""
+    return unquote(path, errors="replace")
+
+
 def without_fragment(url: str) -> str:
     try:
         return urlunsplit(urlsplit(url)._replace(fragment=""))
@@ -71,26 +187,14 @@ def url_key(url: str) -> str:
 
 # Query parameters whose value may be a credential (matched as parts of a name, in lower case):
 # a URL is never stored or shown with them.
-SECRET_PARAMETER_PARTS = ("token", "key", "secret", "pass", "auth", "sig", "session", "credential")
-
-
 def without_secrets(url: str) -> tuple[str, bool]:
-    """`url` without user info or query parameters that may hold a credential, and whether any
-    were there. Anything that is not an http(s) URL comes back as it is."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """`url` without user info or query parameters that may hold a credential (see
+    without_credentials), and whether any were there. Anything that is not an http(s) URL comes
+    back as it is."""
+    if not url.lower().startswith(("http://", "https://")) or " " in url:
         return url, False
-    if parts.scheme not in ("http", "https"):
-        return url, False
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(name, value) for name, value in pairs if not any(part in name.lower() for part in SECRET_PARAMETER_PARTS)]
-    userinfo = "@" in parts.netloc
-    if not userinfo and len(kept) == len(pairs):
-        return url, False
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(kept))), True
+    cleaned = without_credentials(url)
+    return cleaned, cleaned != url
 
 
 def query_names(url: str) -> list[str]:

@@ -30,9 +30,9 @@ from .errors import UserError
 from .files import atomic_write
 from .http import FetchError, HttpClient, HttpSettings
 from .redirects import Redirect, RedirectMap, host_advice, redirect_map
+from .runlock import tool_folder
+from .starter import HUGO_FILES, STARTER, has_hugo_config, has_layouts
 
-HUGO_FILES = Path(__file__).resolve().parent / "hugo"
-SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
 VERIFY_REPORT = ".migrate/verify.json"
 PERMANENT = (301, 308)
 
@@ -41,7 +41,9 @@ PERMANENT = (301, 308)
 class Mismatch:
     old_path: str
     expected: str
-    problem: str   # missing | wrong-target | not-permanent | chain | loop | target-missing | not-an-alias | error
+    # missing | wrong-target | not-permanent | chain | loop | target-missing | not-an-alias | error;
+    # page-taken: an issue's own page, a section's list or the home page is an alias page instead
+    problem: str
     detail: str
 
 
@@ -54,6 +56,7 @@ class VerifyReport:
     clashes: list[str] = field(default_factory=list)
     platform_hosts: list[str] = field(default_factory=list)  # the platforms' own: nobody can point them
     nothing: str | None = None  # why there was no old path to check (see redirects.redirect_map)
+    pages_checked: int = 0      # issues' pages, section lists and the home page, each still itself
 
     @classmethod
     def of(cls, method: str, rules: RedirectMap) -> "VerifyReport":
@@ -68,16 +71,22 @@ class VerifyReport:
         if not self.checked and self.nothing:
             out = [self.nothing]  # "0 checked: every one leads to its issue" would read as success
         else:
+            wrong = [m for m in self.mismatches if m.problem != "page-taken"]
             out = [f"{self.checked} old path(s) checked ({self.method}): "
-                   + ("every one leads to its issue." if not self.mismatches else f"{len(self.mismatches)} mismatch(es).")]
+                   + ("every one leads to its issue." if not wrong else f"{len(wrong)} mismatch(es).")]
+        if self.pages_checked:
+            taken = sum(1 for m in self.mismatches if m.problem == "page-taken")
+            out.append(f"{self.pages_checked} page(s) checked (each issue's page, each list, the home page): "
+                       + ("each is still itself." if not taken else f"{taken} turned into a redirect."))
         out += [f"MISMATCH {m.old_path} ({m.problem}): {m.detail}" for m in self.mismatches]
         out += [f"CLASH {clash}" for clash in self.clashes]
         out += host_advice(self.old_hosts, self.platform_hosts)
         return out
 
     def write(self, site: Path) -> Path:
+        tool_folder(site)  # never through a link out of the site
         path = Path(site) / VERIFY_REPORT
-        data = {"method": self.method, "checked": self.checked, "ok": self.ok,
+        data = {"method": self.method, "checked": self.checked, "pages_checked": self.pages_checked, "ok": self.ok,
                 "mismatches": [asdict(m) for m in self.mismatches], "clashes": self.clashes, "old_hosts": self.old_hosts,
                 "platform_hosts": self.platform_hosts, "nothing": self.nothing}
         atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -112,16 +121,24 @@ def hugo_binary() -> str:
     return found
 
 
+def fallback_flags(site: Path) -> list[str]:
+    """Hugo flags that lend a site without a configuration or templates of its own ours (the
+    starter's layout, with a configuration made for checking), without writing into it."""
+    flags = []
+    if not has_hugo_config(site):
+        flags += ["--config", str(HUGO_FILES / "hugo.toml")]
+    if not has_layouts(site):
+        flags += ["--layoutDir", str(STARTER / "layouts")]
+    return flags
+
+
 def build_site(site: Path, destination: Path, base_url: str | None = None) -> None:
     """Build the site into `destination` with Hugo, with our minimal config and layout if it has none."""
     site = Path(site).resolve()
     command = [hugo_binary(), "build", "--source", str(site), "--destination", str(destination), "--logLevel", "error"]
     if base_url:
         command += ["--baseURL", base_url]
-    if not any((site / name).is_file() for name in SITE_CONFIGS) and not (site / "config").is_dir():
-        command += ["--config", str(HUGO_FILES / "hugo.toml")]
-    if not (site / "layouts").is_dir() and not (site / "themes").is_dir():
-        command += ["--layoutDir", str(HUGO_FILES / "layouts")]
+    command += fallback_flags(site)
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
@@ -139,7 +156,23 @@ def verify_build(site: Path) -> VerifyReport:
             problem = _check_built(public, rule)
             if problem:
                 report.mismatches.append(problem)
+        for page in _pages(rules):
+            built = _page_file(public, page)
+            if built.is_file():  # a draft, or a list a theme does not make, is not built: nothing to take over
+                report.pages_checked += 1
+                if _alias_target(built.read_bytes())[0] is not None:
+                    report.mismatches.append(_taken(page, _alias_target(built.read_bytes())[0]))
     return report
+
+
+def _pages(rules: RedirectMap) -> list[str]:
+    """The pages no alias may take over: each issue's, each section's list, the home page."""
+    return [url for url, _ in rules.pages] + rules.lists + (["/"] if rules.pages else [])
+
+
+def _taken(page: str, leads_to: str) -> Mismatch:
+    return Mismatch(page, page, "page-taken", f"{page} is an alias page leading to {leads_to}, not the page itself; "
+                    "an issue has it as an old path: take it out of that issue's aliases (a sync does)")
 
 
 def _page_file(public: Path, path: str) -> Path:
@@ -174,9 +207,25 @@ def verify_http(site: Path, base_url: str, concurrency: int = 8, timeout: float 
     base = base_url.rstrip("/") + "/"
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="verify") as pool:
         results = list(pool.map(lambda rule: _check_http(client, base, rule), rules.redirects))
+        pages = list(pool.map(lambda page: _check_page_http(client, base, page), _pages(rules)))
     report.checked = len(rules.redirects)
     report.mismatches = [problem for problem in results if problem]
+    report.pages_checked = sum(1 for checked, _ in pages if checked)
+    report.mismatches += [problem for _, problem in pages if problem]
     return report
+
+
+def _check_page_http(client: HttpClient, base: str, page: str) -> tuple[bool, Mismatch | None]:
+    """Whether the page answered at all (a draft, a list a theme does not make: 404), and how it
+    was taken over if it was: a redirect, or an alias page."""
+    try:
+        answer = client.get(urljoin(base, page.lstrip("/")), follow_redirects=False)
+    except FetchError:
+        return False, None
+    if 300 <= answer.status < 400:
+        return True, _taken(page, answer.headers.get("Location", ""))
+    target = _alias_target(answer.body)[0] if answer.status == 200 else None
+    return answer.status == 200, _taken(page, target) if target else None
 
 
 def _check_http(client: HttpClient, base: str, rule: Redirect) -> Mismatch | None:

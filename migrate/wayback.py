@@ -30,9 +30,9 @@ from typing import Callable, Iterator
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import soupsieve
-from bs4 import BeautifulSoup
 
 from . import jsondata
+from .dom import flattened, parse_html
 from .errors import UserError
 from .http import FetchError, HostUnreachable, HttpClient, Response
 from .mappings import Problems, _check_keys, parse_date, register_section
@@ -317,8 +317,8 @@ def unwrap_capture(data: bytes, timestamp: str, rules: ReplayRules) -> bytes:
     """A capture without the archive's traces: its toolbar gone, its replay URLs turned back
     into the originals, through the parse tree. Bytes come back unchanged when there was
     nothing to undo (the usual case for an `id_` capture)."""
-    soup = BeautifulSoup(data, "lxml")
-    changed = False
+    soup = parse_html(data)
+    changed = bool(flattened(soup))
     if rules.toolbar:
         for el in soupsieve.select(", ".join(rules.toolbar), soup):
             el.decompose()

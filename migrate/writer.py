@@ -123,3 +123,32 @@ class SiteWriter:
                 images=[image.url for image in issue.images]))
             crash_point()
         return outcome
+
+    def drop_aliases(self, row: IssueRow, keep) -> str:
+        """Take the old paths `keep(path)` refuses out of an issue the tool wrote: its file's
+        front matter and its record. Returns what was done, in words for the report: a file
+        edited by hand is left alone, and the words say what to remove from it."""
+        paths = [path for path in row.old_paths if keep(path)]
+        urls = [url for url in row.previous_urls if keep(url)]
+        if (paths, urls) == (row.old_paths, row.previous_urls):
+            return ""
+        target = self.site / row.output_path
+        where = incoming_path(target) if row.incoming_hash else target
+        if self.dry_run or self.state is None:
+            return "it would be taken out of that issue's aliases"
+        if sha256_file(where) != (row.incoming_hash or row.output_hash):
+            return f"remove it from the aliases of {where.relative_to(self.site).as_posix()}, which was edited by hand"
+        from .converters.frontmatter import without_aliases
+
+        text = without_aliases(where.read_text(encoding="utf-8"), lambda alias: keep(alias))
+        if text is not None:
+            data = text.encode("utf-8")
+            atomic_write(where, data)
+            new_hash = hashlib.sha256(data).hexdigest()
+            if row.incoming_hash:
+                row.incoming_hash = new_hash
+            else:
+                row.output_hash = new_hash
+        row.old_paths, row.previous_urls = paths, urls
+        self.state.put_issue(row)
+        return f"it was taken out of the aliases of {where.relative_to(self.site).as_posix()}, so that page stays what it is"

@@ -40,7 +40,9 @@ def main() -> int:
     for command in (["check", str(site)], ["verify", "--site", str(site), "--build"]):
         print("\n$ python -m migrate " + " ".join(command), flush=True)
         statuses.append(subprocess.call([sys.executable, "-m", "migrate", *command], cwd=ROOT))
-    print(f"\nThe Hugo-ready site is in {site}/ (content/issues/*.md, static/images/).")
+    shown = os.path.relpath(site, ROOT) if site.is_relative_to(ROOT) else str(site)
+    print(f"\nThe site is in {shown}/. Look at it: .venv/bin/newsletter-migrate preview --site {shown}")
+    print(f"Its report: {shown}/.migrate/report.html (or .venv/bin/newsletter-migrate report --site {shown} --open)")
     return next((s for s in statuses if s), 0)
 
 

@@ -12,6 +12,7 @@ import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,11 +28,15 @@ class Session:
 
 
 def in_terminal(argv: list[str], cwd: Path = ROOT, env: dict | None = None, timeout: float = 300,
-                ctrl_c_when: bytes | None = None, columns: int = 100) -> Session:
+                ctrl_c_when: "bytes | Callable[[bytes], bool] | None" = None, columns: int = 100) -> Session:
     """Run `argv` with a pseudo-terminal as its controlling terminal (stdin, stdout and stderr
     all on it), as a shell runs a command a person typed. With `ctrl_c_when`, Ctrl-C is typed as
     soon as the terminal shows those bytes: the terminal sends SIGINT to the whole foreground
-    process group, worker processes included, as a real keyboard does."""
+    process group, worker processes included, as a real keyboard does. `ctrl_c_when` may also be
+    a function of what the terminal showed so far that says when."""
+    if isinstance(ctrl_c_when, bytes):
+        wanted = ctrl_c_when
+        ctrl_c_when = lambda screen: wanted in screen  # noqa: E731
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec at once (the parent has threads)
         try:
@@ -55,7 +60,7 @@ def in_terminal(argv: list[str], cwd: Path = ROOT, env: dict | None = None, time
             if not chunk:
                 break
             screen += chunk
-            if ctrl_c_when is not None and not typed and ctrl_c_when in screen:
+            if ctrl_c_when is not None and not typed and ctrl_c_when(bytes(screen)):
                 os.write(fd, b"\x03")
                 typed = True
         else:

@@ -8,7 +8,6 @@ from html import escape
 from urllib.parse import quote
 
 import pytest
-from bs4 import BeautifulSoup
 from PIL import Image
 from pillow_heif import from_pillow
 

@@ -223,3 +223,40 @@ def test_a_run_in_a_terminal_shows_its_progress_and_its_summary(tmp_path):
     assert session.status == 0, session.screen
     assert "issues" in session.screen and "9 issue(s) found: 9 converted" in session.screen and "Traceback" not in session.screen
     assert "Written as drafts because they were only for part of the readers: 3" in session.screen
+
+
+def test_every_command_says_in_its_help_what_it_does_and_shows_one_example(capsys):
+    from migrate.cli import _COMMANDS
+
+    for command, (what, example) in _COMMANDS.items():
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        shown = capsys.readouterr().out
+        assert what[0].upper() + what[1:] in " ".join(shown.split()), command
+        assert f"example: {example}" in shown and example.startswith(f"newsletter-migrate {command} ")
+        assert build_parser_accepts(example)
+
+
+def build_parser_accepts(example: str) -> bool:
+    """The example parses as the command line it shows."""
+    import shlex
+
+    from migrate.cli import build_parser
+
+    build_parser().parse_args(shlex.split(example)[1:])
+    return True
+
+
+@pytest.mark.parametrize("given, offered", [("substack", "`substack-export`"), ("mailchimp", "`mailchimp-api` or `mailchimp-export`"),
+                                            ("revu-api", "`revue-api`")])
+def test_a_platform_named_loosely_gets_the_forms_it_could_mean(given, offered, capsys, tmp_path):
+    status, _, err = run_cli("run", "--platform", given, "--source", "x", "--site", str(tmp_path / "site"), capsys=capsys)
+    assert status == 2 and f"(did you mean {offered}?)" in err and err.count("\n") == 1
+
+
+def test_a_command_not_told_the_site_says_which_folder_it_took(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_cli("run", "--platform", "revue-pages", "--source", str(REVUE / "page-2016.html"), "--no-images", "--quiet",
+                               capsys=capsys)
+    assert status == 0 and err.startswith("No --site given: the site folder is output/.")
+    assert (tmp_path / "output" / "content" / "issues" / "003.md").is_file() and "The site is in output/" in out

@@ -101,7 +101,7 @@ NEWS = ("<p>Spring is finally here and the plots are waking up. " + "The water b
         "<p>Work day on the 20th: bring gloves. " + "We will turn the compost and mend the fence. " * 10 + "</p>")
 
 
-def export_with(tmp_path, files: dict) -> "Path":
+def export_with(tmp_path, files: dict):
     export = tmp_path / "export"
     shutil.copytree(EXPORT, export)
     for name, text in files.items():

@@ -527,9 +527,10 @@ def test_a_larger_archive_is_read_through_worker_processes_and_resynced_without_
     assert report.up_to_date == 24 and server.archive.capture_hits() == 24
 
 
-def test_the_readme_documents_every_wayback_option():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### From the Wayback Machine"):readme.index("### Images on dead hosts")]
+def test_the_docs_document_every_wayback_option():
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    page = (docs / "wayback.md").read_text(encoding="utf-8")
     for name in get_fetcher("wayback").platform_options:
-        assert f"`{name}`" in section, name
-    assert "--wayback-images" in section and "wayback_images: true" in readme and "WAYBACK_AUTHORIZATION" in section
+        assert f"`{name}`" in page, name
+    assert "--wayback-images" in page and "WAYBACK_AUTHORIZATION" in page
+    assert "wayback_images: true" in (docs / "configuration.md").read_text(encoding="utf-8")

@@ -170,7 +170,6 @@ class TestNamesThatDoNotResolve:
     def test_a_remapped_host_that_does_not_resolve_is_looked_up_once_and_never_retried(self, monkeypatch):
         from concurrent.futures import ThreadPoolExecutor
 
-        from migrate.assets import ImageStore
         from migrate.http import HostUnreachable
         from migrate.urls import Remap
 

@@ -198,3 +198,15 @@ def test_the_settings_file_holds_no_token_key_or_password(tmp_path, capsys, monk
     assert status == 2 and err.startswith("error: the source of this site's first run held a password or key") and err.count("\n") == 1
     status, out, _ = cli(capsys, "sync", "--site", str(site), "--source", source)
     assert status == 0 and "3 up to date" in out
+
+
+def test_an_escape_sequence_from_the_source_never_reaches_the_terminal(tmp_path, capsys):
+    escape = "\x1b]0;pwned\x07\x1b[2J"
+    hostile = dict(api_issue(851, html="<p></p>"), id=f"851{escape}")  # an id is the source's own text
+    source = saved(tmp_path, [hostile, api_issue(852, html="<p></p>")])
+    status, out, err = cli(capsys, "run", "--platform", "revue-api", "--source", str(source), "--site", str(tmp_path / "site"),
+                           "--no-images")
+    assert status == 0 and "has no content after cleaning" in out
+    assert not any(ch in out + err for ch in "\x1b\x07")
+    _, out, _ = cli(capsys, "status", "--site", str(tmp_path / "site"))
+    assert "\x1b" not in out

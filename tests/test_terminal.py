@@ -204,6 +204,7 @@ def test_make_demo_in_a_terminal(tmp_path):
     no_traceback(session)
     assert session.status == 0, session.screen
     assert "12 issue(s) found: 12 converted" in session.screen and "every one leads to its issue" in session.screen
+    assert f"Look at it: .venv/bin/newsletter-migrate preview --site {tmp_path / 'demo'}" in session.screen
 
 
 def published(site: Path) -> dict:

@@ -1,21 +1,16 @@
 """verify: every old path the migration recorded must lead to its issue, checked on a real Hugo
 build, a static server over the built site, and a real nginx with the generated rules."""
 import functools
-import os
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from migrate.redirects import redirect_map, render_redirects
 from migrate.verify import build_site, verify_build, verify_http
 
 from .faultserver import ok, redirect, status
+from .nginx import free_port, needs_nginx, nginx_serving
 from .support import REVUE, migrate
 
 OLD_4 = "/profile/fieldrec/issues/field-recordings-4-rain-on-a-tin-roof-900204"
@@ -78,7 +73,7 @@ def serve_directory(root: Path, port: int):
 
 
 def test_the_built_site_served_over_http_passes(site, tmp_path):
-    base = f"http://127.0.0.1:{_free_port()}/"
+    base = f"http://127.0.0.1:{free_port()}/"
     build_site(site, tmp_path / "public", base_url=base)
     server = serve_directory(tmp_path / "public", int(base.rsplit(":", 1)[1].strip("/")))
     try:
@@ -127,57 +122,10 @@ class TestOverHttp:
         assert {m.old_path: m.problem for m in verify_http(site, faults.url, attempts=1).mismatches} == {OLD_4: "target-missing"}
 
 
-def _nginx() -> str | None:
-    return shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"]))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.mark.skipif(_nginx() is None, reason="nginx is not installed (.ci/run installs it)")
+@needs_nginx
 def test_the_generated_nginx_rules_answer_301_in_a_real_nginx(site, tmp_path):
-    port = _free_port()
-    build_site(site, tmp_path / "public", base_url=f"http://127.0.0.1:{port}/")
-    rules = tmp_path / "redirects.conf"
-    rules.write_text(render_redirects(redirect_map(site), "nginx"))
-    prefix = tmp_path / "nginx"
-    (prefix / "logs").mkdir(parents=True)
-    config = prefix / "nginx.conf"
-    config.write_text(f"""
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {prefix}/logs/error.log warn;
-pid {prefix}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {rules};
-    server {{
-        listen 127.0.0.1:{port};
-        root {tmp_path / "public"};
-        if ($newsletter_migrate_target) {{ return 301 $newsletter_migrate_target; }}
-    }}
-}}
-""")
-    check = subprocess.run([_nginx(), "-t", "-p", str(prefix), "-c", str(config)], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    nginx = subprocess.Popen([_nginx(), "-p", str(prefix), "-c", str(config)], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+    with nginx_serving(site, tmp_path) as base:
+        port = int(base.rsplit(":", 1)[1].strip("/"))
         report = verify_http(site, f"http://127.0.0.1:{port}/")
         assert report.ok and report.checked == 4, report.lines()
         import http.client
@@ -186,6 +134,3 @@ http {{
         connection.request("GET", OLD_4 + "/")
         answer = connection.getresponse()
         assert answer.status == 301 and answer.getheader("Location").endswith("/issues/004/")
-    finally:
-        nginx.terminate()
-        nginx.wait(10)

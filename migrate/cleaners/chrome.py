@@ -14,6 +14,7 @@ from ..dom import attr_text, has_content, style_of
 from ..selectors import Matcher, SelectorRules
 from ..urls import host_matches, host_of
 from .base import Cleaner, Walk, register
+from .unsafe import ACTIVE_SET, remove_active
 
 
 def is_pixel(img: Tag, pixel_patterns: list[str]) -> bool:
@@ -55,8 +56,7 @@ class Chrome(Cleaner):
             (target or el).decompose()
             return None
         if self.remove and el.name not in ("html", "body") and self.remove.matches(el):
-            self._remove(el)
-            return None
+            return self._remove(el, walk) or None
         if el.name == "img":
             if is_pixel(el, self.pixels):
                 el.decompose()
@@ -71,9 +71,10 @@ class Chrome(Cleaner):
         if not has_content(el):
             el.decompose()
 
-    def _remove(self, el: Tag) -> None:
+    def _remove(self, el: Tag, walk: Walk) -> list | None:
         """Remove a chrome element, after the closest-ancestor rules of the anchors inside it
-        (whose targets may lie above it)."""
+        (whose targets may lie above it). A form or a script may be unclosed and hold the rest
+        of the issue: what cannot be its own is moved out first, and returned to be walked."""
         if self.anchors:
             named = not (self.anchors.any or self.anchors.classes or self.anchors.ids)
             for anchor in el.find_all(list(self.anchors.tags) if named else True):
@@ -81,8 +82,11 @@ class Chrome(Cleaner):
                 target = _closest(anchor, closest) if closest is not None else None
                 if target is not None and any(parent is target for parent in el.parents):
                     target.decompose()
-                    return
+                    return None
+        if el.name in ACTIVE_SET:
+            return remove_active(el, walk.issue, "the platform's")
         el.decompose()
+        return None
 
 
 def _closest(el: Tag, selector: str) -> Tag | None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from ..dom import (BLOCKS, HEADINGS, LANGUAGE_CLASS, LAYOUT_BLOCKS, LAYOUT_INLINE, attr_text, elements, has_content, is_block,
-                   style_of, unwrap)
+from ..dom import (BLOCKS, HEADINGS, LANGUAGE_CLASS, LAYOUT_BLOCKS, LAYOUT_INLINE, MAX_DEPTH, attr_text, elements,
+                   flatten_deep_nesting, flattened_warning, has_content, is_block, style_of, unwrap)
 from ..mappings import Problems, _check_keys, register_section
 from ..record import Issue
 from ..urls import absolute
@@ -114,23 +114,12 @@ def _split_paragraph(doc: BeautifulSoup, paragraph: Tag) -> None:
     paragraph.decompose()
 
 
-MAX_DEPTH = 64  # no newsletter nests deeper; the converter recurses once per level
-
-
 def _flatten_deep_nesting(doc: BeautifulSoup, issue: Issue) -> None:
-    """Unwrap elements nested deeper than MAX_DEPTH, keeping their content: hostile or broken
-    HTML (thousands of unclosed tags) must not exhaust the converter's recursion."""
-    depth: dict[int, int] = {}
-    too_deep: list[Tag] = []
-    for el in elements(doc):
-        level = depth.get(id(el.parent), 0) + 1
-        depth[id(el)] = level
-        if level > MAX_DEPTH:
-            too_deep.append(el)
-    for el in reversed(too_deep):
-        unwrap(el)
-    if too_deep:
-        issue.warnings.append(f"its HTML nested {len(too_deep)} element(s) deeper than {MAX_DEPTH} levels; they were unwrapped, their text kept")
+    """The body the converter gets, its layout unwrapped, stays within the depth the converter's
+    recursion can take (the parse bounded the source already: see dom.parse_html)."""
+    removed = flatten_deep_nesting(doc, MAX_DEPTH)
+    if removed:
+        issue.warnings.append(flattened_warning(removed, MAX_DEPTH))
 
 
 def _content_sibling(node, forward: bool):

@@ -1,5 +1,5 @@
 """Tracking parameters leave every link and image URL (the list is mappings/tracking.yaml), a
-link's text when it is the address itself, and an address written out in the text, which Hugo's
+link's words when they show an address, and an address written out in the text, which Hugo's
 Markdown (linkify) turns into a link of its own."""
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def strip_tracking_from(el: Tag, rules: TrackingRules, issue: Issue) -> None:
         if removed:
             el[attr] = cleaned
             issue.tracking_removed += removed
-            if el.name == "a" and el.string is not None and el.string.strip() == original.strip():
-                el.string.replace_with(cleaned)  # an autolink shows its address: the clean one
+    if el.name == "a":
+        _shown_address_without_tracking(el, rules)
 
 
 def strip_tracking_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) -> list | None:
@@ -55,6 +55,20 @@ def strip_tracking_in_text(text: NavigableString, rules: TrackingRules, issue: I
             and text.find_parent("a") is None:
         return _strip_in_text(text, rules, issue)
     return None
+
+
+def _shown_address_without_tracking(link, rules: TrackingRules) -> None:
+    """A link whose words are an address (an autolink, `<b>https://...</b>`, `www.x.example/...`)
+    shows it as the link now leads: without its tracking parameters."""
+    for text in [node for node in link.descendants if type(node) is NavigableString]:
+        shown = text.strip()
+        if " " in shown or not shown.lower().startswith(("http://", "https://", "www.")):
+            continue
+        bare = not shown.lower().startswith(("http://", "https://"))
+        cleaned, removed = strip_tracking("http://" + shown if bare else shown, rules)
+        if removed:
+            cleaned = cleaned[len("http://"):] if bare else cleaned
+            text.replace_with(NavigableString(text.replace(shown, cleaned)))
 
 
 def _strip_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) -> list | None:

@@ -6,6 +6,7 @@ import datetime as dt
 import yaml
 
 from ..record import Issue
+from ..urls import alias_form
 
 
 class FrontMatterDumper(yaml.SafeDumper):
@@ -35,7 +36,8 @@ def front_matter_fields(issue: Issue, date_format: str = "date") -> dict:
         fields["date"] = date
     if issue.number is not None:
         fields["number"] = issue.number
-    aliases = [p.path for p in issue.old_paths]
+    # An alias is where Hugo writes the redirect page: the path decoded, as a server looks it up.
+    aliases = [alias_form(p.path) for p in issue.old_paths]
     aliases += [url for url in issue.previous_urls if url not in aliases]
     if aliases:
         fields["aliases"] = aliases
@@ -57,3 +59,28 @@ def render_document(fields: dict, markdown: str) -> str:
     """A content file: YAML front matter between `---` lines, a blank line, then the body."""
     head = render_front_matter(fields) if fields else ""
     return "---\n" + head + "---\n" + ("\n" + markdown if markdown else "")
+
+
+def without_aliases(document: str, keep) -> str | None:
+    """A content file the tool wrote, with the aliases `keep(alias)` refuses taken out of its
+    front matter (and the field with them, when none is left); None when it has none to take.
+    The front matter is read and written again by the YAML library, the body left as it is."""
+    from ..yamldata import load
+
+    if not document.startswith("---\n"):
+        return None
+    end = document.find("\n---\n", 3)
+    if end < 0:
+        return None
+    fields = load(document[4:end + 1], aliases=True)
+    aliases = fields.get("aliases") if isinstance(fields, dict) else None
+    if not isinstance(aliases, list):
+        return None
+    kept = [alias for alias in aliases if keep(alias)]
+    if len(kept) == len(aliases):
+        return None
+    if kept:
+        fields["aliases"] = kept
+    else:
+        del fields["aliases"]
+    return "---\n" + render_front_matter(fields) + document[end + 1:]

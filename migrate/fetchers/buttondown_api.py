@@ -21,7 +21,7 @@ import ijson
 from .. import jsondata
 from ..errors import UserError
 from ..files import sha256_file
-from ..http import FetchError, _display, source_error
+from ..http import FetchError, _display, answered_elsewhere, source_error
 from ..record import Issue, SourceNote, SourceProblem, Unchanged
 from .base import Fetcher, register
 from .buttondown import (LIST_SHAPE, NO_ARCHIVE_URL, PLATFORM_OPTIONS, TOKEN_ENV, buttondown_issue_ref, check_email_list,
@@ -161,6 +161,10 @@ class ButtondownApiFetcher(Fetcher):
                     raise UserError(f"{_display(page_url)} did not answer as Buttondown's emails endpoint (a JSON object with `results`); check --source.")
                 problems.append(SourceProblem(_display(page_url), "this page of the listing is not a JSON object with `results`; the emails on it and after it are missing"))
                 return count
+            elsewhere = answered_elsewhere(page_url, response)
+            if first and elsewhere and not page["results"]:
+                raise UserError(f"{_display(page_url)} redirected to {elsewhere}, another server, which was not sent the key and "
+                                "answered with no emails; give --source the API's own address and run again.")
             if isinstance(page.get("count"), int):
                 count = page["count"]
             for raw in page["results"]:

@@ -20,6 +20,7 @@ from typing import IO, Iterator
 import ijson
 import yaml
 
+from .. import yamldata
 from ..archives import ArchiveFiles
 from ..errors import UserError
 from ..files import Utf8Stream
@@ -59,7 +60,9 @@ def _front_matter(text: str) -> tuple[dict, str, str | None]:
         if lines[index].rstrip("\r\n") == "---":
             head, body = "".join(lines[1:index]), "".join(lines[index + 1:])
             try:
-                fields = yaml.safe_load(head)
+                fields = yamldata.load(head)
+            except yamldata.YamlRefused as exc:
+                return {}, body, f"its front matter was not read: {exc}; it was left out"
             except yaml.YAMLError as exc:
                 return {}, body, f"its front matter is not valid YAML ({getattr(exc, 'problem', exc)}); it was left out"
             if fields is None:

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from .. import jsondata
 from ..errors import UserError
-from ..http import FetchError, source_error
+from ..http import FetchError, answered_elsewhere, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, prefetch_in_order, register
@@ -155,6 +155,10 @@ class MailchimpApiFetcher(Fetcher):
                 campaigns, total = data.get("campaigns"), data.get("total_items")
                 if not isinstance(campaigns, list):
                     raise ValueError("the answer has no `campaigns` list")
+                elsewhere = answered_elsewhere(f"{where}?{query}", response)
+                if offset == 0 and elsewhere and not campaigns:
+                    raise UserError(f"{where} redirected to {elsewhere}, another server, which was not sent the key and "
+                                    "answered with no campaigns; give --source your data center's API address and run again.")
                 if offset == 0 and isinstance(total, int):
                     self.context.expect(total)
             except FetchError as exc:

@@ -36,6 +36,7 @@ from slugify import slugify
 from ..archives import ArchiveFiles
 from ..cleaners.mailchimp_layout import first_heading_line
 from ..cleaners.merge_tags import has_tags
+from ..dom import parse_html
 from ..errors import UserError
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -412,7 +413,7 @@ class MailchimpExportFetcher(Fetcher):
             html_text, data, warnings = self._body(files, campaign_file)
         except (OSError, UserError) as exc:
             return SourceProblem(campaign_file.name, f"could not be read ({exc})", order, source_id)
-        doc = BeautifulSoup(html_text, "lxml")
+        doc = parse_html(html_text)
         if not _has_content(doc):
             return SourceProblem(campaign_file.name, f"no {csv_name} row has its name ({campaign_file.slug!r}) and it has no "
                                  "content (no text but merge tags, no picture); add its row to the CSV, or remove the file", order, source_id)

@@ -15,7 +15,7 @@ import ijson
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
 from ..jsondata import array_entries, count_array_entries
-from ..http import FetchError, _display, source_error
+from ..http import FetchError, _display, answered_elsewhere, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
 from .base import Fetcher, register
@@ -41,6 +41,16 @@ def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.Buffe
     if first_non_space(stream) != b"[":
         raise UserError(f"{ref} is not a Revue API issues response: expected a JSON array of issues; save the body of GET /api/v2/issues.")
     return text, stream
+
+
+def _no_issues(spool: IO[bytes], ref: str) -> bool:
+    """Whether a spooled body is an empty list of issues (a broken or odd one is not)."""
+    spool.seek(0)
+    try:
+        _, stream = _array_stream(spool, ref)
+        return next(array_entries(stream), None) is None
+    except (UserError, ijson.JSONError):
+        return False
 
 
 def _counted(raw_stream: IO[bytes], start: int) -> int:
@@ -103,6 +113,10 @@ class RevueApiFetcher(Fetcher):
             if response.status == 304:
                 yield Unchanged(url, whole_source=True)
                 return
+            elsewhere = answered_elsewhere(url, response)
+            if elsewhere and _no_issues(spool, url):
+                raise UserError(f"{_display(url)} redirected to {elsewhere}, another server, which was not sent the token and "
+                                "answered with no issues; give --source the API's own address and run again.")
             spool.seek(0)
             body_hash = sha256_file(spool)
             if self.context.unchanged_else_remember(url, body_hash, response.headers):

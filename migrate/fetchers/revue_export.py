@@ -21,6 +21,7 @@ import ijson
 from bs4 import BeautifulSoup, Tag
 
 from ..archives import ArchiveFiles
+from ..dom import parse_html
 from ..errors import UserError
 from ..files import Utf8Stream
 from ..jsondata import array_entries
@@ -171,7 +172,7 @@ def _append_html(doc: BeautifulSoup, parent: Tag, fragment: str | None) -> None:
     """Parse an HTML fragment and move its nodes under `parent` (through the tree, not text)."""
     if not fragment or not str(fragment).strip():
         return
-    parsed = BeautifulSoup(str(fragment), "lxml")
+    parsed = parse_html(str(fragment))
     source = parsed.body or parsed
     for node in list(source.contents):
         parent.append(node.extract())

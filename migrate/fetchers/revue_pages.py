@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bs4 import BeautifulSoup
 
-from ..dom import document_holding, html_of, shows_text
+from ..dom import document_holding, flattened, flattened_warning, html_of, parse_html, shows_text
 from ..errors import UserError
 from ..http import FetchError, source_error
 from ..mappings import PlatformMapping, parse_date
@@ -95,7 +95,7 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
             first = client.get(url, headers={"Accept": "text/html"})
         except FetchError as exc:
             raise source_error(url, exc, "check the URL and your connection.") from None
-        soup = BeautifulSoup(first.body, "lxml")
+        soup = parse_html(first.body)
         if self._is_issue_page(soup):
             yield self.reader.from_soup(soup, url, 0, page_url=url)
             return
@@ -108,7 +108,7 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
                 page = client.get(next_url, headers={"Accept": "text/html"})
             except FetchError as exc:
                 raise source_error(f"the archive page {next_url}", exc, "run again, or save the pages and pass the folder.") from None
-            page_soup = BeautifulSoup(page.body, "lxml")
+            page_soup = parse_html(page.body)
             links.extend(link for link in self._issue_links(page_soup, next_url) if link not in links)
             next_url = self._next_page(page_soup, next_url)
         if not links:
@@ -190,7 +190,7 @@ class PageReader:
     @staticmethod
     def _parse(data: bytes, ref: str, order: int) -> BeautifulSoup | SourceProblem:
         try:
-            return BeautifulSoup(data, "lxml")
+            return parse_html(data)
         except Exception as exc:  # lxml refuses only truly broken input
             return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
 
@@ -229,6 +229,8 @@ class PageReader:
 
         issue = Issue(platform=self.mapping.name, source_id=parsed.issue_id, html="", title=title,
                       source_ref=ref, order=order)
+        if flattened(soup):
+            issue.warnings.append(flattened_warning(flattened(soup)))
         issue.old_urls.append(issue_url)
         issue.add_old_path(parsed.path)
         if parsed.slug:

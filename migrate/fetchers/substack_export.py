@@ -26,10 +26,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup
-
 from ..archives import ArchiveFiles
 from ..cleaners.substack_embeds import data_attrs
+from ..dom import parse_html
 from ..errors import UserError
 from ..files import Utf8Stream
 from ..mappings import Problems, _check_keys, _selector_list, parse_date, register_section
@@ -201,7 +200,7 @@ class SubstackExportFetcher(Fetcher):
         seen: Counter = Counter()
         for name in sorted(posts.values()):
             with files.open(name) as handle:
-                doc = BeautifulSoup(Utf8Stream(handle).read(), "lxml")
+                doc = parse_html(Utf8Stream(handle).read())
             for el in doc.select(", ".join(selectors)):
                 base = subscribe_base(el.get("href") if el.name == "a" else data_attrs(el).get("url"))
                 if base:
@@ -316,7 +315,7 @@ class SubstackExportFetcher(Fetcher):
         audio = row.get("podcast_url") or ""
         if (row.get("type") or "").lower() != "podcast" or not audio.startswith(("http://", "https://")):
             return body
-        doc = BeautifulSoup(body, "lxml")
+        doc = parse_html(body)
         root = doc.body if doc.body is not None else doc
         paragraph = doc.new_tag("p")
         link = doc.new_tag("a", href=audio)

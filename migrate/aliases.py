@@ -1,0 +1,140 @@
+"""No old path may take over a page of the site.
+
+Hugo writes an alias page at the alias's path, over whatever was there: an old path equal to
+another issue's new page, to a section's list (`/issues/`), to the home page, or to a file Hugo
+writes itself (a feed, the sitemap), turns that page into a redirect. Such an old path is
+refused with a warning naming both sides, and the page stays what it is.
+
+Pages are known in source order, so an issue may be written with an old path that a page found
+later turns out to be. The guard notes it, and the run takes that alias back out of the earlier
+issue's file once every page is known (see Migration.take_back_aliases).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from .urls import BadOldPath, alias_form, old_path
+from .writer import site_url
+
+# Pages Hugo writes for every site, whatever it holds: the home page and its feed, the default
+# taxonomies' lists, the sitemap, robots.txt and the 404 page.
+HUGO_PAGES = {"/": "the home page", "/index.xml": "the site's feed", "/tags": "the list of tags",
+              "/categories": "the list of categories", "/sitemap.xml": "the sitemap", "/robots.txt": "robots.txt",
+              "/404.html": "the 404 page"}
+
+
+def page_key(path: str) -> str:
+    """The page a path leads to, as Hugo writes it: decoded, dot segments resolved, without a
+    trailing slash or `index.html` (an alias `/x/index.html` is written over the page `/x/`)."""
+    key = alias_form(old_path(path))
+    if key.endswith("/index.html"):
+        key = key[: -len("index.html")]
+    return key.rstrip("/") or "/"
+
+
+def list_of(page: str) -> str | None:
+    """The section list a page is listed in (`/issues/018/` -> `/issues`), None for a top-level page."""
+    parts = page_key(page).strip("/").split("/")
+    return "/" + parts[0] if len(parts) > 1 else None
+
+
+@dataclass(frozen=True)
+class Owner:
+    platform: str
+    source_id: str
+    title: str | None
+
+    def named(self) -> str:
+        return f"issue {self.source_id}" + (f" ({self.title})" if self.title else "")
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """An old path an issue was written with, that turned out to be another page of the site."""
+    owner: Owner
+    key: str
+    page: str   # what the path is: "the page of issue ...", "the list of /issues/", ...
+
+
+class AliasGuard:
+    def __init__(self) -> None:
+        self._pages: dict[str, Owner] = {}      # page key -> its issue
+        self._page_of: dict[tuple[str, str], str] = {}
+        self._lists: set[str] = set()
+        self._claims: dict[str, set[Owner]] = {}  # alias key -> issues written with it
+        self._claims_of: dict[tuple[str, str], set[str]] = {}
+        self.taken_back: list[TakenBack] = []
+        self._lock = threading.Lock()
+
+    def what_is(self, key: str, owner: Owner | None = None) -> str | None:
+        """What page a key is, other than an alias of `owner`'s: None when it is no page."""
+        if key in HUGO_PAGES:
+            return HUGO_PAGES[key]
+        if key in self._lists or any(key == hugo + "/index.xml" for hugo in self._lists):
+            return f"the list of {key.split('/index.xml')[0]}/" + (" (its feed)" if key.endswith("/index.xml") else "")
+        page = self._pages.get(key)
+        if page is not None and (owner is None or (page.platform, page.source_id) != (owner.platform, owner.source_id)):
+            return f"the page of {page.named()}"
+        return None
+
+    def add_page(self, owner: Owner, output_path: str) -> None:
+        """Know an issue's page (and its section's list); an issue written earlier with that
+        path as an alias has it taken back."""
+        key = page_key(site_url(output_path))
+        with self._lock:
+            ident = (owner.platform, owner.source_id)
+            earlier = self._page_of.get(ident)
+            if earlier and self._pages.get(earlier) == owner:
+                del self._pages[earlier]
+            self._pages[key] = owner
+            self._page_of[ident] = key
+            section = list_of(site_url(output_path))
+            new_keys = [key] + ([section, section + "/index.xml"] if section and section not in self._lists else [])
+            if section:
+                self._lists.add(section)
+            for taken in new_keys:
+                for claimant in self._claims.pop(taken, set()):
+                    if (claimant.platform, claimant.source_id) != ident:
+                        self.taken_back.append(TakenBack(claimant, taken, self.what_is(taken, claimant) or "a page"))
+                        self._claims_of.get((claimant.platform, claimant.source_id), set()).discard(taken)
+
+    def claim(self, owner: Owner, paths: list[str]) -> None:
+        """Know the old paths an issue is written with (replacing those it had). One that is a
+        page already (written by an earlier version of the tool) is taken back."""
+        ident = (owner.platform, owner.source_id)
+        with self._lock:
+            for key in self._claims_of.pop(ident, set()):
+                self._claims.get(key, set()).discard(owner)
+            keys = set()
+            for path in paths:
+                try:
+                    key = page_key(path)
+                except BadOldPath:
+                    continue
+                what = self.what_is(key, owner)
+                if what is None:
+                    keys.add(key)
+                else:
+                    self.taken_back.append(TakenBack(owner, key, what))
+            self._claims_of[ident] = keys
+            for key in keys:
+                self._claims.setdefault(key, set()).add(owner)
+
+    def refuse_takeovers(self, owner: Owner, old_paths: list, previous_urls: list[str], warnings: list[str]) -> tuple[list, list[str]]:
+        """The issue's old paths (OldPath records) and earlier site URLs without those that are
+        a page of the site; each refused one is named in `warnings`."""
+        kept_paths, kept_urls = [], []
+        with self._lock:
+            for items, kept, text in ((old_paths, kept_paths, lambda p: p.path), (previous_urls, kept_urls, lambda u: u)):
+                for item in items:
+                    try:
+                        what = self.what_is(page_key(text(item)), owner)
+                    except BadOldPath:
+                        what = None
+                    if what is None:
+                        kept.append(item)
+                    else:
+                        warnings.append(f"its old path {text(item)} is {what}: it is not kept as an alias, so that page "
+                                        "stays what it is")
+        return kept_paths, kept_urls

@@ -1,0 +1,221 @@
+"""`SITE/.migrate/report.html`: the migration as a page a person looks at.
+
+One self-contained file (inline CSS, no script, nothing fetched from anywhere): the site's totals,
+what needs attention first (grouped as at the end of a run), then a row for every issue: number,
+title, date, its new page, its old URLs (each marked stated or inferred), small thumbnails of its
+local images, the tracking parameters removed, and its warnings with the override to paste.
+
+Every run, sync and retry-failed writes it anew from the state store, so it shows every issue of
+the site, not only those the last run converted. Rows are made one at a time by lxml's builder
+(which escapes every text and attribute) and streamed to the file, so a 10,000-issue site costs no
+more memory than a small one. Links are relative to the page's own folder: a new page points into
+`public/`, where plain `hugo` in the site folder builds it; images point into `static/`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+from lxml import html as lxml_html
+from lxml.html import builder as E
+
+from . import __version__
+from .attention import ToDo
+from .files import atomic_write_stream
+from .state import StateStore
+from .summary import PLACEHOLDERS, attention_lines
+from .writer import site_url
+
+REPORT_PAGE = ".migrate/report.html"
+THUMBNAILS = 3  # per issue; the count says how many there are in all
+
+_STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1200px; padding: 1rem; color: #1d1d1d; background: #fff; }
+h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.75rem 0 .5rem; }
+.sub { color: #5f5f5f; margin: 0 0 1rem; }
+.totals { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; list-style: none; }
+.totals li { border: 1px solid #ddd; border-radius: 6px; padding: .4rem .7rem; }
+.totals b { display: block; font-size: 1.2rem; }
+.todo > li { margin: .4rem 0; } .todo pre { margin: .25rem 0 0; white-space: pre-wrap; font-size: 13px; background: #f6f6f6; padding: .5rem; }
+.none { color: #2d6a2d; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: .45rem .5rem; border-bottom: 1px solid #e3e3e3; }
+th { font-size: 13px; color: #5f5f5f; position: sticky; top: 0; background: #fff; }
+td.num { white-space: nowrap; } td ul { margin: 0; padding-left: 1rem; }
+.badge { font-size: 11px; border-radius: 4px; padding: 0 .3rem; margin-left: .25rem; background: #e8f0fe; color: #1a4a9c; }
+.badge.inferred { background: #fff1d6; color: #7a4b00; }
+.badge.draft { background: #eee; color: #444; }
+img.thumb { width: 48px; height: 48px; object-fit: cover; border-radius: 3px; margin: 0 .2rem .2rem 0; vertical-align: middle; }
+.warn { color: #7a4b00; }
+.fail { color: #a31515; }
+@media (max-width: 720px) {
+  table, tbody, tr, td { display: block; width: auto; }
+  thead { display: none; }
+  tr { border: 1px solid #e3e3e3; border-radius: 6px; margin: .6rem 0; padding: .3rem; }
+  td { border: 0; padding: .2rem .3rem; }
+  td::before { content: attr(data-label) ": "; font-size: 12px; color: #5f5f5f; }
+}
+"""
+
+_COLUMNS = ("#", "Issue", "Date", "New page", "Old URLs", "Images", "Tracking removed", "Notes")
+
+
+def write_report_page(site: Path, state: StateStore) -> Path:
+    """Write the page for the site as the state store has it, headed by what the last run said."""
+    site = Path(site)
+    path = site / REPORT_PAGE
+    todo = ToDo.load(site, state)
+    totals = _site_totals(state)
+    try:
+        last_run = json.loads(state.meta("last_run") or "{}")
+    except ValueError:
+        last_run = {}
+    atomic_write_stream(path, (chunk.encode("utf-8") for chunk in _page(site, state, todo, totals, last_run)))
+    return path
+
+
+def _site_totals(state: StateStore) -> dict:
+    totals = {"issues": 0, "drafts": 0, "images": 0, "images_local": 0, "tracking": 0, "stated": 0, "inferred": 0}
+    for entry in state.entries():
+        totals["issues"] += 1
+        totals["drafts"] += bool(entry.get("draft"))
+        totals["images"] += len(entry["images"])
+        totals["images_local"] += sum(1 for image in entry["images"] if image.get("local"))
+        totals["tracking"] += entry["tracking_parameters_removed"]
+        totals["stated"] += sum(1 for p in entry["old_paths"] if not p["inferred"])
+        totals["inferred"] += sum(1 for p in entry["old_paths"] if p["inferred"])
+    return totals
+
+
+def _html(element) -> str:
+    return lxml_html.tostring(element, encoding="unicode")
+
+
+def _page(site: Path, state: StateStore, todo: ToDo, totals: dict, last_run: dict) -> Iterator[str]:
+    title = "Migration report"  # not the folder's name: the same input gives the same page wherever it is
+    yield "<!DOCTYPE html>\n<html lang=\"en\">\n"
+    yield _html(E.HEAD(E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
+                       E.TITLE(title), E.STYLE(_STYLE))) + "\n<body>\n"
+    last = (f"the last run: {last_run['mode']} of {last_run['platform']} from {last_run['source']}"
+            if last_run.get("platform") else "no run recorded yet")
+    yield _html(E.HEADER(E.H1(title), E.P(E.CLASS("sub"), f"newsletter-migrate {__version__}; {last}."))) + "\n"
+    counts = ((totals["issues"], "issues"), (totals["drafts"], "drafts"),
+              (f"{totals['images_local']} / {totals['images']}", "images local"), (len(todo.failed_images), "images remote"),
+              (totals["tracking"], "tracking parameters removed"), (totals["stated"], "old paths stated"),
+              (totals["inferred"], "old paths inferred"))
+    section = E.SECTION(E.H2("Totals"), E.UL(E.CLASS("totals"), *[E.LI(E.B(str(value)), label) for value, label in counts]))
+    if last_run.get("said"):
+        section.append(E.P(E.CLASS("sub"), "The last run: " + " ".join(last_run["said"])))
+    yield _html(section) + "\n"
+    yield _html(_attention(site, todo)) + "\n"
+    yield ('<section><h2>Every issue</h2><p class="sub">A new page opens once the site is built (plain <code>hugo</code> in '
+           'the site folder builds it into <code>public/</code>); the file link opens its Markdown.</p>\n'
+           '<div class="scroll"><table id="issues">\n')
+    yield _html(E.THEAD(E.TR(*[E.TH(name) for name in _COLUMNS]))) + "\n<tbody>\n"
+    findings = todo.issues
+    seen = set()
+    for entry in state.entries():
+        seen.add((entry["platform"], entry["id"]))
+        yield _html(_row(_printable(entry), _printable(findings.get(f"{entry['platform']}/{entry['id']}", {})))) + "\n"
+    for row in state.issues():  # an issue converted before the report kept entries: what the state knows
+        if (row.platform, row.source_id) not in seen and not row.gone:
+            yield _html(_row(_printable({
+                "platform": row.platform, "id": row.source_id, "title": row.title, "number": None, "date": None, "draft": False,
+                "output": row.output_path, "tracking_parameters_removed": 0, "old_paths": [{"path": p, "inferred": False} for p in row.old_paths],
+                "images": [], "warnings": [], "failures": [], "needs": {}}), {})) + "\n"
+    yield "</tbody></table></div></section>\n</body>\n</html>\n"
+
+
+def _attention(site: Path, todo: ToDo):
+    # Commands name the site as `.`: the page is the same wherever the site folder is.
+    lines = _printable(attention_lines(todo, Path(".")))
+    section = E.SECTION(E.H2("Needs attention"))
+    if not lines:
+        section.append(E.P(E.CLASS("none"), "Nothing: every issue converted, every image local, nothing waits on a decision."))
+        return section
+    items = E.UL(E.CLASS("todo"))
+    for line in lines:
+        if line.startswith("- "):
+            items.append(E.LI(line[2:]))
+        else:  # the details of the group above: keep their layout (an overrides block to paste)
+            item = items[-1]
+            block = item.find("pre")
+            if block is None:
+                block = E.PRE()
+                item.append(block)
+            block.text = (block.text or "") + line[4:] + "\n"
+    section.append(E.P(E.CLASS("sub"), "Run the commands shown here in the site folder."))
+    section.append(items)
+    return section
+
+
+def _row(entry: dict, found: dict):
+    output = entry.get("output")
+    page = site_url(output) if output else None
+    number = entry.get("number")
+    cells = [
+        E.TD({"class": "num", "data-label": "#"}, str(number) if number is not None else ""),
+        E.TD({"data-label": "Issue"}, entry.get("title") or f"(no title) id {entry['id']}",
+             *([E.SPAN(E.CLASS("badge draft"), "draft")] if entry.get("draft") else []),
+             *([E.SPAN(E.CLASS("badge draft"), f"for {entry['held_for']} readers")] if entry.get("held_for") else [])),
+        E.TD({"class": "num", "data-label": "Date"}, _date(entry.get("date"))),
+        E.TD({"data-label": "New page"}, *(_page_links(page, output, entry.get("draft")) if output else ["not written"])),
+        E.TD({"data-label": "Old URLs"}, E.UL(*[E.LI(p["path"], E.SPAN(E.CLASS("badge inferred" if p["inferred"] else "badge"),
+                                                                         "inferred" if p["inferred"] else "stated"))
+                                               for p in entry["old_paths"]])),
+        E.TD({"data-label": "Images"}, str(len(entry["images"])), " ",
+             *[E.IMG(src=f"../{image['file']}", alt="", loading="lazy", **{"class": "thumb"})
+               for image in [i for i in entry["images"] if i.get("file")][:THUMBNAILS]]),
+        E.TD({"class": "num", "data-label": "Tracking removed"}, str(entry["tracking_parameters_removed"])),
+        E.TD({"data-label": "Notes"}, _notes(entry, found)),
+    ]
+    return E.TR({"class": "issue", "id": f"issue-{entry['platform']}-{entry['id']}"}, *cells)
+
+
+def _page_links(page: str, output: str, draft: bool) -> list:
+    """The built page (a draft has none: Hugo leaves drafts out) and the Markdown file."""
+    built = (E.SPAN(page, " (a draft: not built)") if draft else E.A(page, href=f"../public{page}index.html", **{"class": "page"}))
+    return [built, E.BR(), E.A(output, href=f"../{output}", **{"class": "file"})]
+
+
+def _notes(entry: dict, found: dict):
+    notes = E.UL()
+    for failure in entry["failures"]:
+        notes.append(E.LI(E.CLASS("fail"), failure))
+    for warning in found.get("warnings", []):
+        notes.append(E.LI(E.CLASS("warn"), warning))
+    needs = found.get("needs") or {}
+    if needs:
+        paste = yaml.safe_dump({str(entry["id"]): {name: PLACEHOLDERS.get(name, "...") for name in sorted(needs)}}, sort_keys=False)
+        notes.append(E.LI(E.CLASS("warn"), f"needs a {' and a '.join(sorted(needs))} ("
+                          + "; ".join(f"{name}: {hint}" for name, hint in sorted(needs.items())) + "); under overrides:", E.PRE(paste)))
+    return notes
+
+
+# What XML (and so lxml) cannot hold in text: control characters but tab and line ends. A hostile
+# title keeps everything else; these show as U+FFFD.
+_NOT_XML = {code: "\ufffd" for code in [*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF]}
+
+
+def _printable(value):
+    if isinstance(value, str):
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value.translate(_NOT_XML)) \
+            if any(ord(c) < 32 or ord(c) >= 0xD800 for c in value) else value
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
+
+
+def _date(value) -> str:
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        return str(value)
