@@ -227,8 +227,6 @@ def page_cpu_in_process(pages: list[Path], repeats: int) -> dict:
 def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
     """Where the tool's CPU per page goes, step by step (the best round of each step): the same
     path as `Chain.render`, timed between its steps."""
-    from bs4 import BeautifulSoup
-
     from migrate.cleaners.walk import Dispatch, Walk
     from migrate.converters import front_matter_fields, render_document, to_markdown
     from migrate.render import document_of
@@ -244,7 +242,7 @@ def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
 
         for order, (path, data) in enumerate(datas):
             now = time.process_time()
-            soup = BeautifulSoup(data, "lxml")
+            soup = reader._parse(data, str(path), order)  # as the reader parses: bs4 + lxml, depth bounded
             now = tick("parse the page (bs4 + lxml)", now)
             issue = reader.from_soup(soup, str(path), order, None)
             now = tick("read its fields, hash its content", now)
