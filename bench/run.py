@@ -227,7 +227,7 @@ def page_cpu_in_process(pages: list[Path], repeats: int) -> dict:
 def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
     """Where the tool's CPU per page goes, step by step (the best round of each step): the same
     path as `Chain.render`, timed between its steps."""
-    from migrate.cleaners.walk import Dispatch, Walk
+    from migrate.cleaners.walk import Dispatch, run_step
     from migrate.converters import front_matter_fields, render_document, to_markdown
     from migrate.render import document_of
 
@@ -248,17 +248,8 @@ def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
             now = tick("read its fields, hash its content", now)
             doc = document_of(issue)
             for step in chain.before.steps:
-                if isinstance(step, Dispatch):
-                    walk = Walk(doc, issue)
-                    for cleaner in step.cleaners:
-                        cleaner.start(walk)
-                    step.run(doc, walk)
-                    for cleaner in step.cleaners:
-                        cleaner.finish(walk)
-                    now = tick(f"walk: {', '.join(c.name for c in step.cleaners)}", now)
-                else:
-                    step.clean(doc, issue)
-                    now = tick(step.name, now)
+                run_step(step, doc, issue)
+                now = tick(f"walk: {', '.join(c.name for c in step.cleaners)}" if isinstance(step, Dispatch) else step.name, now)
             asks = {c.answers_key: c.asks(doc, issue) for c in chain.asking}
             chain.after.run(doc, issue)
             now = tick("questions, then " + ", ".join(c.name for c in chain.after.cleaners), now)

@@ -32,7 +32,6 @@ from .aliases import AliasGuard, Owner, page_key
 from .attention import ToDo, keep_report
 from .config import RunOptions, megabytes
 from .converters import PathLayout
-from .dom import markup_in
 from .errors import UserError, did_you_mean
 from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
@@ -77,6 +76,12 @@ def apply_overrides(issue: Issue, mappings: Mappings, options: RunOptions) -> No
         issue.skip_reason = "skipped by an override"
 
 
+def _markup_in(text: str) -> list[str]:
+    from .dom import markup_in  # here: a title without "<" holds no markup, and needs no parser
+
+    return markup_in(text)
+
+
 def note_gaps(issue: Issue) -> None:
     """Say what the source did not give (or gave strangely), instead of inventing it. A missing
     title or date is a field the author must fill in (the summary gives the override to paste);
@@ -86,7 +91,7 @@ def note_gaps(issue: Issue) -> None:
                               "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
         issue.needs["title"] = "the source gives none"
-    elif markup_in(issue.title):
+    elif "<" in issue.title and _markup_in(issue.title):
         issue.warnings.append(f"its title holds markup ({issue.title!r}): it is written as text, but a theme that shows titles "
                               f"as HTML would run it; correct it with a title override")
     if issue.date is None and not issue.draft:

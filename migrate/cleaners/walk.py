@@ -183,12 +183,17 @@ class Plan:
 
     def run(self, doc: "BeautifulSoup", issue: "Issue") -> None:
         for step in self.steps:
-            if isinstance(step, Dispatch):
-                walk = Walk(doc, issue)
-                for cleaner in step.cleaners:
-                    cleaner.start(walk)
-                step.run(doc, walk)
-                for cleaner in step.cleaners:
-                    cleaner.finish(walk)
-            else:
-                step.clean(doc, issue)
+            run_step(step, doc, issue)
+
+
+def run_step(step, doc: "BeautifulSoup", issue: "Issue") -> None:
+    """One step of a plan: a walk (with its cleaners' start and finish), or a document cleaner."""
+    if isinstance(step, Dispatch):
+        walk = Walk(doc, issue)
+        for cleaner in step.cleaners:
+            cleaner.start(walk)
+        step.run(doc, walk)
+        for cleaner in step.cleaners:
+            cleaner.finish(walk)
+    else:
+        step.clean(doc, issue)
