@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from migrate.fetchers.revue_pages import PageReader  # noqa: E402
 from migrate.mappings import load_mappings  # noqa: E402
 from migrate.record import Issue  # noqa: E402
-from migrate.render import RenderSpec, _Chain  # noqa: E402
+from migrate.render import Chain, RenderSpec  # noqa: E402
 
 
 def cpu() -> float:
@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--levels", default="12500,25000,50000,200000")
     args = parser.parse_args()
     mappings = load_mappings()
-    chains = {platform: _Chain(RenderSpec(None, platform, images=False), mappings) for platform in ("revue",)}
+    chains = {platform: Chain(RenderSpec(None, platform, images=False), mappings) for platform in ("revue",)}
     reader = PageReader(mappings.platform("revue"))
     print(f"{'levels':>8} {'html':>9} {'render CPU':>11} {'per 1k levels':>14} {'page CPU':>9} {'per 1k levels':>14}  output")
     for levels in (int(n) for n in args.levels.split(",")):

@@ -1,39 +1,43 @@
-"""`make bench`: throughput and memory of the real tool on a synthetic 1,000-issue Revue archive.
+"""`make bench`: the tool's CPU, memory and wall time, every process counted, beside a reference.
 
-    .venv/bin/python bench/run.py [--issues N] [--latency S] [--quick] [--json PATH] [--profile]
+    .venv/bin/python bench/run.py [--issues N] [--latency S] [--quick] [--json PATH] [--no-docs]
 
-1. A synthetic account (bench/synthetic.py: ~40 KB of Revue API html per issue, ~5 content
-   images, ~3 link cards with thumbnails, ~40 tracked links) is served by migrate.standin in a
-   process of its own, with a fixed latency per request, so the tool's memory is measured alone.
-2. The tool runs as the user runs it (`python -m migrate run ... --quiet`) in a subprocess, once
-   per scenario: revue-pages on the profile archive (archive pages, then every issue page and
-   image), revue-api on the same account, and revue-pages again on a quarter of the issues so
-   that "memory is flat in the number of issues" is shown by two numbers.
-3. Re-sync: after a bulk revue-api run, a `sync` with nothing changed (timed against the bulk
-   run) and a `sync` after 1% of the issues changed at the source (10 of 1,000: exactly that
-   many content files may be touched).
-4. Conversion alone: the tool's parse + clean + convert path against bare markdownify, on the
-   same bodies, without network.
+1. Real pages (../shared/corpus/revue-pages/pages and the golden Revue page; where ../shared is
+   absent, the project's own saved-page fixtures): the tool beside `bench/reference_scraper.py`
+   (a one-file scraper of the kind the tool replaces: BeautifulSoup with html.parser + html2text)
+   on the same pages in the same run: CPU per page in this process, and as whole commands.
+   Start-up: `newsletter-migrate --help` beside the scraper's imports.
+2. A synthetic account (bench/synthetic.py: ~40 KB of Revue API html per issue, ~8 images) is
+   served by migrate.standin in a process of its own, with a fixed latency per request. The tool
+   runs as the user runs it (`python -m migrate run ... --quiet`): revue-pages and revue-api
+   against a stand-in that keeps connections open, revue-api against one that closes every
+   connection (as the shared asset server does), and revue-api without worker processes.
+3. Re-sync: a bulk run, then a `sync` with nothing changed, at 100 and 1,000 issues.
+4. Memory: revue-pages at 1,000 and at 10 x that many issues (no latency: only memory is read).
+
+Every command runs under bench/reaper.py, a child subreaper that waits for every process the
+command starts (a fork server, its workers) and reports the CPU of all of them and the peak PSS
+of the whole process tree. The figures, each with its ratio and the command that produced it,
+are written into docs/benchmarks.md between the `bench:begin` and `bench:end` markers.
 
 Everything listens on and connects to 127.0.0.1 only.
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
 import platform
-import pstats
-import resource
+import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -42,21 +46,31 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import markdownify  # noqa: E402
-from bs4 import BeautifulSoup  # noqa: E402
-
+import reference_scraper  # noqa: E402
 import synthetic  # noqa: E402
-from migrate.cleaners import CleanContext, build_chain  # noqa: E402
 from migrate.config import RunOptions  # noqa: E402
-from migrate.converters import to_markdown  # noqa: E402
-from migrate.mappings import load_mappings  # noqa: E402
-from migrate.record import Issue  # noqa: E402
 from migrate.standin import Account, StandinServer  # noqa: E402
 
 TOKEN = "bench-token-not-a-secret"
-RSS_TARGET_MB = 200
-WALL_TARGET_FACTOR = 1.5
 CONCURRENCY = RunOptions().concurrency  # the tool's default; the benchmark does not change it
+SHARED = ROOT.parent / "shared"
+REAL_PAGES = sorted((SHARED / "corpus" / "revue-pages" / "pages").glob("*.html")) + [
+    p for p in [SHARED / "golden" / "revue-dt-018" / "page.html"] if p.exists()]
+FIXTURE_PAGES = sorted((ROOT / "tests" / "fixtures" / "revue").glob("page-*.html"))
+DOCS = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+PY = ".venv/bin/python"  # as the commands are shown in the page
+
+# The goals of issue 15, as ratios within one run.
+GOALS = {
+    "page_cpu_in_process": 1.0,     # tool / reference scraper, CPU per page in this process
+    "pages_command_cpu": 1.5,       # tool / reference scraper, whole commands, every process
+    "startup_cpu_ms": 150,          # the tool's --help, CPU of every process
+    "noop_sync_share": 0.05,        # no-change sync / bulk run, at 100 issues
+    "wall_over_floor": 1.3,         # bulk run / network floor at 20 ms latency
+    "growth_kb_per_issue": 1.0,     # tree peak PSS growth per issue, 1,000 -> 10,000 issues
+    "tree_pss_mb_at_large": 150,    # tree peak PSS at 10,000 issues
+}
 
 
 # ---------------------------------------------------------------------------- the stand-in process
@@ -72,58 +86,35 @@ def _kind(path: str) -> str:
     return "images"
 
 
-CHANGED_NOTE = "<p><p>Correction: this issue was revised after it was sent.</p></p>\n"
+def _serve(total: int, latency: float, close: bool, conn) -> None:
+    """The stand-in's process: serve until told to stop, then send back what it saw."""
+    import resource
 
-
-def _serve(total: int, latency: float, conn) -> None:
-    """The stand-in's process: serve until told to stop, then send back what it saw.
-
-    Between runs it can be told to change the first N issues (`("change", N)`), as an author
-    fixing old issues would; the archive's ETag changes with it.
-    """
-    changed = {"count": 0}
-
-    def issues():
-        for index, issue in enumerate(synthetic.archive(total)):
-            if index < changed["count"]:
-                issue = dict(issue, html=issue["html"] + CHANGED_NOTE)
-            yield issue
-
-    # The default `images` callable answers every other path with tiny_png(sha256(path)): a
-    # small PNG, different for each path, so every image is stored as a file of its own.
-    account = Account(issues=issues, profile=synthetic.PROFILE, token=TOKEN, latency=latency,
-                      version=lambda: f"{total}-{changed['count']}")
+    account = Account(issues=lambda: synthetic.archive(total), profile=synthetic.PROFILE, token=TOKEN, latency=latency,
+                      version=lambda: str(total), close_connections=close)
     with StandinServer(account) as server:
         conn.send(server.port)
-        while True:
-            command = conn.recv()
-            if command == "stop":
-                break
-            changed["count"] = command[1]
-            conn.send("changed")
+        conn.recv()  # "stop"
     counts: dict[str, int] = {}
     for path, hits in account.hits.items():  # keyed by path: the ?page=N pages share one key
-        kind = _kind(path)
-        counts[kind] = counts.get(kind, 0) + hits
+        counts[_kind(path)] = counts.get(_kind(path), 0) + hits
     usage = resource.getrusage(resource.RUSAGE_SELF)
     conn.send({"requests": counts, "cpu_seconds": usage.ru_utime + usage.ru_stime, "not_modified": account.not_modified})
 
 
 @contextmanager
-def standin(total: int, latency: float) -> Iterator[tuple[str, dict, "Control"]]:
-    """A stand-in serving `total` synthetic issues in its own process; yields its base URL, a
-    dict that holds the server's request counts and CPU time once the block ends, and a handle
-    to change issues between runs."""
+def standin(total: int, latency: float, close: bool = False) -> Iterator[tuple[str, dict]]:
+    """A stand-in serving `total` synthetic issues in its own process; yields its base URL and a
+    dict that holds the server's request counts and CPU time once the block ends."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, none of this one's memory
     ours, theirs = context.Pipe()
-    process = context.Process(target=_serve, args=(total, latency, theirs), name="standin", daemon=True)
+    process = context.Process(target=_serve, args=(total, latency, close, theirs), name="standin", daemon=True)
     process.start()
     stats: dict = {}
     try:
-        # Wait for the port, or for the process to die (then there is nothing to wait for).
         if ours not in multiprocessing.connection.wait([ours, process.sentinel], timeout=60):
             raise RuntimeError("the stand-in did not start (see its traceback above)")
-        yield f"http://127.0.0.1:{ours.recv()}", stats, Control(ours)
+        yield f"http://127.0.0.1:{ours.recv()}", stats
     except BaseException:
         process.terminate()
         raise
@@ -138,232 +129,253 @@ def standin(total: int, latency: float) -> Iterator[tuple[str, dict, "Control"]]
             process.join()
 
 
+# ---------------------------------------------------------------------------- one command, every process
 @dataclass
-class Control:
-    conn: object
-
-    def change(self, count: int) -> None:
-        """Change the first `count` issues at the source (and so the archive's ETag)."""
-        self.conn.send(("change", count))
-        self.conn.recv()
-
-
-def _tree_pss_kb(pid: int) -> int:
-    """Memory of a process and all its descendants (the tool's worker processes), as PSS: pages
-    the processes share (the worker's imported libraries) are split among them, not counted once
-    per process as RSS would."""
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
-                total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
-                    stack.extend(int(child) for child in children.read().split())
-        except (OSError, StopIteration, ValueError):
-            continue
-    return total
+class Measured:
+    command: list[str]
+    wall_seconds: float
+    cpu_seconds: float
+    max_process_rss_mb: float
+    tree_peak_pss_mb: float
+    processes_reaped: int
 
 
-# ---------------------------------------------------------------------------- one run of the tool
+def command_environment(extra: dict | None = None) -> dict:
+    """The environment a user's command runs in: Python keeps its compiled bytecode (a session
+    here may set PYTHONDONTWRITEBYTECODE, which would make every run compile every module)."""
+    env = {**os.environ, **(extra or {})}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def measure(command: list[str], log_path: Path, env: dict | None = None) -> Measured:
+    """Run a command under bench/reaper.py: the CPU of every process it starts, the tree's memory."""
+    out = log_path.with_suffix(".figures.json")
+    with open(log_path, "wb") as log:
+        done = subprocess.run([sys.executable, str(HERE / "reaper.py"), str(out), "--", *command], cwd=ROOT,
+                              env=command_environment(env), stdout=log, stderr=subprocess.STDOUT)
+    figures = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"status": done.returncode}
+    if figures["status"] != 0:
+        tail = log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{shown(command)}: exited with {figures['status']}:\n{tail}")
+    return Measured(command, figures["wall_seconds"], figures["cpu_seconds"], figures["max_process_rss_mb"],
+                    figures["tree_peak_pss_mb"], figures["processes_reaped"])
+
+
+def shown(command: list[str]) -> str:
+    """A command as the page shows it: paths relative to the project, the venv's python."""
+    words = []
+    for word in command:
+        word = PY if word == sys.executable else word
+        for base, name in ((str(ROOT) + "/", ""), (str(SHARED), "../shared")):
+            word = word.replace(base, name)
+        words.append(word)
+    return " ".join(shlex.quote(w) if not w.startswith("<") else w for w in words)
+
+
+def tool_command(verb: str, tool_platform: str, base: str, site: Path, *extra: str) -> list[str]:
+    source = f"{base}/profile/{synthetic.PROFILE}" if tool_platform == "revue-pages" else base
+    return [sys.executable, "-m", "migrate", verb, "--platform", tool_platform, "--source", source,
+            "--site", str(site), "--remap", f"https://s3.amazonaws.com={base}/s3.amazonaws.com", "--quiet", *extra]
+
+
+def summary_of(site: Path) -> dict:
+    return json.loads((site / ".migrate" / "report.json").read_text(encoding="utf-8"))["summary"]
+
+
+# ---------------------------------------------------------------------------- 1. real pages
+def real_pages() -> tuple[list[Path], str]:
+    if REAL_PAGES and all(p.exists() for p in REAL_PAGES):
+        return REAL_PAGES, "real Revue pages: ../shared/corpus/revue-pages/pages/*.html and ../shared/golden/revue-dt-018/page.html"
+    return FIXTURE_PAGES, "the project's own saved-page fixtures (tests/fixtures/revue/page-*.html): ../shared is absent"
+
+
+def page_cpu_in_process(pages: list[Path], repeats: int) -> dict:
+    """CPU per page in this process, one thread: the tool's whole path for one saved page (read
+    the page, clean, convert, front matter; images off, as the scraper fetches none) beside the
+    reference scraper's. Both are warmed once; the best of `repeats` rounds is kept for each."""
+    from migrate.fetchers.revue_pages import PageReader
+    from migrate.cleaners import load_checked
+    from migrate.render import Chain, RenderSpec
+
+    mappings = load_checked(platforms=["revue"])
+    reader, chain = PageReader(mappings.platform("revue")), Chain(RenderSpec(None, "revue", images=False), mappings)
+    datas = [(p, p.read_bytes()) for p in pages]
+
+    def tool_round() -> float:
+        started = time.process_time()
+        for order, (path, data) in enumerate(datas):
+            chain.render(reader.read(data, str(path), order, None))
+        return time.process_time() - started
+
+    def reference_round() -> float:
+        started = time.process_time()
+        for path, _ in datas:
+            reference_scraper.scrape(path)
+        return time.process_time() - started
+
+    tool_round(), reference_round()
+    tool, reference = [], []
+    for _ in range(repeats):  # interleaved, so a busy moment of the machine hits both
+        tool.append(tool_round())
+        reference.append(reference_round())
+    tool_ms, reference_ms = min(tool) / len(pages) * 1000, min(reference) / len(pages) * 1000
+    return {"pages": len(pages), "repeats": repeats, "tool_ms": tool_ms, "reference_ms": reference_ms,
+            "ratio": tool_ms / reference_ms, "steps_ms": tool_steps(reader, chain, datas, repeats)}
+
+
+def tool_steps(reader, chain, datas: list, repeats: int) -> dict[str, float]:
+    """Where the tool's CPU per page goes, step by step (the best round of each step): the same
+    path as `Chain.render`, timed between its steps."""
+    from migrate.cleaners.walk import Dispatch, run_step
+    from migrate.converters import front_matter_fields, render_document, to_markdown
+    from migrate.render import document_of
+
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        spent: dict[str, float] = {}
+
+        def tick(step: str, since: float) -> float:
+            now = time.process_time()
+            spent[step] = spent.get(step, 0.0) + now - since
+            return now
+
+        for order, (path, data) in enumerate(datas):
+            now = time.process_time()
+            soup = reader._parse(data, str(path), order)  # as the reader parses: bs4 + lxml, depth bounded
+            now = tick("parse the page (bs4 + lxml)", now)
+            issue = reader.from_soup(soup, str(path), order, None)
+            now = tick("read its fields, hash its content", now)
+            doc = document_of(issue)
+            for step in chain.before.steps:
+                run_step(step, doc, issue)
+                now = tick(f"walk: {', '.join(c.name for c in step.cleaners)}" if isinstance(step, Dispatch) else step.name, now)
+            asks = {c.answers_key: c.asks(doc, issue) for c in chain.asking}
+            chain.after.run(doc, issue)
+            now = tick("questions, then " + ", ".join(c.name for c in chain.after.cleaners), now)
+            del asks
+            markdown = to_markdown(doc)
+            now = tick("convert (markdownify)", now)
+            render_document(front_matter_fields(issue, "date"), markdown)
+            tick("front matter", now)
+        for step, seconds in spent.items():
+            best[step] = min(best.get(step, seconds), seconds)
+    return {step: seconds / len(datas) * 1000 for step, seconds in best.items()}
+
+
+def pages_commands(pages: list[Path], workdir: Path, repeats: int) -> dict:
+    """Whole commands over the same pages, every process counted: the tool (images off) and the
+    reference scraper. The median of `repeats` runs of each."""
+    folder = workdir / "pages"
+    folder.mkdir()
+    for page in pages:
+        (folder / page.name).write_bytes(page.read_bytes())
+    tool_runs, reference_runs = [], []
+    for i in range(-1, repeats):  # run -1 warms up: bytecode written, files in the page cache
+        site = workdir / f"pages-site-{i}"
+        tool = [sys.executable, "-m", "migrate", "run", "--platform", "revue-pages", "--source", str(folder),
+                "--site", str(site), "--no-images", "--quiet"]
+        measured = measure(tool, workdir / f"pages-tool-{i}.log")
+        if summary_of(site)["issues_written"] != len(pages):
+            raise RuntimeError(f"the tool wrote {summary_of(site)['issues_written']} of {len(pages)} pages")
+        reference = [sys.executable, str(HERE / "reference_scraper.py"), *map(str, sorted(folder.glob("*.html"))),
+                     "--out", str(workdir / f"pages-ref-{i}")]
+        measured_reference = measure(reference, workdir / f"pages-ref-{i}.log")
+        if i >= 0:
+            tool_runs.append(measured)
+            reference_runs.append(measured_reference)
+    tool_cpu = statistics.median(m.cpu_seconds for m in tool_runs)
+    reference_cpu = statistics.median(m.cpu_seconds for m in reference_runs)
+    example = tool_runs[0].command[:]
+    example[example.index("--source") + 1] = "<folder of the pages>"
+    example[example.index("--site") + 1] = "<site>"
+    return {"pages": len(pages), "repeats": repeats, "tool_cpu_seconds": tool_cpu, "reference_cpu_seconds": reference_cpu,
+            "ratio": tool_cpu / reference_cpu, "tool_processes": tool_runs[0].processes_reaped,
+            "tool_command": shown(example),
+            "reference_command": shown([sys.executable, "bench/reference_scraper.py", "<the pages>", "--out", "<folder>"])}
+
+
+def startup(workdir: Path, repeats: int) -> dict:
+    """CPU of `newsletter-migrate --help` (every process) beside the reference scraper's imports."""
+    tool = [sys.executable, "-m", "migrate", "--help"]
+    reference = [sys.executable, "-c", "import requests, bs4, html2text, yaml"]
+    bare = [sys.executable, "-c", "pass"]
+    runs = {name: [measure(command, workdir / f"startup-{name}-{i}.log").cpu_seconds for i in range(-1, repeats)][1:]
+            for name, command in (("tool", tool), ("reference", reference), ("python", bare))}  # the first warms up
+    medians = {name: statistics.median(values) * 1000 for name, values in runs.items()}
+    return {"repeats": repeats, "tool_ms": medians["tool"], "reference_ms": medians["reference"],
+            "python_ms": medians["python"], "ratio": medians["tool"] / medians["reference"],
+            "tool_command": shown(tool), "reference_command": shown(reference), "python_command": shown(bare)}
+
+
+# ---------------------------------------------------------------------------- 2. bulk runs
 @dataclass
-class Result:
-    """What one run of the tool measured; `figures` derives the rates and the verdicts."""
-
+class Bulk:
     scenario: str
     platform: str
     issues: int
     latency: float
-    wall_seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
-    requests: dict[str, int]        # by kind, as the stand-in counted them
+    close: bool
+    measured: Measured
+    requests: dict[str, int]
     server_cpu_seconds: float
-    images_downloaded: int
-    tree_peak_pss_mb: float = 0.0   # the tool and its worker processes together (PSS), sampled
-    concurrency: int = CONCURRENCY
+    extra: list[str] = field(default_factory=list)
 
     @property
-    def figures(self) -> dict:
-        total_requests = sum(self.requests.values())
-        # If every request cost exactly the latency and `concurrency` of them were always in flight.
-        floor = total_requests * self.latency / self.concurrency
-        return {
-            "requests_total": total_requests,
-            "issues_per_second": self.issues / self.wall_seconds,
-            "images_per_second": self.requests.get("images", 0) / self.wall_seconds,
-            "cpu_seconds_per_issue": self.cpu_seconds / self.issues,
-            "cpu_share_of_wall": self.cpu_seconds / self.wall_seconds,
-            "latency_floor_seconds": floor,
-            "wall_over_floor": self.wall_seconds / floor if floor else None,
-            "wall_target_met": bool(floor) and self.wall_seconds <= WALL_TARGET_FACTOR * floor,
-            "rss_target_met": self.peak_rss_mb <= RSS_TARGET_MB,
-        }
+    def requests_total(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def floor_seconds(self) -> float:
+        """If every request cost exactly the latency and `concurrency` of them were always in flight."""
+        return self.requests_total * self.latency / CONCURRENCY
+
+    @property
+    def wall_over_floor(self) -> float | None:
+        return self.measured.wall_seconds / self.floor_seconds if self.floor_seconds else None
+
+    def as_dict(self) -> dict:
+        return {"scenario": self.scenario, "platform": self.platform, "issues": self.issues, "latency": self.latency,
+                "closes_connections": self.close, "extra": self.extra, "requests": self.requests,
+                "requests_total": self.requests_total, "wall_seconds": self.measured.wall_seconds,
+                "cpu_seconds": self.measured.cpu_seconds, "cpu_ms_per_issue": self.measured.cpu_seconds / self.issues * 1000,
+                "max_process_rss_mb": self.measured.max_process_rss_mb, "tree_peak_pss_mb": self.measured.tree_peak_pss_mb,
+                "processes_reaped": self.measured.processes_reaped, "server_cpu_seconds": self.server_cpu_seconds,
+                "floor_seconds": self.floor_seconds, "wall_over_floor": self.wall_over_floor,
+                "command": shown(self.measured.command)}
 
 
-@dataclass
-class Measured:
-    wall_seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
-    tree_peak_pss_mb: float
-    summary: dict
-
-
-def measure(command: list[str], site: Path, log_path: Path) -> Measured:
-    """Run one tool command and measure that process (and, for memory, its workers)."""
-    import threading
-
-    with open(log_path, "wb") as log:
-        started = time.perf_counter()
-        tool = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "REVUE_API_TOKEN": TOKEN},
-                                stdout=log, stderr=subprocess.STDOUT)
-        peak = {"kb": 0}
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.05):
-                peak["kb"] = max(peak["kb"], _tree_pss_kb(tool.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        # wait4 gives this one child's rusage: its CPU time (with the workers it reaped) and its
-        # own peak RSS (ru_maxrss, KB on Linux), untouched by the stand-in's or other runs'.
-        _, status, usage = os.wait4(tool.pid, 0)
-        wall = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        tool.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait
-    if tool.returncode != 0:
-        tail = log_path.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(command[2:4])}: the tool exited with {tool.returncode}:\n{tail}")
-    summary = json.loads((site / ".migrate" / "report.json").read_text(encoding="utf-8"))["summary"]
-    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, peak["kb"] / 1024, summary)
-
-
-def tool_command(verb: str, tool_platform: str, base: str, site: Path) -> list[str]:
-    source = f"{base}/profile/{synthetic.PROFILE}" if tool_platform == "revue-pages" else base
-    return [sys.executable, "-m", "migrate", verb, "--platform", tool_platform, "--source", source,
-            "--site", str(site), "--remap", f"https://s3.amazonaws.com={base}/s3.amazonaws.com", "--quiet"]
-
-
-def run_tool(scenario: str, tool_platform: str, total: int, latency: float, workdir: Path) -> Result:
-    """Serve `total` issues, migrate them with the real command line, and measure that process."""
+def bulk(scenario: str, tool_platform: str, total: int, latency: float, workdir: Path, close: bool = False,
+         extra: tuple[str, ...] = ()) -> Bulk:
     site = workdir / f"site-{scenario}"
-    with standin(total, latency) as (base, server, _control):
-        measured = measure(tool_command("run", tool_platform, base, site), site, workdir / f"{scenario}.log")
-    summary = measured.summary
+    with standin(total, latency, close) as (base, server):
+        command = tool_command("run", tool_platform, base, site, *extra)
+        measured = measure(command, workdir / f"{scenario}.log", {"REVUE_API_TOKEN": TOKEN})
+    summary = summary_of(site)
     if summary["issues_written"] != total or summary["images_failed"]:
         raise RuntimeError(f"{scenario}: expected {total} issues written and no failed image, got {summary}")
-    return Result(scenario=scenario, platform=tool_platform, issues=total, latency=latency,
-                  wall_seconds=measured.wall_seconds, cpu_seconds=measured.cpu_seconds, peak_rss_mb=measured.peak_rss_mb,
-                  requests=server.get("requests", {}), server_cpu_seconds=server.get("cpu_seconds", 0.0),
-                  images_downloaded=summary["images_downloaded"], tree_peak_pss_mb=measured.tree_peak_pss_mb)
+    measured.command = [w.replace(base, "http://127.0.0.1:PORT").replace(str(site), "<site>") for w in command]
+    return Bulk(scenario, tool_platform, total, latency, close, measured, server.get("requests", {}),
+                server.get("cpu_seconds", 0.0), list(extra))
 
 
-# ---------------------------------------------------------------------------- re-sync
-def content_state(site: Path) -> dict[str, int]:
-    return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in (site / "content").rglob("*") if p.is_file()}
-
-
-def run_sync(total: int, latency: float, changes: int, workdir: Path) -> dict:
-    """A bulk run, a sync with nothing changed, and a sync after `changes` issues changed at the
-    source, all against the same stand-in; times each and counts the content files touched."""
-    site = workdir / "site-sync"
-    figures: dict = {"issues": total, "changes": changes}
-    with standin(total, latency) as (base, server, control):
-        bulk = measure(tool_command("run", "revue-api", base, site), site, workdir / "sync-bulk.log")
-        figures["bulk_wall_seconds"] = bulk.wall_seconds
-        before = content_state(site)
-        noop = measure(tool_command("sync", "revue-api", base, site), site, workdir / "sync-noop.log")
-        after = content_state(site)
-        figures["noop_wall_seconds"] = noop.wall_seconds
-        figures["noop_cpu_seconds"] = noop.cpu_seconds
-        figures["noop_files_touched"] = sum(1 for path, mtime in after.items() if before.get(path) != mtime)
-        figures["noop_images_downloaded"] = noop.summary["images_downloaded"]
-        control.change(changes)
-        before = after
-        changed = measure(tool_command("sync", "revue-api", base, site), site, workdir / "sync-changed.log")
-        after = content_state(site)
-        figures["changed_wall_seconds"] = changed.wall_seconds
-        figures["changed_files_touched"] = sum(1 for path, mtime in after.items() if before.get(path) != mtime)
-        figures["changed_issues_rewritten"] = changed.summary["files_changed"]
-        figures["changed_images_downloaded"] = changed.summary["images_downloaded"]
-    figures["not_modified_answers"] = server.get("not_modified", 0)
-    figures["noop_share_of_bulk"] = figures["noop_wall_seconds"] / figures["bulk_wall_seconds"]
-    return figures
-
-
-def print_sync(figures: dict) -> None:
-    share = figures["noop_share_of_bulk"]
-    print(f"\n== re-sync: revue-api, {figures['issues']} issues, after a bulk run of {figures['bulk_wall_seconds']:.1f} s")
-    print(f"  no-op sync        {figures['noop_wall_seconds']:.2f} s ({figures['noop_cpu_seconds']:.2f} s CPU), "
-          f"{figures['noop_files_touched']} files touched, {figures['noop_images_downloaded']} images downloaded, "
-          f"{figures['not_modified_answers']} answer(s) 304 Not Modified")
-    print(f"                    {share:.1%} of the bulk run's wall time (target < 5%: {'met' if share < 0.05 else 'NOT met'})")
-    print(f"  after {figures['changes']} changes   {figures['changed_wall_seconds']:.2f} s, {figures['changed_files_touched']} files touched "
-          f"(target: exactly {figures['changes']}: {'met' if figures['changed_files_touched'] == figures['changes'] else 'NOT met'}), "
-          f"{figures['changed_images_downloaded']} images downloaded")
-
-
-# ---------------------------------------------------------------------------- conversion alone
-def conversion(count: int, profile: bool = False) -> dict:
-    """ms per issue of bare markdownify against the tool's parse + clean + convert path."""
-    bodies = [synthetic.issue_html(i) for i in range(count)]
-    mappings = load_mappings()
-    context = CleanContext(mappings, mappings.platform("revue"))
-    chain = build_chain(mappings, context, {"images"})  # no network: images stay as they are
-    steps = ["parse", *(cleaner.name for cleaner in chain), "convert"]
-
-    def tool_path(index: int, html: str, spent: dict[str, float]) -> None:
-        """What the pipeline does to one issue body, minus images and writing; adds up time per step."""
-        issue = Issue(platform="revue", source_id=str(index), html=html)
-        started = time.perf_counter()
-        doc = BeautifulSoup(html, "lxml")
-        spent["parse"] += time.perf_counter() - started
-        for cleaner in chain:
-            started = time.perf_counter()
-            cleaner.clean(doc, issue)
-            spent[cleaner.name] += time.perf_counter() - started
-        started = time.perf_counter()
-        to_markdown(doc)
-        spent["convert"] += time.perf_counter() - started
-
-    # One untimed pass of each first: imports, regex compilation and lazy caches.
-    markdownify.markdownify(bodies[0])
-    tool_path(0, bodies[0], dict.fromkeys(steps, 0.0))
-
-    started = time.perf_counter()
-    for html in bodies:
-        markdownify.markdownify(html)
-    bare = time.perf_counter() - started
-
-    spent = dict.fromkeys(steps, 0.0)
-    for index, html in enumerate(bodies):
-        tool_path(index, html, spent)
-    tool = sum(spent.values())
-
-    if profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for index, html in enumerate(bodies):
-            tool_path(index, html, dict.fromkeys(steps, 0.0))
-        profiler.disable()
-        stats = pstats.Stats(profiler, stream=sys.stdout)
-        print(f"\ncProfile of the tool's path over {count} bodies: top functions by own time")
-        stats.sort_stats("tottime").print_stats(15)
-        print("... and the project's own functions by cumulative time")
-        stats.sort_stats("cumulative").print_stats(r"/migrate/", 15)
-
-    return {
-        "issues": count,
-        "mean_html_chars": sum(map(len, bodies)) / count,
-        "markdownify_ms": bare / count * 1000,
-        "tool_ms": tool / count * 1000,
-        "tool_steps_ms": {step: seconds / count * 1000 for step, seconds in spent.items()},
-        "ratio": tool / bare,
-    }
+# ---------------------------------------------------------------------------- 3. re-sync
+def resync(total: int, latency: float, workdir: Path) -> dict:
+    """A bulk run, then a sync with nothing changed, against the same stand-in."""
+    site = workdir / f"site-sync-{total}"
+    with standin(total, latency) as (base, server):
+        runs = {}
+        for verb in ("run", "sync"):
+            runs[verb] = measure(tool_command(verb, "revue-api", base, site), workdir / f"sync-{total}-{verb}.log",
+                                 {"REVUE_API_TOKEN": TOKEN})
+    noop = summary_of(site)
+    return {"issues": total, "bulk_wall_seconds": runs["run"].wall_seconds, "bulk_cpu_seconds": runs["run"].cpu_seconds,
+            "noop_wall_seconds": runs["sync"].wall_seconds, "noop_cpu_seconds": runs["sync"].cpu_seconds,
+            "noop_files_changed": noop["files_changed"], "not_modified_answers": server.get("not_modified", 0),
+            "wall_share": runs["sync"].wall_seconds / runs["run"].wall_seconds,
+            "cpu_share": runs["sync"].cpu_seconds / runs["run"].cpu_seconds,
+            "command": shown([sys.executable, "-m", "migrate", "sync", "--platform", "revue-api", "--source",
+                              "http://127.0.0.1:PORT", "--site", "<site>", "--remap", "...", "--quiet"])}
 
 
 # ---------------------------------------------------------------------------- output
@@ -373,11 +385,7 @@ def machine() -> dict:
 
 
 def busy_share(seconds: float = 1.0) -> float | None:
-    """The share of all CPUs' time spent busy over the next `seconds` (Linux /proc/stat).
-
-    Taken before the first scenario: the tool is CPU-bound, so other work on the machine shows up
-    directly in its wall time. (The load average would also count the previous run's threads.)
-    """
+    """The share of all CPUs' time spent busy over the next `seconds` (Linux /proc/stat)."""
     def sample() -> tuple[int, int]:
         with open("/proc/stat", encoding="ascii") as stat:
             ticks = [int(value) for value in stat.readline().split()[1:]]
@@ -392,84 +400,160 @@ def busy_share(seconds: float = 1.0) -> float | None:
     return 1 - (idle_after - idle_before) / max(1, total_after - total_before)
 
 
-def print_result(result: Result) -> None:
-    f = result.figures
-    r = result.requests
-    print(f"\n== {result.scenario}: {result.platform}, {result.issues} issues, latency {result.latency * 1000:.0f} ms/request")
-    print(f"  requests          {f['requests_total']} (archive pages {r.get('archive_pages', 0)}, api {r.get('api', 0)}, "
-          f"issue pages {r.get('issue_pages', 0)}, images {r.get('images', 0)})")
-    print(f"  wall time         {result.wall_seconds:.1f} s")
-    print(f"  issues/s          {f['issues_per_second']:.1f}")
-    print(f"  images/s          {f['images_per_second']:.1f}")
-    print(f"  CPU               {result.cpu_seconds:.1f} s = {f['cpu_seconds_per_issue'] * 1000:.1f} ms per issue, "
-          f"{f['cpu_share_of_wall']:.0%} of one core over the wall time (stand-in process: {result.server_cpu_seconds:.1f} s)")
-    print(f"  peak RSS          {result.peak_rss_mb:.1f} MB (target <= {RSS_TARGET_MB} MB: "
-          f"{'met' if f['rss_target_met'] else 'NOT met'}); with its worker processes {result.tree_peak_pss_mb:.1f} MB (PSS)")
-    if f["latency_floor_seconds"]:
-        print(f"  latency floor     {f['requests_total']} requests x {result.latency * 1000:.0f} ms / concurrency {result.concurrency} "
-              f"= {f['latency_floor_seconds']:.1f} s; wall is {f['wall_over_floor']:.2f}x it "
-              f"(target <= {WALL_TARGET_FACTOR}x: {'met' if f['wall_target_met'] else 'NOT met'})")
-    else:
-        print("  latency floor     none at zero latency: the wall time is the tool's own work")
+def verdict(value: float | None, goal: float) -> str:
+    return "n/a" if value is None else ("**met**" if value <= goal else "**missed**")
+
+
+def report(figures: dict) -> str:
+    """The results as Markdown: every figure with its ratio, its goal and its command."""
+    f = figures
+    pages, cpu, cmd, start = f["pages_source"], f["page_cpu"], f["pages_commands"], f["startup"]
+    lines = [
+        f"Measured {f['date']} by `{f['command']}` (what `make bench` runs). Machine: {f['machine']['nproc']} CPUs, "
+        f"{f['machine']['arch']}, {f['machine']['system']}, Python {f['machine']['python']}. "
+        f"CPU busy before the start: {f['busy_before_start']:.0%} of the machine"
+        + (" (**loaded**: other work was running; wall-clock figures are slower than on a quiet machine, "
+           "CPU figures and ratios within the run less so)." if (f['busy_before_start'] or 0) > 0.1 else " (quiet)."),
+        "",
+        f"Pages: {pages}. Every command ran under `bench/reaper.py` (a child subreaper that waits for every "
+        "process the command starts): CPU is user + system time of every process, memory the peak PSS of the "
+        "whole process tree, sampled every 50 ms. Commands run as a user's do: with Python's bytecode cache "
+        "(PYTHONDONTWRITEBYTECODE unset), after one untimed run of each.",
+        "",
+        "### Against the reference scraper, on the same pages in the same run",
+        "",
+        "| figure | tool | reference scraper | ratio | goal | |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| CPU per page, in-process (best of {cpu['repeats']} rounds over {cpu['pages']} pages) | {cpu['tool_ms']:.1f} ms | "
+        f"{cpu['reference_ms']:.1f} ms | {cpu['ratio']:.2f} | <= {GOALS['page_cpu_in_process']} | {verdict(cpu['ratio'], GOALS['page_cpu_in_process'])} |",
+        f"| whole command, {cmd['pages']} pages, CPU of every process (median of {cmd['repeats']}) | {cmd['tool_cpu_seconds']:.2f} s | "
+        f"{cmd['reference_cpu_seconds']:.2f} s | {cmd['ratio']:.2f} | <= {GOALS['pages_command_cpu']} | {verdict(cmd['ratio'], GOALS['pages_command_cpu'])} |",
+        f"| start-up, CPU of every process (median of {start['repeats']}) | {start['tool_ms']:.0f} ms | {start['reference_ms']:.0f} ms | "
+        f"{start['ratio']:.2f} | tool < {GOALS['startup_cpu_ms']} ms | {verdict(start['tool_ms'], GOALS['startup_cpu_ms'])} |",
+        "",
+        f"- In-process: `PageReader.read` then `Chain.render` (read the saved page, clean, convert, front matter; "
+        f"no images) beside `reference_scraper.scrape`, both in the benchmark's own process, `time.process_time()`.",
+        f"- Whole command: `{cmd['tool_command']}` ({cmd['tool_processes']} process(es) reaped) beside "
+        f"`{cmd['reference_command']}`.",
+        f"- Start-up: `{start['tool_command']}` beside `{start['reference_command']}` (the scraper's imports); "
+        f"a bare `{start['python_command']}` takes {start['python_ms']:.0f} ms of it.",
+        "",
+        "Where the tool's CPU per page goes (same pages, same run; each step's best round):",
+        "",
+        "| step | ms per page |",
+        "|---|---:|",
+        *(f"| {step} | {ms:.2f} |" for step, ms in cpu["steps_ms"].items()),
+        "",
+        f"### Bulk runs: {f['issues']} synthetic issues, latency {f['latency'] * 1000:.0f} ms per request, concurrency {CONCURRENCY}",
+        "",
+        "| scenario | requests | wall | network floor | wall / floor | goal | CPU, every process | CPU per issue | tree peak PSS | largest process RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in f["bulk"]:
+        ratio = run["wall_over_floor"]
+        lines.append(
+            f"| {run['scenario']} | {run['requests_total']:,} | {run['wall_seconds']:.1f} s | {run['floor_seconds']:.1f} s | "
+            f"{ratio:.2f} | <= {GOALS['wall_over_floor']} | {run['cpu_seconds']:.1f} s | {run['cpu_ms_per_issue']:.1f} ms | "
+            f"{run['tree_peak_pss_mb']:.0f} MB | {run['max_process_rss_mb']:.0f} MB |")
+    lines += ["", "The network floor is requests x latency / concurrency: every request costing exactly the "
+              "latency, with the tool's 8 requests always in flight. Commands (the stand-in's port and the site "
+              "folder shown as placeholders):", ""]
+    for run in f["bulk"]:
+        lines.append(f"- {run['scenario']}: `{run['command']}`" + (" (the stand-in closes every connection)" if run["closes_connections"] else ""))
+    lines += ["", "### No-change sync", "", "| issues | bulk run | no-change sync | share of the bulk run (wall) | share (CPU) | goal | files changed |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
+    for sync in f["sync"]:
+        lines.append(f"| {sync['issues']:,} | {sync['bulk_wall_seconds']:.1f} s, {sync['bulk_cpu_seconds']:.1f} s CPU | "
+                     f"{sync['noop_wall_seconds']:.2f} s, {sync['noop_cpu_seconds']:.2f} s CPU | {sync['wall_share']:.1%} | "
+                     f"{sync['cpu_share']:.1%} | < {GOALS['noop_sync_share']:.0%} at 100 | {sync['noop_files_changed']} |")
+    lines += ["", f"Command: `{f['sync'][0]['command']}` after a bulk `run` against the same stand-in.", ""]
+    mem = f["memory"]
+    lines += ["### Memory", "", "| issues | tree peak PSS | largest process RSS | CPU per issue |", "|---:|---:|---:|---:|"]
+    for run in (mem["small"], mem["large"]):
+        lines.append(f"| {run['issues']:,} | {run['tree_peak_pss_mb']:.1f} MB | {run['max_process_rss_mb']:.1f} MB | {run['cpu_ms_per_issue']:.1f} ms |")
+    lines += ["", f"Growth: {mem['growth_kb_per_issue']:.2f} KB per issue from {mem['small']['issues']:,} to {mem['large']['issues']:,} issues "
+              f"(goal < {GOALS['growth_kb_per_issue']} KB: {verdict(mem['growth_kb_per_issue'], GOALS['growth_kb_per_issue'])}); "
+              f"{mem['large']['tree_peak_pss_mb']:.0f} MB for the whole tree at {mem['large']['issues']:,} (goal < {GOALS['tree_pss_mb_at_large']} MB: "
+              f"{verdict(mem['large']['tree_peak_pss_mb'], GOALS['tree_pss_mb_at_large'])}). Command: `{mem['large']['command']}` at latency 0 "
+              "(revue-pages: a 10,000-issue API listing is 400 MB of JSON, over the tool's cap for one listing).", ""]
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    if BEGIN not in page or END not in page:
+        raise RuntimeError(f"{DOCS} has no {BEGIN} ... {END} block to write the figures into")
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOCS.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark the migration of a synthetic Revue archive.")
-    parser.add_argument("--issues", type=int, default=1000, help="issues in the archive (default: 1000)")
+    parser = argparse.ArgumentParser(description="Benchmark the tool against a reference scraper and a synthetic archive.")
+    parser.add_argument("--issues", type=int, default=1000, help="issues in the bulk runs (default: 1000)")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the stand-in waits per request (default: 0.02)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 100 issues, 50 bodies for the conversion")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 100 issues, fewer repeats, memory at 100 and 400")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
-    parser.add_argument("--profile", action="store_true", help="also print a cProfile of the conversion path")
+    parser.add_argument("--no-docs", action="store_true", help="do not write the figures into docs/benchmarks.md")
     args = parser.parse_args(argv)
     total = 100 if args.quick else args.issues
-    if total < 4:
-        parser.error("--issues must be at least 4")
-    small = total // 4
-    bodies = min(total, 50 if args.quick else 200)
+    repeats = 3 if args.quick else 7
+    started = time.perf_counter()
 
-    info = machine()
-    print(f"newsletter-migrate benchmark: {total} synthetic issues, stand-in latency {args.latency * 1000:.0f} ms, "
-          f"tool concurrency {CONCURRENCY} (its default)")
-    print(f"machine: {info['nproc']} CPUs, {info['arch']}, {info['system']}, Python {info['python']}")
-    busy = busy_share()
-    if busy is not None:
-        print(f"CPU busy before the start: {busy:.0%} of the machine"
-              + ("  (other work is running: the figures will be slower)" if busy > 0.1 else ""))
-
-    results: list[Result] = []
+    figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+                     "command": "make bench" if not (args.quick or argv) else shown([sys.executable, "bench/run.py", *(argv or sys.argv[1:])]),
+                     "issues": total, "latency": args.latency, "concurrency": CONCURRENCY}
+    figures["busy_before_start"] = busy_share()
+    print(f"newsletter-migrate benchmark: machine {figures['machine']}, CPU busy before the start: {figures['busy_before_start']:.0%}")
     with tempfile.TemporaryDirectory(prefix="nm-bench-") as tmp:
-        for scenario, tool_platform, count in (("pages", "revue-pages", total), ("api", "revue-api", total),
-                                               ("pages-small", "revue-pages", small)):
-            result = run_tool(scenario, tool_platform, count, args.latency, Path(tmp))
-            results.append(result)
-            print_result(result)
+        workdir = Path(tmp)
+        pages, source = real_pages()
+        figures["pages_source"] = source
+        print(f"\n== pages: {source}")
+        figures["page_cpu"] = page_cpu_in_process(pages, repeats)
+        print(f"  CPU per page in-process: tool {figures['page_cpu']['tool_ms']:.1f} ms, reference "
+              f"{figures['page_cpu']['reference_ms']:.1f} ms, ratio {figures['page_cpu']['ratio']:.2f}")
+        figures["pages_commands"] = pages_commands(pages, workdir, 3 if args.quick else 5)
+        c = figures["pages_commands"]
+        print(f"  whole command: tool {c['tool_cpu_seconds']:.2f} s, reference {c['reference_cpu_seconds']:.2f} s, ratio {c['ratio']:.2f}")
+        figures["startup"] = startup(workdir, 3 if args.quick else 7)
+        s = figures["startup"]
+        print(f"  start-up: tool {s['tool_ms']:.0f} ms, reference {s['reference_ms']:.0f} ms, python alone {s['python_ms']:.0f} ms")
 
-        sync = run_sync(total, args.latency, max(1, total // 100), Path(tmp))
-        print_sync(sync)
+        runs = []
+        for scenario, tool_platform, close, extra in (
+                ("pages", "revue-pages", False, ()), ("api", "revue-api", False, ()),
+                ("api, server closes every connection", "revue-api", True, ()),
+                ("api, no worker process", "revue-api", False, ("--processes", "0"))):
+            result = bulk(scenario, tool_platform, total, args.latency, workdir, close, extra)
+            runs.append(result.as_dict())
+            print(f"\n== {scenario}: wall {result.measured.wall_seconds:.1f} s, floor {result.floor_seconds:.1f} s "
+                  f"({result.wall_over_floor:.2f}x), CPU {result.measured.cpu_seconds:.1f} s, tree PSS {result.measured.tree_peak_pss_mb:.0f} MB")
+        figures["bulk"] = runs
 
-    big, quarter = results[0], results[2]
-    print(f"\n== flatness: peak RSS {quarter.peak_rss_mb:.1f} MB at {quarter.issues} issues, "
-          f"{big.peak_rss_mb:.1f} MB at {big.issues} issues ({big.peak_rss_mb / quarter.peak_rss_mb:.2f}x for "
-          f"{big.issues / quarter.issues:.0f}x the issues); with worker processes (PSS) {quarter.tree_peak_pss_mb:.1f} MB "
-          f"and {big.tree_peak_pss_mb:.1f} MB")
+        figures["sync"] = []
+        for count in sorted({100, total}):
+            sync = resync(count, args.latency, workdir)
+            figures["sync"].append(sync)
+            print(f"\n== no-change sync at {count}: {sync['wall_share']:.1%} of the bulk run's wall time, {sync['cpu_share']:.1%} of its CPU")
 
-    conv = conversion(bodies, profile=args.profile)
-    print(f"\n== conversion alone, {conv['issues']} bodies of {conv['mean_html_chars'] / 1000:.1f} KB on average, one thread")
-    print(f"  markdownify.markdownify(html)        {conv['markdownify_ms']:.1f} ms/issue")
-    print(f"  tool: parse + clean + convert        {conv['tool_ms']:.1f} ms/issue")
-    for step, ms in conv["tool_steps_ms"].items():
-        print(f"    {step:<34} {ms:.1f} ms")
-    print(f"  ratio tool / markdownify             {conv['ratio']:.2f}x")
-
+        small, large = (100, 400) if args.quick else (1000, 10 * 1000)
+        memory = {}
+        for name, count in (("small", small), ("large", large)):
+            # revue-pages: a 10,000-issue API listing (400 MB of JSON) is over the tool's cap for one
+            # listing, and pages are how a large dead archive is read anyway.
+            memory[name] = bulk(f"memory-{count}", "revue-pages", count, 0.0, workdir).as_dict()
+            print(f"\n== memory at {count}: tree PSS {memory[name]['tree_peak_pss_mb']:.1f} MB")
+        memory["growth_kb_per_issue"] = (memory["large"]["tree_peak_pss_mb"] - memory["small"]["tree_peak_pss_mb"]) * 1024 / (large - small)
+        figures["memory"] = memory
+    figures["bench_minutes"] = (time.perf_counter() - started) / 60
+    text = report(figures)
+    print("\n" + text)
     if args.json:
-        figures = {"date": time.strftime("%Y-%m-%d"), "machine": info, "latency": args.latency,
-                   "busy_before_start": busy,
-                   "concurrency": CONCURRENCY, "runs": [{**asdict(r), **r.figures} for r in results], "sync": sync,
-                   "flatness": {"small": quarter.issues, "small_rss_mb": quarter.peak_rss_mb,
-                                "large": big.issues, "large_rss_mb": big.peak_rss_mb},
-                   "conversion": conv}
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"\nFigures written to {args.json}")
+    if not args.no_docs:
+        write_docs(text)
+        print(f"\nFigures written into {DOCS.relative_to(ROOT)} ({figures['bench_minutes']:.1f} minutes)")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -71,6 +72,9 @@ class StoredImage:
     note: str | None = None       # what the author should know of how it was obtained (a conversion)
 
 
+REMEMBERED_IMAGES = 2048  # stored images the run keeps at hand (see ImageStore.fetch)
+
+
 class ImageStore:
     """Downloads each image URL once per run and stores it under the site folder.
 
@@ -102,7 +106,13 @@ class ImageStore:
         self.originals = originals
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="image")
         self._futures: dict[str, Future] = {}
-        self._done: dict[str, StoredImage | str] = {}   # what finished: the image, or why it failed
+        # What finished: why each failure failed (for the whole run: it is not asked again), and
+        # the most recent images stored (a picture several issues share is usually shared by
+        # issues near each other). An image stored earlier in the run and no longer remembered
+        # here is found in the state store and on disk, not downloaded again; so memory does
+        # not grow with the archive.
+        self._failed: dict[str, str] = {}
+        self._stored: OrderedDict[str, StoredImage] = OrderedDict()
         self._lock = threading.Lock()
         self.downloaded = 0
 
@@ -113,10 +123,13 @@ class ImageStore:
         thousands of images does not keep thousands of futures (and their locks) alive.
         """
         with self._lock:
-            if url in self._done:
+            if url in self._failed or url in self._stored:
                 resolved: Future = Future()
-                result = self._done[url]
-                resolved.set_exception(FetchError(result)) if isinstance(result, str) else resolved.set_result(result)
+                if url in self._failed:
+                    resolved.set_exception(FetchError(self._failed[url]))
+                else:
+                    self._stored.move_to_end(url)
+                    resolved.set_result(self._stored[url])
                 return resolved
             future = self._futures.get(url)
             if future is not None:
@@ -130,7 +143,12 @@ class ImageStore:
     def _settle(self, url: str, future: Future) -> None:
         exc = future.exception()
         with self._lock:
-            self._done[url] = (str(exc) or type(exc).__name__) if exc else future.result()
+            if exc:
+                self._failed[url] = str(exc) or type(exc).__name__
+            else:
+                self._stored[url] = future.result()
+                if len(self._stored) > REMEMBERED_IMAGES:
+                    self._stored.popitem(last=False)
             self._futures.pop(url, None)
 
     def close(self) -> None:

@@ -53,6 +53,19 @@ def _platform_help() -> str:
     return "; ".join(f"{name}: {FETCHERS[name].help}" for name in platform_names())
 
 
+class _WhenShown(str):
+    """Help text made only when argparse shows it: the platforms' help needs every fetcher
+    module imported, which `--help` and the commands that read no source never need."""
+
+    def __new__(cls, make):
+        text = super().__new__(cls, "%(platforms)s")
+        text.make = make
+        return text
+
+    def __mod__(self, params):
+        return self.make()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsletter-migrate", description="Move a newsletter archive into a Hugo site, keeping every old URL alive.",
@@ -72,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     global_options.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log every request and decision")
 
     source_options = argparse.ArgumentParser(add_help=False)
-    source_options.add_argument("--platform", help=f"the source's form ({_platform_help()})")
+    source_options.add_argument("--platform", help=_WhenShown(lambda: f"the source's form ({_platform_help()})"))
     source_options.add_argument("--source", help="file, folder or URL to read the archive from")
     source_options.add_argument("--site", type=Path, help="the Hugo site folder to write (default: output/)")
     source_options.add_argument("--config", type=Path, help="a migrate.yaml with options, remaps and overrides")

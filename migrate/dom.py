@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
@@ -51,6 +51,16 @@ def has_content(node) -> bool:
 
 
 
+def shows_text(el: Tag) -> bool:
+    """Whether an element holds text that is not whitespace (what `el.get_text(strip=True)` being
+    non-empty says, without joining the text)."""
+    for node in el.descendants:
+        if type(node) is NavigableString or isinstance(node, CData):
+            if node.strip():
+                return True
+    return False
+
+
 def style_of(el: Tag) -> str:
     style = el.get("style") or ""
     return "".join(str(style).lower().split())
@@ -78,6 +88,133 @@ def elements(root, names=None) -> list[Tag]:
     if names is None:
         return [node for node in root.descendants if isinstance(node, Tag)]
     return [node for node in root.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def made_here(el: Tag) -> Tag:
+    """Mark an element a cleaner made, so cleaners can tell it from one of the same name that came
+    with the source (a forged `<nm-shortcode>`). The mark is a Python attribute of the element,
+    never an HTML attribute: no source can carry it."""
+    el.__dict__["_nm_made_here"] = True
+    return el
+
+
+def is_made_here(el: Tag) -> bool:
+    return bool(el.__dict__.get("_nm_made_here"))
+
+
+def document_holding(content: Tag):
+    """A document of its own holding `content` (moved out of the page it was parsed in), shaped as
+    parsing `str(content)` again would shape it: `<html><body>content</body></html>`, or the
+    content itself when it is the page's body. The page's tree is parsed once, never twice."""
+    doc = BeautifulSoup("<html><body></body></html>", "lxml")
+    if content.name == "body":
+        doc.body.replace_with(content.extract())
+    elif content.name == "html":
+        doc.html.replace_with(content.extract())
+    else:
+        doc.body.append(content.extract())
+    return doc
+
+
+def unwrap(el: Tag) -> Tag:
+    """Replace an element with its children, as bs4's `unwrap` does, in one splice.
+
+    bs4 moves the children one at a time, each with a search of its parent's children and a walk
+    to its last descendant; unwrapping every layout element of an email that way is most of the
+    structure cleaner's time. Here the children move as one run: the document order is unchanged
+    but for the element itself, so only the links at the run's two ends change."""
+    parent = el.parent
+    children = el.contents
+    if parent is None or not children:
+        return el.unwrap() if parent is not None else el
+    index = parent.index(el)
+    first, last = children[0], children[-1]
+    before_element = el.previous_element
+    if before_element is not None:
+        before_element.next_element = first
+    first.previous_element = before_element
+    before, after = el.previous_sibling, el.next_sibling
+    first.previous_sibling = before
+    if before is not None:
+        before.next_sibling = first
+    last.next_sibling = after
+    if after is not None:
+        after.previous_sibling = last
+    for child in children:
+        child.parent = parent
+    parent.contents[index:index + 1] = children
+    el.contents = []
+    el.parent = el.previous_element = el.next_element = el.previous_sibling = el.next_sibling = None
+    return el
+
+
+_ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_RAW_TEXT_PARENTS = frozenset({"script", "style"})
+
+
+def html_of(node) -> str:
+    """`str(node)`, character for character, in a fraction of bs4's time.
+
+    bs4 renders through a general formatter (events, per-string formatter lookups, a regular
+    expression per string); its "minimal" rules are few: `&`, `<` and `>` escaped in text (not
+    inside script and style) and in attribute values, attributes sorted, a value with a double
+    quote put in single quotes (in double quotes with `&quot;` if it holds both), void elements
+    written `<br/>`, comments and the like written as they are. A test holds this to `str()`."""
+    from bs4.element import AttributeValueWithCharsetSubstitution, PreformattedString
+
+    out: list[str] = []
+    append = out.append
+    stack = [node]
+    pop, extend = stack.pop, stack.extend
+    escaped = _ESCAPED
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            append(item)  # a closing tag, queued below
+            continue
+        if kind is NavigableString or (kind is not Tag and isinstance(item, NavigableString)):
+            if isinstance(item, PreformattedString):
+                append(item.PREFIX + item + item.SUFFIX)
+                continue
+            parent = item.parent
+            text = item if parent is not None and parent.name in _RAW_TEXT_PARENTS else item.translate(escaped)
+            append(item.PREFIX + text + item.SUFFIX if kind is not NavigableString else text)
+            continue
+        if item.hidden:
+            extend(reversed(item.contents))
+            continue
+        name = item.prefix + ":" + item.name if item.prefix else item.name
+        attrs = item.attrs
+        if attrs:
+            pieces = [name]
+            for key, value in sorted(attrs.items()):
+                if value is None:
+                    pieces.append(key)
+                    continue
+                if isinstance(value, (list, tuple)):
+                    value = " ".join(value)
+                elif not isinstance(value, str):
+                    value = str(value)
+                elif isinstance(value, AttributeValueWithCharsetSubstitution):
+                    value = value.substitute_encoding("utf-8")
+                value = value.translate(escaped)
+                if '"' not in value:
+                    pieces.append(key + '="' + value + '"')
+                elif "'" in value:
+                    pieces.append(key + '="' + value.replace('"', "&quot;") + '"')
+                else:
+                    pieces.append(key + "='" + value + "'")
+            opening = " ".join(pieces)
+        else:
+            opening = name
+        if item.is_empty_element:
+            append("<" + opening + "/>")
+            continue
+        append("<" + opening + ">")
+        stack.append("</" + name + ">")
+        extend(reversed(item.contents))
+    return "".join(out)
 
 
 def markup_in(text: str) -> list[str]:

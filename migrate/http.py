@@ -14,6 +14,7 @@ Every request the tool makes goes through `HttpClient.get`, so each rule holds e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import email.utils
 import ipaddress
 import logging
@@ -21,19 +22,16 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import requests
-import tenacity
-import urllib3
-import urllib3.connection
-import urllib3.connectionpool
-from requests.adapters import HTTPAdapter
 
 from . import __version__
 from .errors import UserError
 from .urls import Remap, apply_remaps, without_credentials
+
+if TYPE_CHECKING:  # requests, urllib3 and tenacity are imported when the first request is made:
+    import requests  # a run over local files that downloads nothing never pays for them
 
 log = logging.getLogger(__name__)
 
@@ -176,32 +174,42 @@ class _Deadline:
         return self.expired or time.monotonic() >= self.at
 
 
-class _WatchedConnection(urllib3.connection.HTTPConnection):
-    def getresponse(self, *args, **kwargs):
-        deadline = getattr(_current, "deadline", None)
-        if deadline is not None and self.sock is not None:
-            deadline.watch(self.sock)
-        return super().getresponse(*args, **kwargs)
+@functools.cache
+def _watched_adapter():
+    """requests' adapter, with connections whose socket a request's deadline can shut down (made
+    at the first request, when requests and urllib3 are imported)."""
+    import urllib3.connection
+    import urllib3.connectionpool
+    from requests.adapters import HTTPAdapter
+
+    class _WatchedConnection(urllib3.connection.HTTPConnection):
+        def getresponse(self, *args, **kwargs):
+            deadline = getattr(_current, "deadline", None)
+            if deadline is not None and self.sock is not None:
+                deadline.watch(self.sock)
+            return super().getresponse(*args, **kwargs)
 
 
-class _WatchedTlsConnection(urllib3.connection.HTTPSConnection):
-    getresponse = _WatchedConnection.getresponse
+    class _WatchedTlsConnection(urllib3.connection.HTTPSConnection):
+        getresponse = _WatchedConnection.getresponse
 
 
-class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
-    ConnectionCls = _WatchedConnection
+    class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
+        ConnectionCls = _WatchedConnection
 
 
-class _WatchedTlsPool(urllib3.connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _WatchedTlsConnection
+    class _WatchedTlsPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = _WatchedTlsConnection
 
 
-class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, with connections whose socket a request's deadline can shut down."""
+    class _WatchedAdapter(HTTPAdapter):
+        """requests' adapter, with connections whose socket a request's deadline can shut down."""
 
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTlsPool}
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTlsPool}
+
+    return _WatchedAdapter
 
 
 @dataclass
@@ -258,8 +266,10 @@ class HttpClient:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
+            import requests
+
             session = requests.Session()
-            adapter = _WatchedAdapter(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
+            adapter = _watched_adapter()(pool_connections=self.settings.pool_size, pool_maxsize=self.settings.pool_size, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = USER_AGENT
@@ -332,6 +342,9 @@ class HttpClient:
         retry starts the file over. Without `follow_redirects`, a redirect is returned as it came
         (status and Location), which is what a redirect check needs.
         """
+        import requests
+        import tenacity
+
         target = self.target(url)
         self.check_address(target)
         host = (urlsplit(target).hostname or "").lower()
@@ -491,6 +504,9 @@ def answered_elsewhere(asked: str, response: Response) -> str | None:
 
 def _cannot_connect(exc: BaseException) -> bool:
     """Whether the connection itself failed: refused, or the name did not resolve."""
+    import requests
+    import urllib3
+
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
@@ -533,6 +549,8 @@ def source_error(what: str, exc: FetchError, fix: str) -> UserError:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    import requests
+
     if isinstance(exc, _RetryableStatus):
         return True
     if isinstance(exc, FetchError) or _name_unresolved(exc):

@@ -1,7 +1,10 @@
 """The data the pipeline reads from mappings/: tracking parameters, the cleaning chain, each
 platform's selectors, and per-newsletter overrides.
 
-Everything is validated before a run starts, and every problem is reported at once.
+Everything is validated before a run starts, and every problem is reported at once. A run reads
+only the platform it migrates (each platform's file is read the first time it is asked for); the
+cleaning chain's names and the sections that platform modules add are validated where those
+modules are known: `migrate.cleaners.check_mappings`, which the run calls before it writes anything.
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import soupsieve
 import yaml
 
 from .errors import ConfigError, UserError, did_you_mean
@@ -34,10 +36,14 @@ class Problems:
             raise ConfigError(source, self.items)
 
 
+# libyaml's loader where PyYAML was built with it: the same safe subset, several times faster.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path, problems: Problems) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path.name} line {mark.line + 1}" if mark else path.name
@@ -71,12 +77,16 @@ def _selector_list(value: Any, where: str, problems: Problems) -> list[str]:
 
 
 def _check_selector(sel: str, where: str, problems: Problems) -> bool:
-    try:
-        soupsieve.compile(sel)
-        return True
-    except Exception as exc:  # soupsieve raises several syntax error types
-        problems.add(where, f"invalid CSS selector {sel!r} ({str(exc).splitlines()[0]})")
+    """Whether a selector is valid: judged by migrate.selectors where it is plain (most are), by
+    compiling it with soupsieve where it is not (soupsieve keeps what it compiled for the cleaner
+    that uses it)."""
+    from .selectors import check_selector  # here: commands that read no mapping never import bs4
+
+    problem = check_selector(sel)
+    if problem:
+        problems.add(where, f"invalid CSS selector {sel!r} ({problem})")
         return False
+    return True
 
 
 # --------------------------------------------------------------------------- tracking
@@ -133,9 +143,12 @@ class ChainEntry:
     name: str
     enabled: bool = True
     options: dict = field(default_factory=dict)
+    where: str = ""            # "cleaners.yaml chain[3]", for messages
 
 
-def _load_chain(path: Path, problems: Problems, known: set[str]) -> list[ChainEntry]:
+def _load_chain(path: Path, problems: Problems) -> list[ChainEntry]:
+    """The chain as written; its names are checked against the cleaners' registry where the chain
+    is built (migrate.cleaners), so this module needs no cleaner to read it."""
     data = load_yaml(path, problems) if path.exists() else None
     if not isinstance(data, dict) or not isinstance(data.get("chain"), list):
         problems.add(path.name, "must hold a `chain:` list of cleaners")
@@ -149,14 +162,11 @@ def _load_chain(path: Path, problems: Problems, known: set[str]) -> list[ChainEn
             problems.add(where, "must be a cleaner name or a mapping with `name:`")
             continue
         _check_keys(entry, {"name", "enabled", "options"}, where, problems)
-        if entry["name"] not in known:
-            problems.add(where, f"unknown cleaner {entry['name']!r} (known: {', '.join(sorted(known))})")
-            continue
         options = entry.get("options") or {}
         if not isinstance(options, dict):
             problems.add(where, "`options` must be a mapping")
             options = {}
-        chain.append(ChainEntry(entry["name"], bool(entry.get("enabled", True)), options))
+        chain.append(ChainEntry(entry["name"], bool(entry.get("enabled", True)), options, where))
     return chain
 
 
@@ -211,15 +221,42 @@ class PlatformMapping:
     dead_redirectors: list[str] = field(default_factory=list)
     leftover_links: list[str] = field(default_factory=list)
     leftover_text: list[str] = field(default_factory=list)
-    sections: dict[str, Any] = field(default_factory=dict)   # the registered sections it has
+    # Sections that platform modules define (footnote_markup, image_cdn, ...), as written; each is
+    # read by its registered loader the first time it is asked for.
+    raw_sections: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
+    where: str = ""
 
     def field_selectors(self, name: str) -> list[FieldSelector]:
         return list(self.pages.get(name, []))
 
     def section(self, name: str, default: Any = None) -> Any:
+        if name not in self.sections and name in self.raw_sections:
+            problems = Problems()
+            self.sections[name] = self._read_section(name, problems)
+            problems.raise_if_any(f"The mapping {self.where}")
         return self.sections.get(name, default)
 
+    def _read_section(self, name: str, problems: Problems) -> Any:
+        loader = SECTIONS.get(name)
+        if loader is None:
+            hint = did_you_mean(name, set(SECTIONS) | PLATFORM_KEYS)
+            problems.add(self.where, f"unknown key {name!r}{'; ' + hint if hint else ''} (expected one of: "
+                                     f"{', '.join(sorted(set(SECTIONS) | PLATFORM_KEYS))})")
+            return None
+        return loader(self.raw_sections[name], f"{self.where} {name}", problems)
 
+    def check_sections(self, problems: Problems) -> None:
+        """Read every section now, once the modules that define sections are imported, and add
+        what is wrong with them (or a key no module reads) to `problems`."""
+        for name in sorted(self.raw_sections):
+            if name not in self.sections:
+                self.sections[name] = self._read_section(name, problems)
+
+
+# The keys every platform mapping may have; a platform module may register more (SECTIONS).
+PLATFORM_KEYS = {"platform", "hosts", "title_suffixes", "generic_titles", "pages", "blocks", "link_domain_lines",
+                 "chrome", "pixels", "embed_hosts", "dead_redirectors", "leftovers"}
 _PAGE_FIELDS = {"title", "canonical", "date", "number"}
 _PAGE_LISTS = {"content", "id_links", "issue_markers", "issue_links", "next_page"}
 
@@ -230,13 +267,8 @@ def _load_platform(path: Path, problems: Problems) -> PlatformMapping | None:
         problems.add(path.name, "must be a mapping describing one platform")
         return None
     where = f"platforms/{path.name}"
-    _check_keys(data, {"platform", "hosts", "title_suffixes", "generic_titles", "pages", "blocks",
-                       "link_domain_lines", "chrome", "pixels", "embed_hosts", "dead_redirectors",
-                       "leftovers"} | set(SECTIONS), where, problems)
-    mapping = PlatformMapping(name=str(data.get("platform") or path.stem))
-    for name, loader in sorted(SECTIONS.items()):
-        if name in data:
-            mapping.sections[name] = loader(data[name], f"{where} {name}", problems)
+    mapping = PlatformMapping(name=str(data.get("platform") or path.stem), where=where)
+    mapping.raw_sections = {key: value for key, value in data.items() if key not in PLATFORM_KEYS}
     mapping.hosts = _string_list(data.get("hosts"), f"{where} hosts", problems)
     mapping.title_suffixes = _string_list(data.get("title_suffixes"), f"{where} title_suffixes", problems)
     mapping.generic_titles = _string_list(data.get("generic_titles"), f"{where} generic_titles", problems)
@@ -395,41 +427,96 @@ def load_overrides_data(data: Any, where: str, problems: Problems) -> Overrides:
 
 # --------------------------------------------------------------------------- all of it
 
-@dataclass
 class Mappings:
-    root: Path
-    tracking: TrackingRules
-    chain: list[ChainEntry]
-    platforms: dict[str, PlatformMapping]
-    overrides: Overrides
+    """The mappings folder: tracking rules, the chain and overrides read at once; each platform's
+    file the first time it is asked for (a run needs one or two of them)."""
+
+    def __init__(self, root: Path, tracking: TrackingRules, chain: list[ChainEntry], overrides: Overrides):
+        self.root = root
+        self.tracking = tracking
+        self.chain = chain
+        self.overrides = overrides
+        self._platforms: dict[str, PlatformMapping] = {}
+        self._files: dict[str, Path] | None = None
+
+    def _platform_files(self) -> dict[str, Path]:
+        """Platform name -> its file; a file names its platform (`platform:`), else its stem does."""
+        if self._files is None:
+            self._files = {}
+            for path in sorted((self.root / "platforms").glob("*.yaml")):
+                self._files.setdefault(path.stem, path)
+        return self._files
+
+    def _load(self, name: str, problems: Problems | None = None) -> PlatformMapping | None:
+        """The named platform's mapping, read now if it was not yet. Its problems go to `problems`
+        when given (the mapping is kept, so later checks see it), else they raise ConfigError."""
+        if name in self._platforms:
+            return self._platforms[name]
+        path = self._platform_files().get(name)
+        if path is None:  # a file may name another platform than its stem: read them all
+            self.load_all(problems)
+            return self._platforms.get(name)
+        found = Problems()
+        mapping = _load_platform(path, found)
+        if mapping is not None:
+            self._platforms[mapping.name] = mapping
+        if problems is not None:
+            problems.items.extend(found.items)
+        else:
+            found.raise_if_any(f"The mappings folder {self.root}")
+        return self._platforms.get(name)
+
+    def load_all(self, problems: Problems | None = None) -> None:
+        """Read every platform's file now, reporting every problem of all of them at once."""
+        found = Problems()
+        read = {m.where for m in self._platforms.values()}
+        for path in self._platform_files().values():
+            if f"platforms/{path.name}" in read:
+                continue
+            mapping = _load_platform(path, found)
+            if mapping is not None:
+                self._platforms.setdefault(mapping.name, mapping)
+        if problems is not None:
+            problems.items.extend(found.items)
+        else:
+            found.raise_if_any(f"The mappings folder {self.root}")
+
+    @property
+    def platforms(self) -> dict[str, PlatformMapping]:
+        """Every platform's mapping (reads the files not read yet)."""
+        if len(self._platforms) < len(self._platform_files()):
+            self.load_all()
+        return dict(self._platforms)
 
     def platform(self, name: str) -> PlatformMapping:
-        try:
-            return self.platforms[name]
-        except KeyError:
-            raise UserError(f"No mapping for platform {name!r} in {self.root / 'platforms'}; add {name}.yaml there.") from None
+        mapping = self._load(name)
+        if mapping is None:
+            raise UserError(f"No mapping for platform {name!r} in {self.root / 'platforms'}; add {name}.yaml there.")
+        return mapping
 
 
-def load_mappings(root: Path | None = None) -> Mappings:
-    """Read and validate the whole mappings folder, raising ConfigError with every problem."""
-    from .cleaners import CLEANERS  # the chain may name only registered cleaners
-    from .fetchers import platform_names
-
-    platform_names()  # every fetcher module imported, so the sections they register are known
-
+def load_mappings(root: Path | None = None, platforms: list[str] | None = None,
+                  check: Callable[["Mappings", Problems], None] | None = None) -> Mappings:
+    """Read and validate the mappings folder, raising ConfigError with every problem: the chain,
+    tracking rules and overrides, and the platforms named in `platforms` (all of them when None;
+    any other platform is read when first asked for). `check` adds what only the registries can
+    judge (migrate.cleaners.load_checked passes theirs), so that too is reported in one go."""
     root = Path(root) if root else DEFAULT_MAPPINGS
     if not root.is_dir():
         raise UserError(f"The mappings folder {root} does not exist; pass --mappings with the path to the project's mappings/ folder.")
     problems = Problems()
     tracking = _load_tracking(root / "tracking.yaml", problems)
-    chain = _load_chain(root / "cleaners.yaml", problems, set(CLEANERS))
-    platforms = {}
-    for path in sorted((root / "platforms").glob("*.yaml")):
-        mapping = _load_platform(path, problems)
-        if mapping:
-            platforms[mapping.name] = mapping
+    chain = _load_chain(root / "cleaners.yaml", problems)
     overrides = Overrides()
     for path in sorted((root / "overrides").glob("*.yaml")):
         overrides.merge(load_overrides_data(load_yaml(path, problems), f"overrides/{path.name}", problems))
+    mappings = Mappings(root, tracking, chain, overrides)
+    if platforms is None:
+        mappings.load_all(problems)
+    else:
+        for name in platforms:
+            mappings._load(name, problems)
+    if check is not None:
+        check(mappings, problems)
     problems.raise_if_any(f"The mappings folder {root}")
-    return Mappings(root, tracking, chain, platforms, overrides)
+    return mappings

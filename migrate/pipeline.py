@@ -29,22 +29,18 @@ from typing import Callable
 
 from . import __version__
 from .aliases import AliasGuard, Owner, page_key
-from .assets import ImageStore, KnownImages
 from .attention import ToDo, keep_report
-from .cleaners.image_cdn import cdn_originals
 from .config import RunOptions, megabytes
 from .converters import PathLayout
-from .dom import markup_in
 from .errors import UserError, did_you_mean
 from .fetchers import FetchContext, Fetcher, get_fetcher
 from .fetchers.base import NoValidators, ReadOnlyValidators
 from .files import inside, sweep_temporary_files
 from .http import HttpClient, HttpSettings, _display
 from .local_images import LocalFiles
-from .mappings import Mappings, load_mappings
+from .mappings import Mappings, Problems, load_mappings
 from .record import Issue, SourceNote, SourceProblem, Unchanged
 from .registry import IssueRegistry
-from .render import Renderer, RenderSpec, default_processes
 from .report import RunReport
 from .runlock import RunLock
 from .sources import check_platform_fits
@@ -80,6 +76,12 @@ def apply_overrides(issue: Issue, mappings: Mappings, options: RunOptions) -> No
         issue.skip_reason = "skipped by an override"
 
 
+def _markup_in(text: str) -> list[str]:
+    from .dom import markup_in  # here: a title without "<" holds no markup, and needs no parser
+
+    return markup_in(text)
+
+
 def note_gaps(issue: Issue) -> None:
     """Say what the source did not give (or gave strangely), instead of inventing it. A missing
     title or date is a field the author must fill in (the summary gives the override to paste);
@@ -89,7 +91,7 @@ def note_gaps(issue: Issue) -> None:
                               "probably escaped twice at the source; correct it with a title override")
     if not issue.title:
         issue.needs["title"] = "the source gives none"
-    elif markup_in(issue.title):
+    elif "<" in issue.title and _markup_in(issue.title):
         issue.warnings.append(f"its title holds markup ({issue.title!r}): it is written as text, but a theme that shows titles "
                               f"as HTML would run it; correct it with a title override")
     if issue.date is None and not issue.draft:
@@ -128,6 +130,73 @@ def settings_fingerprint(options: RunOptions, mappings: Mappings) -> str:
     return digest.hexdigest()
 
 
+def _validated_before(state_path: Path, options: RunOptions, mappings: Mappings) -> bool:
+    """Whether the last complete run into this site had these very settings and mappings files
+    (and this version of the tool): then they passed every check already."""
+    if not state_path.is_file():
+        return False
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{state_path}?mode=ro", uri=True) as db:
+            rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('fingerprint', 'run_state')").fetchall())
+    except sqlite3.Error:
+        return False
+    return rows.get("run_state") == "complete" and rows.get("fingerprint") == settings_fingerprint(options, mappings)
+
+
+class CdnOriginals:
+    """url -> the original an image CDN rendition of the platform wraps (see image_cdn), for the
+    run's image store; the cleaner's module (and bs4 with it) is imported at the first image."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self._find = None
+
+    def __call__(self, url: str) -> str | None:
+        if self._find is None:
+            from .cleaners.image_cdn import cdn_originals
+
+            self._find = cdn_originals(self.platform) or (lambda url: None)
+        return self._find(url)
+
+
+class LazyRenderer:
+    """The run's Renderer, made when the first issue needs it, with the modules it needs (bs4,
+    the cleaners, markdownify): a sync that finds nothing changed never imports them."""
+
+    def __init__(self, spec: dict, mappings: Mappings, images, registry: IssueRegistry, processes: int | None):
+        self._args = (spec, mappings, images, registry, processes)
+        self._renderer = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._renderer is None:
+                from .render import Renderer, RenderSpec, default_processes
+
+                spec, mappings, images, registry, processes = self._args
+                self._renderer = Renderer(RenderSpec(**spec), mappings, images, registry,
+                                          default_processes() if processes is None else processes)
+            return self._renderer
+
+    def render(self, issue: Issue):
+        return self._get().render(issue)
+
+    def finish(self, prepared):
+        return self._get().finish(prepared)
+
+    def offload(self, function, *args):
+        return self._get().offload(function, *args)
+
+    def drain_deferred(self):
+        return self._renderer.deferred.drain() if self._renderer is not None else iter(())
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+
 @dataclass
 class Migration:
     """One run over one source, with everything it shares between issues."""
@@ -135,7 +204,7 @@ class Migration:
     options: RunOptions
     mappings: Mappings
     client: HttpClient
-    images: ImageStore | None
+    images: "ImageStore | None"
     layout: PathLayout
     state: StateStore | None
     fetcher: Fetcher
@@ -146,7 +215,10 @@ class Migration:
 
     @classmethod
     def prepare(cls, options: RunOptions, mode: Mode = Mode.RUN, force: bool = False, resolver=None) -> "Migration":
-        mappings = load_mappings(options.mappings_dir)
+        fetcher_class = get_fetcher(options.platform)
+        # The platform's own file only (a fetcher that cleans as another platform reads that one
+        # too, below): the others are never read.
+        mappings = load_mappings(options.mappings_dir, platforms=[fetcher_class.platform])
         settings = HttpSettings(timeout_read=options.timeout, attempts=options.attempts, deadline=options.deadline,
                                 pool_size=max(16, options.concurrency * 2), per_host=options.concurrency)
         client = HttpClient(remaps=options.remaps, allowed_hosts=set(options.allow_hosts), settings=settings)
@@ -158,7 +230,6 @@ class Migration:
         if mode is Mode.RETRY_FAILED and not (site / STATE_PATH).is_file():
             raise UserError(f"{site} has never been migrated, so it has no failed image to retry; run `newsletter-migrate run` "
                             "into it first.")
-        fetcher_class = get_fetcher(options.platform)
         check_platform_fits(options.platform, options.source)  # a source of another platform's: say which
         check_platform_options(fetcher_class, options.platform_options)
         fetcher_class.check_source(options.source)  # before anything is written
@@ -166,6 +237,17 @@ class Migration:
         # cleaned with, before anything is written; the run fills in the rest of its context.
         fetcher = fetcher_class(options.source, FetchContext(client, mappings, options.concurrency,
                                                              {"profile": options.profile, **options.platform_options}))
+        state_path = site / STATE_PATH
+        if not _validated_before(state_path, options, mappings):
+            # What only the cleaners' and fetchers' registries can judge (the chain's names, the
+            # platform modules' sections), all at once. A sync with the settings and mappings of
+            # the last complete run skips it: those same files passed it then, and importing
+            # every cleaner (and bs4 with them) is most of a sync that finds nothing to do.
+            from .cleaners import check_mappings
+
+            problems = Problems()
+            check_mappings(mappings, sorted({fetcher_class.platform, fetcher.platform}), problems)
+            problems.raise_if_any(f"The mappings folder {mappings.root}")
         fallback = None
         if options.wayback_images:
             from .wayback import ArchivedImages
@@ -174,12 +256,16 @@ class Migration:
         state = StateStore.open_existing(site, read_only=True) if options.dry_run else StateStore(site / STATE_PATH)
         images = None
         if options.download_images and options.dry_run:
+            from .assets import KnownImages
+
             images = KnownImages(site, state, folder=options.images_dir, url_prefix=options.images_url,
                                  local=LocalFiles.for_source(options.source), max_bytes=megabytes(options.max_image_mb))
         elif options.download_images:
+            from .assets import ImageStore
+
             images = ImageStore(site, client, folder=options.images_dir, url_prefix=options.images_url,
                                 concurrency=options.concurrency, state=state, fallback=fallback,
-                                originals=cdn_originals(mappings.platform(fetcher.platform)),
+                                originals=CdnOriginals(mappings.platform(fetcher.platform)),
                                 max_bytes=megabytes(options.max_image_mb), max_run_bytes=megabytes(options.max_images_run_mb),
                                 local=LocalFiles.for_source(options.source))
         layout = PathLayout(section=options.section, template=options.path_template, number_width=options.number_width)
@@ -224,16 +310,16 @@ class Migration:
                        and all((site / row.output_path).exists() for row in known.values() if not row.gone)
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
-        spec = RenderSpec(str(self.mappings.root), fetcher.platform, options.embeds, options.sentence_per_line,
-                          options.date_format, images=self.images is not None)
+        spec = dict(mappings_dir=str(self.mappings.root), platform=fetcher.platform, embeds=options.embeds,
+                    sentence_per_line=options.sentence_per_line, date_format=options.date_format,
+                    images=self.images is not None)
         registry = IssueRegistry(fetcher.issue_ref, fetcher.issue_hosts)
         registry.add_rows(list(known.values()))
         # The platform's own hosts count from the start (their URLs name the newsletter's profile,
         # which the registry checks), so a link to an issue not reached yet is known as one.
         registry.add_hosts(options.old_hosts + self.mappings.platform(fetcher.platform).hosts,
                            [options.profile] if options.profile else [])
-        renderer = Renderer(spec, self.mappings, self.images, registry,
-                            default_processes() if options.processes is None else options.processes)
+        renderer = LazyRenderer(spec, self.mappings, self.images, registry, options.processes)
         context = fetcher.context
         context.conditional = conditional
         context.cache = NoValidators() if state is None else (ReadOnlyValidators(state) if options.dry_run else state)
@@ -384,7 +470,7 @@ class Migration:
                     on_started()  # a source with nothing in it answered too
                 wait_for_in_flight()
                 # Every issue is known now: finish those that waited for issues further on.
-                for prepared in renderer.deferred.drain():
+                for prepared in renderer.drain_deferred():
                     slots.acquire()
                     submit(prepared.issue, waiting_rows.pop(prepared.issue.source_id, None), prepared)
                 wait_for_in_flight()

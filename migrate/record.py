@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from dataclasses import dataclass, field
 
 from .urls import BadOldPath, old_path
@@ -95,6 +96,20 @@ class Issue:
     answers: dict = field(default_factory=dict)
     markdown: str | None = None
     output_path: str | None = None
+    # The body already parsed by the fetcher (a document holding `html`'s tree), handed to the
+    # cleaners in this process instead of parsing `html` again. Never pickled: another process
+    # parses `html`.
+    parsed: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["parsed"] = None
+        return state
+
+    def take_parsed(self):
+        """The parsed body, once: whoever takes it owns (and changes) it."""
+        parsed, self.parsed = self.parsed, None
+        return parsed
 
     def add_old_path(self, path: str, inferred: bool = False) -> None:
         """Record an old path once, in its one spelling (urls.old_path); a stated path replaces an

@@ -23,7 +23,6 @@ from urllib.parse import quote, urlsplit
 
 from .aliases import AliasGuard, Owner, list_of, page_key
 from .errors import UserError
-from .mappings import load_mappings
 from .state import StateStore
 from .urls import BadOldPath, alias_form, host_matches, old_path
 from .writer import site_url
@@ -78,6 +77,8 @@ def _rule_path(path: str, also_encoded: str = "") -> str:
 def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:
     """The hosts the platforms themselves serve (each with its subdomains), from the `hosts:` of
     mappings/platforms/*.yaml: no author can point one of them at a site of their own."""
+    from .mappings import load_mappings  # here: the command line imports this module for FORMATS alone
+
     mappings = load_mappings(mappings_root)
     return tuple(sorted({host.lower() for mapping in mappings.platforms.values() for host in mapping.hosts}))
 

@@ -16,6 +16,7 @@ prepared body waits in a spool on disk and is finished once every issue is known
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -27,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assets import ImageStore
-from .cleaners import CleanContext, build_chain
+from .cleaners import CleanContext, build_chain, load_checked
+from .cleaners.walk import Plan
 from .dom import flattened, flattened_warning, parse_html
 from .converters import break_sentences, front_matter_fields, render_document, to_markdown
-from .mappings import Mappings, load_mappings
+from .dom import html_of
+from .mappings import Mappings
 from .record import Issue
 from .registry import IssueRegistry
 from .troubles import about_the_machine
@@ -52,15 +55,32 @@ class RenderSpec:
 
 @dataclass
 class Prepared:
-    """An issue between its two halves: its body cleaned so far, and the questions asked."""
+    """An issue between its two halves: its body cleaned so far (the tree itself in this process,
+    its HTML when it crosses to another process or waits on disk), and the questions asked."""
 
     issue: Issue
-    cleaned: str
+    cleaned: object   # BeautifulSoup or str
     asks: dict[str, list]
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else html_of(self.cleaned)}
 
-class _Chain:
-    """The cleaning chain of a spec, split at the first cleaner that asks the run something."""
+
+def document_of(issue: Issue) -> BeautifulSoup:
+    """The issue's body as a tree: the one its fetcher parsed (and bounded in depth, saying so),
+    else a parse of its HTML, with nesting too deep flattened and named in a warning."""
+    parsed = issue.take_parsed()
+    if parsed is not None:
+        return parsed
+    doc = parse_html(issue.html)
+    if flattened(doc):
+        issue.warnings.append(flattened_warning(flattened(doc)))
+    return doc
+
+
+class Chain:
+    """The cleaning chain of a spec, split at the first cleaner that asks the run something. Each
+    half is a Plan: one walk over the tree for each stretch of per-element cleaners."""
 
     def __init__(self, spec: RenderSpec, mappings: Mappings):
         self.spec = spec
@@ -68,21 +88,18 @@ class _Chain:
                                download_images=spec.images, embeds=spec.embeds)
         cleaners = build_chain(mappings, context)
         split = next((i for i, c in enumerate(cleaners) if c.answers_key), len(cleaners))
-        self.before, self.after = cleaners[:split], cleaners[split:]
+        self.before, self.after = Plan(cleaners[:split]), Plan(cleaners[split:])
+        self.asking = [c for c in cleaners[split:] if c.answers_key]
 
-    def prepare(self, issue: Issue) -> Prepared:
-        doc = parse_html(issue.html)
-        if flattened(doc):
-            issue.warnings.append(flattened_warning(flattened(doc)))
-        for cleaner in self.before:
-            cleaner.clean(doc, issue)
-        asks = {c.answers_key: c.asks(doc, issue) for c in self.after if c.answers_key}
-        return Prepared(issue, str(doc), asks)
+    def prepare(self, issue: Issue, keep_tree: bool = True) -> Prepared:
+        doc = document_of(issue)
+        self.before.run(doc, issue)
+        asks = {c.answers_key: c.asks(doc, issue) for c in self.asking}
+        return Prepared(issue, doc if keep_tree else html_of(doc), asks)
 
-    def finish(self, issue: Issue, cleaned: str) -> tuple[Issue, str]:
-        doc = parse_html(cleaned)
-        for cleaner in self.after:
-            cleaner.clean(doc, issue)
+    def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
+        doc = parse_html(cleaned) if isinstance(cleaned, str) else cleaned
+        self.after.run(doc, issue)
         if self.spec.sentence_per_line:
             break_sentences(doc)
         issue.markdown = to_markdown(doc)
@@ -91,10 +108,15 @@ class _Chain:
         issue.answers = {}
         return issue, render_document(front_matter_fields(issue, self.spec.date_format), issue.markdown)
 
+    def render(self, issue: Issue) -> tuple[Issue, str]:
+        """Both halves in this process, with nothing asked answered (no images, no links)."""
+        prepared = self.prepare(issue)
+        return self.finish(prepared.issue, prepared.cleaned)
+
 
 # ---------------------------------------------------------------------- inside a worker process
 
-_worker_chain: _Chain | None = None
+_worker_chain: Chain | None = None
 
 
 def _start_worker(spec: RenderSpec) -> None:
@@ -102,11 +124,11 @@ def _start_worker(spec: RenderSpec) -> None:
     # Ctrl-C at a terminal reaches every process of the run; the parent alone decides what it
     # means (finish what is in flight, then stop), so a worker never dies of it mid-issue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_chain = _Chain(spec, load_mappings(Path(spec.mappings_dir) if spec.mappings_dir else None))
+    _worker_chain = Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
 
 
 def _prepare(issue: Issue) -> Prepared:
-    return _worker_chain.prepare(issue)
+    return _worker_chain.prepare(issue, keep_tree=False)
 
 
 def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
@@ -162,17 +184,21 @@ class Renderer:
         self.images = images
         self.registry = registry
         self.processes = processes
-        self.local = _Chain(spec, mappings)
+        self.local = Chain(spec, mappings)
         self.deferred = DeferredSpool()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._rendered = 0
+        # Parsing, cleaning and converting in this process hold the GIL: more threads doing it at
+        # once than there are cores only queue for the lock (and spend system time handing it
+        # over), while the threads waiting on the network wait longer for their turn.
+        self._cpu = threading.BoundedSemaphore(cores())
 
     def render(self, issue: Issue) -> tuple[Issue, str] | None:
         """The issue (updated by its cleaners) and the text of its content file; None when the
         issue waits for issues the run has not reached (see `finish_deferred`)."""
         pool = self._pool_for_next_issue()
-        prepared = pool.submit(_prepare, issue).result() if pool else self.local.prepare(issue)
+        prepared = pool.submit(_prepare, issue).result() if pool else self._here(self.local.prepare, issue)
         if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
             self.deferred.put(prepared)
             return None
@@ -192,7 +218,7 @@ class Renderer:
                     issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
         if "images" in asks and self.images is not None:
             issue.answers["images"] = self._download(asks["images"])
-        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self.local.finish(issue, prepared.cleaned)
+        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self._here(self.local.finish, issue, prepared.cleaned)
 
     def _download(self, urls: list[str]) -> dict:
         """Each URL's stored image, or the one-line reason it could not be stored."""
@@ -210,7 +236,12 @@ class Renderer:
     def offload(self, function, *args):
         """Run a picklable function in a worker process once the run has them, else here."""
         pool = self._pool
-        return pool.submit(function, *args).result() if pool is not None else function(*args)
+        return pool.submit(function, *args).result() if pool is not None else self._here(function, *args)
+
+    def _here(self, function, *args):
+        """Work that holds the GIL, in this process: at most one thread per core at a time."""
+        with self._cpu:
+            return function(*args)
 
     def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
         with self._lock:
@@ -218,19 +249,42 @@ class Renderer:
             if self.processes < 1 or self._rendered <= IN_PROCESS_ISSUES:
                 return None
             if self._pool is None:
-                # forkserver: workers start from a clean process, not a fork of this threaded one.
-                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context(method),
+                # spawn: workers start from a clean interpreter, not a fork of this threaded
+                # process, and are this process's own children, so closing the pool reaps them
+                # (a fork server would be one more process, left for init to reap).
+                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_worker, initargs=(self.spec,))
             return self._pool
 
     def close(self) -> None:
+        """Stop and reap every process this renderer started: its workers, and the resource
+        tracker multiprocessing starts beside them (which would otherwise outlive the run, for
+        init to reap)."""
         self.deferred.discard()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+            self._pool = None
+            gc.collect()  # the pool's semaphores unregister themselves with the tracker first
+            _stop_resource_tracker()
+
+
+def _stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker and wait for it. There is no public call for it;
+    `_stop` (there since Python 3.8) closes the pipe that keeps it alive and reaps it."""
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def default_processes() -> int:
     """One worker per core, when there is more than one core to spread over."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return cores if cores > 1 else 0
+    count = cores()
+    return count if count > 1 else 0

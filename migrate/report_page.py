@@ -13,6 +13,8 @@ more memory than a small one. Links are relative to the page's own folder: a new
 """
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import json
 from pathlib import Path
@@ -201,10 +203,15 @@ def _notes(entry: dict, found: dict):
 _NOT_XML = {code: "\ufffd" for code in [*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF]}
 
 
+# A character that may need replacing: a control character, or one from U+D800 up (a surrogate,
+# U+FFFE, U+FFFF); one search in C, so most text (which holds none) is passed over at once.
+_SUSPECT = re.compile("[\x00-\x1f\ud800-\U0010ffff]")
+
+
 def _printable(value):
     if isinstance(value, str):
         return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in value.translate(_NOT_XML)) \
-            if any(ord(c) < 32 or ord(c) >= 0xD800 for c in value) else value
+            if _SUSPECT.search(value) else value
     if isinstance(value, dict):
         return {key: _printable(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -62,6 +62,9 @@ class Account:
     # What identifies the current archive, for ETags; by default a hash of the issues.
     version: Callable[[], str] | None = None
     conditional: bool = True          # answer If-None-Match with 304 Not Modified
+    # Hang up after every answer (`Connection: close`), as the shared asset server and many image
+    # hosts do: each request then pays for a new connection.
+    close_connections: bool = False
     not_modified: int = 0             # how many 304s were sent
     _index: dict = field(default_factory=dict, repr=False)
     _index_version: str | None = field(default=None, repr=False)
@@ -170,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if etag and self.account.conditional:
             self.send_header("ETag", etag)
+        if self.account.close_connections:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)

@@ -177,7 +177,6 @@ class StateStore:
         self.path = Path(path)
         _refuse_links(self.path)
         self._lock = threading.RLock()
-        self._images: dict[str, ImageRow] | None = None
         try:
             if read_only:
                 self._db = _Database(self.path, self._connect_read_only())
@@ -273,17 +272,16 @@ class StateStore:
 
     # ------------------------------------------------------------------ images
     def image(self, url: str) -> ImageRow | None:
+        # One indexed lookup per image asked about: holding every row of a large archive in
+        # memory would grow the run by the archive's size.
         with self._lock:
-            if self._images is None:  # one query for all, instead of one per image asked about
-                self._images = {row[0]: ImageRow(*row) for row in self._db.execute("SELECT * FROM images")}
-            return self._images.get(url)
+            row = self._db.execute("SELECT * FROM images WHERE url = ?", (url,)).fetchone()
+        return ImageRow(*row) if row else None
 
     def _put_image(self, row: ImageRow) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              (row.url, row.file, row.sha256, row.state, row.reason, row.attempts, row.etag, row.last_modified))
-            if self._images is not None:
-                self._images[row.url] = row
 
     def images(self, state: str | None = None) -> list[ImageRow]:
         with self._lock:

@@ -15,7 +15,7 @@ from .settings import Settings
 from .summary import attention_lines, command
 from .files import sha256_file
 from .runlock import holder as lock_holder
-from .state import STATE_PATH, StateStore
+from .state import STATE_PATH, StateError, StateStore
 from .writer import incoming_path
 
 
@@ -41,7 +41,15 @@ class SiteStatus:
 
 
 def site_status(site: Path, options=None) -> SiteStatus:
-    state = StateStore.open_existing(site, read_only=True)
+    try:
+        state = StateStore.open_existing(site, read_only=True)
+    except StateError:
+        running = lock_holder(site)
+        if running is None:
+            raise
+        # A run that has just started is creating the state store: nothing to count yet.
+        return SiteStatus(str(site), last_run=None, last_run_reason=None,
+                          in_progress=f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}")
     if state is None:
         raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
     try:

@@ -207,3 +207,25 @@ class TestTracking:
     def test_an_address_in_code_is_what_the_author_showed(self, mappings):
         html = "<p><code>https://x.example/?utm_source=a</code></p>"
         assert as_markdown(html, mappings, "tracking") == "`https://x.example/?utm_source=a`"
+
+
+def test_a_cleaner_that_implements_clean_itself_runs_as_a_document_step(mappings):
+    """A cleaner written as a whole-document `clean` (and no walk registrations) still runs, in
+    its place in the chain, between the walks of the per-element cleaners around it."""
+    from migrate.cleaners.base import CleanContext, Cleaner
+    from migrate.cleaners.tracking import Tracking
+    from migrate.cleaners.walk import Plan
+    from migrate.record import Issue
+
+    seen = []
+
+    class Counts(Cleaner):
+        name = "counts_links"
+
+        def clean(self, doc, issue):
+            seen.append([a["href"] for a in doc.find_all("a")])
+
+    context = CleanContext(mappings, mappings.platform("revue"))
+    doc = BeautifulSoup('<p><a href="https://a.example/?utm_source=x&k=1">a</a></p>', "lxml")
+    Plan([Counts(context), Tracking(context), Counts(context)]).run(doc, Issue(platform="revue", source_id="1", html=""))
+    assert seen == [["https://a.example/?utm_source=x&k=1"], ["https://a.example/?k=1"]]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.cleaners import load_checked
 from migrate.config import RunOptions, load_config
 from migrate.errors import ConfigError, UserError
 from migrate.mappings import (
@@ -33,7 +34,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     (root / "platforms" / "revue.yaml").write_text(platform.replace('"nav.top-bar"', '"nav[[broken"') + "\nunknown_key: 1\n")
     (root / "overrides" / "mine.yaml").write_text('"41066":\n  date: not-a-date\n  aliases: [no-slash]\n  colour: red\n')
     with pytest.raises(ConfigError) as caught:
-        load_mappings(root)
+        load_checked(root, ["revue"])  # as a run reads them: the registries judge the names and sections
     text = "\n".join(caught.value.problems)
     for expected in ["no_such_cleaner", "nav[[broken", "unknown_key", "not-a-date", "no-slash", "colour"]:
         assert expected in text
@@ -45,6 +46,34 @@ def test_broken_yaml_names_the_file_and_line(tmp_path):
     (root / "tracking.yaml").write_text("params: [utm_*, mc_cid\nhosts: {}\n")
     with pytest.raises(ConfigError, match=r"tracking.yaml line \d+"):
         load_mappings(root)
+
+
+def test_a_run_reads_only_its_platforms_mapping_and_the_others_when_asked(tmp_path):
+    root = copy_mappings(tmp_path)
+    (root / "platforms" / "substack.yaml").write_text("chrome: [broken\n")  # not YAML
+    mappings = load_checked(root, ["revue"])
+    assert mappings.platform("revue").hosts
+    with pytest.raises(ConfigError, match="substack.yaml"):
+        mappings.platform("substack")
+
+
+def test_every_shipped_selector_compiles(mappings):
+    """Selectors are compiled once, when their platform is read; this holds for every shipped one."""
+    import soupsieve
+
+    from migrate.fetchers import platform_names
+
+    platform_names()
+    for mapping in mappings.platforms.values():
+        problems = Problems()
+        mapping.check_sections(problems)
+        assert not problems.items
+        selectors = [*mapping.chrome_remove, *mapping.link_domain_lines, *(r.select for r in mapping.blocks),
+                     *(s for rule in mapping.chrome_remove_closest for s in (rule.of, rule.closest)),
+                     *(s for key, values in mapping.pages.items() for s in values if isinstance(s, str)),
+                     *(f.select for key, values in mapping.pages.items() for f in values if not isinstance(f, str))]
+        for selector in selectors:
+            soupsieve.compile(selector)
 
 
 def test_a_missing_mappings_folder_says_what_to_pass(tmp_path):
@@ -114,10 +143,10 @@ def test_a_platform_module_can_add_its_own_validated_section(tmp_path, monkeypat
     root = copy_mappings(tmp_path)
     platform = root / "platforms" / "revue.yaml"
     platform.write_text(platform.read_text() + "\nfootnotes: {anchor: a.footnote-anchor}\n")
-    assert load_mappings(root).platform("revue").section("footnotes") == {"anchor": "a.footnote-anchor"}
+    assert load_checked(root, ["revue"]).platform("revue").section("footnotes") == {"anchor": "a.footnote-anchor"}
     platform.write_text(platform.read_text() + "\nfootnotes: [wrong]\n")
     with pytest.raises(ConfigError, match="footnotes: must be a mapping with `anchor:`"):
-        load_mappings(root)
+        load_checked(root, ["revue"])
 
 
 def test_platform_options_come_from_the_config_and_unknown_ones_are_refused(tmp_path):

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..errors import NotConfigured
 from ..mappings import Mappings, PlatformMapping
 from ..record import Issue
+from .walk import Plan, Walk
 
 CLEANERS: dict[str, type["Cleaner"]] = {}
 
@@ -30,7 +31,10 @@ class CleanContext:
 
 
 class Cleaner:
-    """One step of the chain. Subclasses set `name` and implement `clean`.
+    """One step of the chain. Subclasses set `name` and say what the chain's walk hands them
+    (`tags`, `ids`, `classes`, `texts`, `leave_tags`; see walk.py) and implement `visit`,
+    `visit_text` or `leave` for it, with `start`/`finish` around the walk for what they keep per
+    issue. A cleaner about the whole document sets `is_document` and implements `clean` instead.
 
     `from_config` builds the cleaner from its options in mappings/cleaners.yaml and the run's
     context; it raises NotConfigured when the cleaner has nothing to do in this run.
@@ -41,6 +45,14 @@ class Cleaner:
     """
 
     name: ClassVar[str]
+    # What the walk hands this cleaner: elements by tag name ("*": every element), by id, by class;
+    # text nodes; and elements again once their content was walked.
+    tags: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
+    texts: bool = False
+    leave_tags: frozenset[str] = frozenset()
+    is_document: ClassVar[bool] = False
     answers_key: ClassVar[str | None] = None
     # The platform mapping's section this cleaner works from: without it, the cleaner is off.
     platform_section: ClassVar[str | None] = None
@@ -58,5 +70,23 @@ class Cleaner:
             raise NotConfigured(f"the {context.platform.name} mapping has no `{cls.platform_section}:` section")
         return cls(context, **options)
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def start(self, walk: Walk) -> None:
+        """Before the walk over one issue."""
+
+    def visit(self, el: Tag, walk: Walk) -> Tag | NavigableString | list | None:
+        """An element the cleaner registered for; returns the node (or nodes) that replaced it, if any."""
+        return None
+
+    def visit_text(self, node: NavigableString, walk: Walk) -> list | None:
+        """A text node (with `texts`); returns the nodes that replaced it, if any."""
+        return None
+
+    def leave(self, el: Tag, walk: Walk) -> None:
+        """An element of `leave_tags`, once its content was walked."""
+
+    def finish(self, walk: Walk) -> None:
+        """After the walk over one issue."""
+
+    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+        """This cleaner alone over a document (the chain runs it in its shared walk)."""
+        Plan([self]).run(doc, issue)

@@ -6,13 +6,14 @@ by size (1x1) and by their open-tracking addresses.
 """
 from __future__ import annotations
 
-import soupsieve
-from bs4 import BeautifulSoup, Tag
+import functools
 
-from ..dom import attr_text, elements, gone, has_content, style_of
-from ..record import Issue
+from bs4 import Tag
+
+from ..dom import attr_text, has_content, style_of
+from ..selectors import Matcher, SelectorRules
 from ..urls import host_matches, host_of
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 from .unsafe import ACTIVE_SET, remove_active
 
 
@@ -30,44 +31,70 @@ def is_pixel(img: Tag, pixel_patterns: list[str]) -> bool:
 @register
 class Chrome(Cleaner):
     name = "chrome"
+    leave_tags = frozenset({"a"})
 
     def __init__(self, context, **options):
         super().__init__(context, **options)
         platform = context.platform
-        # One selector list is one walk of the tree, however many rules the mapping has.
-        self.remove = soupsieve.compile(", ".join(platform.chrome_remove)) if platform.chrome_remove else None
-        self.anchors = soupsieve.compile(", ".join(r.of for r in platform.chrome_remove_closest)) if platform.chrome_remove_closest else None
-        self.closest_rules = [(soupsieve.compile(r.of), r.closest) for r in platform.chrome_remove_closest]
+        self.remove = SelectorRules((select, True) for select in platform.chrome_remove)
+        self.anchors = SelectorRules((rule.of, rule.closest) for rule in platform.chrome_remove_closest)
+        self.pixels = platform.pixels
+        self.dead_redirectors = platform.dead_redirectors
+        # Handed images (pixels), links (dead redirectors, and links left empty), and whatever
+        # a rule could select, by its tag, id or class.
+        self.tags = frozenset({"img", "a"} | self.remove.tags | self.anchors.tags
+                              | ({"*"} if self.remove.any or self.anchors.any else set()))
+        self.classes = self.remove.classes | self.anchors.classes
+        self.ids = self.remove.ids | self.anchors.ids
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        platform = self.context.platform
-        # Closest-ancestor rules first: their anchors may be removed by the plain rules below.
-        if self.anchors is not None:
-            for anchor in self.anchors.select(doc):
-                if gone(anchor):
-                    continue
-                closest = next((closest for of, closest in self.closest_rules if of.match(anchor)), None)
-                target = _closest(anchor, closest) if closest else None
-                (target or anchor).decompose()
-        if self.remove is not None:
-            for el in self.remove.select(doc):
-                if not gone(el) and el.name not in ("html", "body"):
-                    # A form or a script may be unclosed and hold the rest of the issue.
-                    remove_active(el, issue, "the platform's") if el.name in ACTIVE_SET else el.decompose()
-        for img in elements(doc, {"img"}):
-            if is_pixel(img, platform.pixels):
-                img.decompose()
-        # Links through a redirector that died with the platform lead nowhere: keep their text.
-        for a in elements(doc, {"a"}):
-            if a.has_attr("href") and host_matches(host_of(attr_text(a, "href")), platform.dead_redirectors):
-                a.unwrap()
+    def visit(self, el: Tag, walk: Walk):
+        # Closest-ancestor rules come before the plain rules: an anchor inside an element a plain
+        # rule removes still takes its own closest ancestor with it.
+        closest = self.anchors.first(el) if self.anchors else None
+        if closest is not None:
+            target = _closest(el, closest)
+            (target or el).decompose()
+            return None
+        if self.remove and el.name not in ("html", "body") and self.remove.matches(el):
+            return self._remove(el, walk) or None
+        if el.name == "img":
+            if is_pixel(el, self.pixels):
+                el.decompose()
+        elif el.name == "a":
+            # Links through a redirector that died with the platform lead nowhere: keep their text.
+            if el.has_attr("href") and host_matches(host_of(attr_text(el, "href")), self.dead_redirectors):
+                el.unwrap()
+        return None
+
+    def leave(self, el: Tag, walk: Walk) -> None:
         # Links whose only content was chrome are empty now.
-        for a in elements(doc, {"a"}):
-            if not gone(a) and not has_content(a):
-                a.decompose()
+        if not has_content(el):
+            el.decompose()
+
+    def _remove(self, el: Tag, walk: Walk) -> list | None:
+        """Remove a chrome element, after the closest-ancestor rules of the anchors inside it
+        (whose targets may lie above it). A form or a script may be unclosed and hold the rest
+        of the issue: what cannot be its own is moved out first, and returned to be walked."""
+        if self.anchors:
+            named = not (self.anchors.any or self.anchors.classes or self.anchors.ids)
+            for anchor in el.find_all(list(self.anchors.tags) if named else True):
+                closest = self.anchors.first(anchor)
+                target = _closest(anchor, closest) if closest is not None else None
+                if target is not None and any(parent is target for parent in el.parents):
+                    target.decompose()
+                    return None
+        if el.name in ACTIVE_SET:
+            return remove_active(el, walk.issue, "the platform's")
+        el.decompose()
+        return None
 
 
 def _closest(el: Tag, selector: str) -> Tag | None:
     parent = el.parent
-    found = parent.css.closest(selector) if isinstance(parent, Tag) else None
+    found = _matcher(selector).closest(parent) if isinstance(parent, Tag) else None
     return None if found is None or found.name in ("html", "body") else found
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(selector: str) -> Matcher:
+    return Matcher(selector)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import Tag
 
-from ..dom import attr_text, elements, gone
+from ..dom import attr_text
 from ..mappings import Problems, register_section
-from ..record import Issue
 from ..urls import host_matches
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 SECTION = "click_trackers"
 
@@ -81,22 +80,23 @@ def _is_web_address(text: str) -> bool:
 class ClickTrackers(Cleaner):
     name = "click_trackers"
     platform_section = SECTION
+    tags = frozenset({"a"})
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+    def visit(self, a: Tag, walk: Walk):
         trackers: list[Tracker] = self.context.platform.section(SECTION)
-        for a in elements(doc, {"a"}):
-            href = attr_text(a, "href")
-            tracker = next((t for t in trackers if t.matches(href)), None) if href and not gone(a) else None
-            if tracker is None:
-                continue
-            text = " ".join(a.get_text(" ").split())
-            target = tracker.target(href) or (text if _is_web_address(text) else None)
-            if target:
-                a["href"] = target
-                continue
-            issue.warnings.append(f"the link {text or '(an image)'!r} went through {tracker.host}'s click tracker, "
-                                  "which does not say where it leads; its text is kept without the link")
-            if text or a.find("img") is not None:
-                a.unwrap()
-            else:
-                a.decompose()
+        href = attr_text(a, "href")
+        tracker = next((t for t in trackers if t.matches(href)), None) if href else None
+        if tracker is None:
+            return None
+        text = " ".join(a.get_text(" ").split())
+        target = tracker.target(href) or (text if _is_web_address(text) else None)
+        if target:
+            a["href"] = target
+            return None
+        walk.issue.warnings.append(f"the link {text or '(an image)'!r} went through {tracker.host}'s click tracker, "
+                                   "which does not say where it leads; its text is kept without the link")
+        if text or a.find("img") is not None:
+            a.unwrap()
+        else:
+            a.decompose()
+        return None

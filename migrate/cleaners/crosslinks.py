@@ -10,32 +10,32 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from ..dom import attr_text, elements
 from ..record import Issue
 from ..urls import without_fragment
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 
 @register
 class CrossLinks(Cleaner):
     name = "crosslinks"
     answers_key = "links"
+    tags = frozenset({"a"})
 
     def asks(self, doc: BeautifulSoup, issue: Issue) -> list[str]:
         """Every absolute link of the body, without its fragment, each once."""
         hrefs = (attr_text(a, "href") for a in elements(doc, {"a"}))
         return list(dict.fromkeys(without_fragment(h) for h in hrefs if h.startswith(("http://", "https://"))))
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        answers = issue.answers.get(self.answers_key) or {}
-        for a in elements(doc, {"a"}):
-            href = attr_text(a, "href")
-            if not href.startswith(("http://", "https://")):
-                continue
-            target = answers.get(without_fragment(href))
-            fragment = urlsplit(href).fragment
-            if target:
-                a["href"] = urlunsplit(urlsplit(target)._replace(fragment=fragment)) if fragment else target
-                issue.links_rewritten += 1
+    def visit(self, a: Tag, walk: Walk):
+        href = attr_text(a, "href")
+        if not href.startswith(("http://", "https://")):
+            return None
+        target = (walk.issue.answers.get(self.answers_key) or {}).get(without_fragment(href))
+        fragment = urlsplit(href).fragment
+        if target:
+            a["href"] = urlunsplit(urlsplit(target)._replace(fragment=fragment)) if fragment else target
+            walk.issue.links_rewritten += 1
+        return None

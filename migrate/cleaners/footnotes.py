@@ -62,6 +62,7 @@ def _fragment(href: str) -> str:
 @register
 class Footnotes(Cleaner):
     name = "footnotes"
+    is_document = True  # about the whole document: the chain walks up to it, then on
     platform_section = "footnote_markup"
 
     def __init__(self, context, **options):

@@ -24,14 +24,13 @@ from functools import partial
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
-from ..dom import attr_text, elements, gone
+from ..dom import attr_text
 from ..imageformats import browser_shows, format_of_media_type, format_of_url
 from ..mappings import Problems, _check_keys, _string_list, register_section
-from ..record import Issue
 from ..urls import absolute, host_matches, srcset_urls
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 SIZE_ATTRIBUTES = ("srcset", "sizes", "data-src", "data-srcset")
 MAX_NESTING = 4  # a fetch URL wrapping a fetch URL wrapping ... is unwrapped this many times at most
@@ -140,6 +139,8 @@ def declared_format(img: Tag) -> str | None:
 class ImageCdn(Cleaner):
     name = "image_cdn"
     platform_section = "image_cdn"
+    tags = frozenset({"source", "img", "picture"})
+    leave_tags = frozenset({"a"})
 
     def __init__(self, context, **options):
         super().__init__(context, **options)
@@ -150,23 +151,23 @@ class ImageCdn(Cleaner):
     def original(self, url: str) -> str | None:
         return original_url(absolute(url), self.hosts, self.fetch_path)
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        # <source> is empty in HTML5, but lxml's parser nests what follows it (the <img>) inside it.
-        for source in elements(doc, {"source"}):
-            source.unwrap()
-        for img in elements(doc, {"img"}):
-            src = attr_text(img, "src") or next(iter(srcset_urls(attr_text(img, "srcset"))), "")
-            if src:
-                original = self.original(src) or src
-                img["src"] = self._shown_copy(img, original) or original
-            for attr in SIZE_ATTRIBUTES:
-                if attr in img.attrs:
-                    del img[attr]
-        for picture in elements(doc, {"picture"}):
-            picture.unwrap()
-        for a in elements(doc, {"a"}):
-            if not gone(a) and self._links_to_itself(a):
-                a.unwrap()
+    def visit(self, el: Tag, walk: Walk):
+        if el.name in ("source", "picture"):
+            # <source> is empty in HTML5, but lxml's parser nests what follows it (the <img>) inside it.
+            el.unwrap()
+            return None
+        src = attr_text(el, "src") or next(iter(srcset_urls(attr_text(el, "srcset"))), "")
+        if src:
+            original = self.original(src) or src
+            el["src"] = self._shown_copy(el, original) or original
+        for attr in SIZE_ATTRIBUTES:
+            if attr in el.attrs:
+                del el[attr]
+        return None
+
+    def leave(self, a: Tag, walk: Walk) -> None:
+        if self._links_to_itself(a):
+            a.unwrap()
 
     def _shown_copy(self, img: Tag, original: str) -> str | None:
         """The CDN's rendition of a picture whose original browsers do not show (by the type the

@@ -26,6 +26,7 @@ from .base import CleanContext, Cleaner, register
 class Images(Cleaner):
     name = "images"
     answers_key = "images"
+    is_document = True  # its warnings come in two rounds (refused names, then each image's outcome)
 
     @classmethod
     def from_config(cls, options: dict, context: CleanContext) -> "Images":

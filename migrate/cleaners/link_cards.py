@@ -20,14 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import soupsieve
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..dom import BLOCKS, attr_text, gone, has_content
 from ..mappings import Problems, _check_keys, _check_selector, register_section
-from ..record import Issue
+from ..selectors import Matcher, SelectorRules
 from ..urls import host_of
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 SEPARATOR = " — "
 
@@ -77,20 +76,25 @@ class LinkCards(Cleaner):
 
     def __init__(self, context, **options):
         super().__init__(context, **options)
-        self.shapes = [(shape, {key: soupsieve.compile(sel) for key, sel in vars(shape).items() if sel})
-                       for shape in context.platform.section("link_cards")]
+        shapes = context.platform.section("link_cards")
+        self.cards = SelectorRules((shape.card, {key: Matcher(sel) for key, sel in vars(shape).items() if sel and key != "card"})
+                                   for shape in shapes)
+        # Handed the elements a card's selector could select, by their tag, id or class.
+        self.tags = frozenset(self.cards.tags | ({"*"} if self.cards.any else set()))
+        self.classes, self.ids = self.cards.classes, self.cards.ids
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for shape, compiled in self.shapes:
-            for card in compiled["card"].select(doc):
-                if not gone(card):
-                    self._rebuild(doc, card, compiled)
+    def visit(self, card: Tag, walk: Walk):
+        parts = self.cards.first(card)
+        if parts is None:
+            return None
+        return self._rebuild(walk.doc, card, parts)
 
-    def _rebuild(self, doc: BeautifulSoup, card: Tag, parts: dict) -> None:
+    def _rebuild(self, doc: BeautifulSoup, card: Tag, parts: dict) -> list | None:
+        """The card as its pieces, in its place; the pieces (None when it is not rebuilt)."""
         title_link = parts["title"].select_one(card)
         href = attr_text(title_link, "href") if title_link is not None else ""
         if not href:
-            return
+            return None
         title = _words(title_link)
         thumbnail = parts["thumbnail"].select_one(card) if "thumbnail" in parts else None
         domain_line = parts["domain"].select_one(card) if "domain" in parts else None
@@ -131,6 +135,7 @@ class LinkCards(Cleaner):
         for piece in pieces:
             card.insert_before(piece)
         card.decompose()
+        return pieces
 
 
 def _remove_with_empty_parents(el: Tag, card: Tag) -> None:

@@ -91,6 +91,7 @@ def _compiled(selectors: tuple[str, ...]):
 @register
 class MailchimpLayout(Cleaner):
     name = "mailchimp_layout"
+    is_document = True  # about the whole document: the chain walks up to it, then on
     platform_section = SECTION
 
     def __init__(self, context: CleanContext, **options):

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import Tag
 
-from ..dom import attr_text, elements, gone
-from ..record import Issue
+from ..dom import attr_text
 from ..urls import srcset_urls
-from .base import Cleaner, register
-from .unsafe import URL_ATTRS
+from .base import Cleaner, Walk, register
+from .unsafe import URL_ATTR_SET, URL_ATTRS
 
 
 def readable(url: str) -> bool:
@@ -30,25 +29,31 @@ def readable(url: str) -> bool:
 @register
 class MalformedUrls(Cleaner):
     name = "malformed_urls"
+    tags = frozenset({"*"})
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for el in elements(doc):
-            if gone(el):
+    def visit(self, el: Tag, walk: Walk):
+        attrs = el.attrs
+        if not attrs or URL_ATTR_SET.isdisjoint(attrs):
+            return None
+        for attr in URL_ATTRS:
+            if attr not in attrs:
                 continue
-            for attr in URL_ATTRS:
-                if attr not in el.attrs:
-                    continue
-                values = srcset_urls(attr_text(el, attr)) if attr == "srcset" else [attr_text(el, attr)]
-                bad = next((value for value in values if not readable(value)), None)
-                if bad is None:
-                    continue
-                issue.warnings.append(f"{attr}={bad[:80]!r} on <{el.name}> is not a URL anyone can read; "
-                                      "it was left out (fix it with an override if it mattered)")
-                if el.name == "a" and attr == "href":
-                    el.unwrap()
-                    break
-                if el.name == "img" and attr == "src":
-                    alt = attr_text(el, "alt")
-                    el.replace_with(doc.new_string(alt)) if alt else el.decompose()
-                    break
-                del el[attr]
+            values = srcset_urls(attr_text(el, attr)) if attr == "srcset" else [attr_text(el, attr)]
+            bad = next((value for value in values if not readable(value)), None)
+            if bad is None:
+                continue
+            walk.issue.warnings.append(f"{attr}={bad[:80]!r} on <{el.name}> is not a URL anyone can read; "
+                                       "it was left out (fix it with an override if it mattered)")
+            if el.name == "a" and attr == "href":
+                el.unwrap()
+                return None
+            if el.name == "img" and attr == "src":
+                alt = attr_text(el, "alt")
+                if alt:
+                    text = walk.doc.new_string(alt)
+                    el.replace_with(text)
+                    return text
+                el.decompose()
+                return None
+            del el[attr]
+        return None

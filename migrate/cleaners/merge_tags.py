@@ -381,6 +381,7 @@ def _shows_anything(el: Tag) -> bool:
 @register
 class MergeTags(Cleaner):
     name = "merge_tags"
+    is_document = True  # about the whole document: the chain walks up to it, then on
     platform_section = SECTION
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import NavigableString, Tag
 
 from ..mappings import Problems, TrackingRules, _check_keys, _string_list, register_section
-from ..record import Issue
 from ..urls import host_of
-from .base import Cleaner, register
-from .tracking import strip_tracking_in
+from .base import Cleaner, Walk, register
+from .tracking import URL_ATTRIBUTES, strip_tracking_from, strip_tracking_in_text
 
 
 @register_section("tracking")
@@ -32,9 +31,17 @@ def load_platform_tracking(value: Any, where: str, problems: Problems) -> frozen
 class PlatformTracking(Cleaner):
     name = "platform_tracking"
     platform_section = "tracking"
+    tags = frozenset(URL_ATTRIBUTES)
+    texts = True
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
+    def start(self, walk: Walk) -> None:
         names = self.context.platform.section("tracking")
-        hosts = {h.lower() for h in self.context.platform.hosts} | {host_of(url) for url in issue.old_urls} - {""}
-        rules = TrackingRules(by_host=tuple((host, names) for host in sorted(hosts)))
-        strip_tracking_in(doc, rules, issue)
+        hosts = {h.lower() for h in self.context.platform.hosts} | {host_of(url) for url in walk.issue.old_urls} - {""}
+        walk.kept[self.name] = TrackingRules(by_host=tuple((host, names) for host in sorted(hosts)))
+
+    def visit(self, el: Tag, walk: Walk):
+        strip_tracking_from(el, walk.kept[self.name], walk.issue)
+        return None
+
+    def visit_text(self, node: NavigableString, walk: Walk):
+        return strip_tracking_in_text(node, walk.kept[self.name], walk.issue)

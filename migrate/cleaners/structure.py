@@ -7,7 +7,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from ..dom import (BLOCKS, HEADINGS, LANGUAGE_CLASS, LAYOUT_BLOCKS, LAYOUT_INLINE, MAX_DEPTH, attr_text, elements,
-                   flatten_deep_nesting, flattened_warning, has_content, is_block, style_of)
+                   flatten_deep_nesting, flattened_warning, has_content, is_block, style_of, unwrap)
 from ..mappings import Problems, _check_keys, register_section
 from ..record import Issue
 from ..urls import absolute
@@ -53,7 +53,12 @@ def _wrap_runs(doc: BeautifulSoup, parent: Tag) -> None:
 
 
 def _inside_inline(el: Tag) -> bool:
-    return any(isinstance(p, Tag) and p.name in INLINE_FORMATTING for p in el.parents)
+    parent = el.parent
+    while parent is not None:
+        if parent.name in INLINE_FORMATTING:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _image_width(img: Tag) -> int | None:
@@ -202,6 +207,7 @@ def load_captions(value, where: str, problems: Problems) -> dict:
 @register
 class Structure(Cleaner):
     name = "structure"
+    is_document = True  # about the whole document: the chain walks up to it, then on
 
     def __init__(self, context, **options):
         super().__init__(context, **options)
@@ -230,14 +236,14 @@ class Structure(Cleaner):
             if el.name in LAYOUT_INLINE or _inside_inline(el):
                 if el.name in LAYOUT_BLOCKS and el.previous_sibling is not None and has_content(el):
                     el.insert_before(doc.new_tag("br"))
-                el.unwrap()
+                unwrap(el)
                 continue
             _wrap_runs(doc, el)
-            el.unwrap()
+            unwrap(el)
         # Blocks inside inline elements (a <p> inside a link) cannot be; keep their words.
         for el in reversed(elements(doc, BLOCKS - {"nm-shortcode"})):
             if _inside_inline(el):
-                el.unwrap()
+                unwrap(el)
         body = doc.body if doc.body is not None else doc
         _wrap_runs(doc, body)
         for node in list(body.children):

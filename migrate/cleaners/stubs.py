@@ -33,6 +33,7 @@ def load_stubs(value: Any, where: str, problems: Problems) -> dict:
 @register
 class Stubs(Cleaner):
     name = "stubs"
+    is_document = True  # about the whole document: the chain walks up to it, then on
     platform_section = "stubs"
 
     def clean(self, doc: BeautifulSoup, issue: Issue) -> None:

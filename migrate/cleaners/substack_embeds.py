@@ -18,15 +18,14 @@ import re
 from typing import Any
 from urllib.parse import urlencode, urlunsplit
 
-import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from .. import jsondata
-from ..dom import attr_text, gone
+from ..dom import attr_text
 from ..mappings import Problems, _check_keys, _check_selector, register_section
-from ..record import Issue
+from ..selectors import SelectorRules
 from ..urls import absolute
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 from .shortcodes import classify, embed_element
 
 KINDS = ("youtube", "vimeo", "tweet", "link")
@@ -75,23 +74,22 @@ class SubstackEmbeds(Cleaner):
 
     def __init__(self, context, **options):
         super().__init__(context, **options)
-        self.rules = [(soupsieve.compile(select), kind) for select, kind in context.platform.section("data_embeds")]
-        self.candidates = soupsieve.compile(", ".join(select for select, _ in context.platform.section("data_embeds")))
+        self.rules = SelectorRules(context.platform.section("data_embeds"))
+        self.tags = frozenset(self.rules.tags | ({"*"} if self.rules.any else set()))
+        self.classes, self.ids = self.rules.classes, self.rules.ids
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for block in self.candidates.select(doc):
-            if gone(block):
-                continue
-            kind = next(kind for pattern, kind in self.rules if pattern.match(block))
-            attrs = data_attrs(block)
-            replacement = getattr(self, f"_{kind}")(doc, block, attrs)
-            if replacement is None:
-                issue.warnings.append(f"a {kind} embed names nothing to link to; it was left out")
-                block.decompose()
-            else:
-                block.replace_with(replacement)
+    def visit(self, block: Tag, walk: Walk):
+        kind = self.rules.first(block)
+        if kind is None:
+            return None
+        replacement = getattr(self, f"_{kind}")(walk.doc, block, data_attrs(block))
+        if replacement is None:
+            walk.issue.warnings.append(f"a {kind} embed names nothing to link to; it was left out")
+            block.decompose()
+            return None
+        block.replace_with(replacement)
+        return replacement
 
-    # ------------------------------------------------------------------ kinds
     def _player(self, doc: BeautifulSoup, url: str, text: str = "") -> Tag:
         """A shortcode where the run wants one and Hugo has one, else a paragraph with a link."""
         if self.context.embeds == "shortcode" and classify(url).shortcode:

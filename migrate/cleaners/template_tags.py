@@ -40,6 +40,7 @@ def load_template_tags(value, where: str, problems: Problems) -> re.Pattern | No
 @register
 class TemplateTags(Cleaner):
     name = "template_tags"
+    is_document = True  # about the whole document: the chain walks up to it, then on
     platform_section = SECTION
 
     def __init__(self, context, **options):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import NavigableString, Tag
 
-from ..dom import elements, in_code
+from ..dom import in_code
 from ..mappings import TrackingRules
 from ..record import Issue
 from ..urls import strip_tracking
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 URL_ATTRIBUTES = {"a": "href", "img": "src"}
 # An address written out in running text, as linkify finds one: it ends before a space or a
@@ -23,25 +23,38 @@ _CLOSING = ".,;:!?)'\""
 @register
 class Tracking(Cleaner):
     name = "tracking"
+    tags = frozenset(URL_ATTRIBUTES)
+    texts = True
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        strip_tracking_in(doc, self.context.mappings.tracking, issue)
+    def visit(self, el: Tag, walk: Walk):
+        strip_tracking_from(el, self.context.mappings.tracking, walk.issue)
+        return None
+
+    def visit_text(self, node: NavigableString, walk: Walk):
+        return strip_tracking_in_text(node, self.context.mappings.tracking, walk.issue)
 
 
-def strip_tracking_in(doc: BeautifulSoup, rules: TrackingRules, issue: Issue) -> None:
-    """Remove the parameters `rules` name from every link and image; the issue counts them."""
-    for el in elements(doc, URL_ATTRIBUTES.keys()):
-        attr = URL_ATTRIBUTES[el.name]
-        if el.has_attr(attr):
-            cleaned, removed = strip_tracking(str(el[attr]), rules)
-            if removed:
-                el[attr] = cleaned
-                issue.tracking_removed += removed
-        if el.name == "a":
-            _shown_address_without_tracking(el, rules)
-    for text in list(doc.find_all(string=_ADDRESS_IN_TEXT)):
-        if type(text) is NavigableString and not in_code(text) and text.find_parent("a") is None:
-            _strip_in_text(text, rules, issue)
+def strip_tracking_from(el: Tag, rules: TrackingRules, issue: Issue) -> None:
+    """Remove the parameters `rules` name from a link's or image's URL (and from a link's text when
+    it is the address itself); the issue counts them."""
+    attr = URL_ATTRIBUTES[el.name]
+    if el.has_attr(attr):
+        original = str(el[attr])
+        cleaned, removed = strip_tracking(original, rules)
+        if removed:
+            el[attr] = cleaned
+            issue.tracking_removed += removed
+    if el.name == "a":
+        _shown_address_without_tracking(el, rules)
+
+
+def strip_tracking_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) -> list | None:
+    """Remove them from the addresses written out in a text node (not in code, not in a link,
+    whose text its own element handles); the node that replaced it, if one did, in a list."""
+    if type(text) is NavigableString and "://" in text and _ADDRESS_IN_TEXT.search(text) and not in_code(text) \
+            and text.find_parent("a") is None:
+        return _strip_in_text(text, rules, issue)
+    return None
 
 
 def _shown_address_without_tracking(link, rules: TrackingRules) -> None:
@@ -58,7 +71,7 @@ def _shown_address_without_tracking(link, rules: TrackingRules) -> None:
             text.replace_with(NavigableString(text.replace(shown, cleaned)))
 
 
-def _strip_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) -> None:
+def _strip_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) -> list | None:
     removed_here = 0
 
     def clean(match: re.Match) -> str:
@@ -71,6 +84,9 @@ def _strip_in_text(text: NavigableString, rules: TrackingRules, issue: Issue) ->
         return cleaned + closing
 
     value = _ADDRESS_IN_TEXT.sub(clean, str(text))
-    if removed_here:
-        text.replace_with(value)
-        issue.tracking_removed += removed_here
+    if not removed_here:
+        return None
+    new = NavigableString(value)
+    text.replace_with(new)
+    issue.tracking_removed += removed_here
+    return [new]

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..dom import BLOCKS, attr_text, elements, gone, parse_html
 from ..record import Issue
-from .base import Cleaner, register
+from .base import Cleaner, Walk, register
 
 ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset", "object", "embed",
                    "applet", "form", "input", "button", "select", "textarea", "meta", "link", "base",
@@ -22,6 +22,7 @@ ACTIVE_ELEMENTS = ["script", "style", "noscript", "iframe", "frame", "frameset",
 ACTIVE_SET = frozenset(ACTIVE_ELEMENTS)
 SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:", "file:", "livescript:")
 URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xlink:href", "srcset", "lowsrc", "dynsrc")
+URL_ATTR_SET = frozenset(URL_ATTRS)
 
 
 def scheme_of(value: str) -> str:
@@ -78,43 +79,48 @@ def _swallowed_text(el: Tag) -> str:
     return text if blocks and (inner is not el or blocks > 1 or len(text) > SWALLOWED_CHARS) else ""
 
 
-def remove_active(el: Tag, issue: Issue, why: str = "an unsafe") -> None:
+def remove_active(el: Tag, issue: Issue, why: str = "an unsafe") -> list:
     """Remove an active element (see ACTIVE_ELEMENTS) and its own content only: what cannot be
-    its own goes after it first, and paragraphs that go with it are named in a warning."""
-    _move_out(el, _what_cannot_be_its_own(el))
+    its own goes after it first, and paragraphs that go with it are named in a warning. Returns
+    what was moved out (for the walk, which has yet to hand it to the cleaners)."""
+    moved = _what_cannot_be_its_own(el)
+    _move_out(el, moved)
     swallowed = _swallowed_text(el)
     if swallowed:
         issue.warnings.append(f"{why} <{el.name}> was removed with {len(swallowed):,} characters of text inside it "
                               f"(\"{swallowed[:60]}…\"): an unclosed <{el.name}> in the source may have held what "
                               "followed it; check the issue against its source")
     el.decompose()
+    return moved
 
 
 @register
 class Unsafe(Cleaner):
     name = "unsafe"
+    tags = frozenset({"*"})
 
-    def clean(self, doc: BeautifulSoup, issue: Issue) -> None:
-        for el in elements(doc, ACTIVE_SET):
-            if not gone(el):
-                remove_active(el, issue)
-        for el in elements(doc):
-            if gone(el):
+    def visit(self, el: Tag, walk: Walk):
+        if el.name in ACTIVE_SET:
+            return remove_active(el, walk.issue) or None
+        attrs = el.attrs
+        if not attrs:
+            return None
+        for attr in [name for name in attrs if name[:2].lower() == "on"]:
+            del el[attr]
+        if URL_ATTR_SET.isdisjoint(attrs):
+            return None
+        for attr in URL_ATTRS:
+            if attr not in attrs:
                 continue
-            for attr in list(el.attrs):
-                if attr.lower().startswith("on"):
-                    del el[attr]
-            for attr in URL_ATTRS:
-                if attr not in el.attrs:
-                    continue
-                value = scheme_of(attr_text(el, attr))
-                if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
-                    continue  # an inline picture: the images cleaner stores it as a file
-                if value.startswith(SCRIPT_SCHEMES):
-                    if el.name == "a":
-                        el.unwrap() if el.get_text(strip=True) or el.find("img") else el.decompose()
-                        break
-                    if el.name == "img":
-                        el.decompose()
-                        break
-                    del el[attr]
+            value = scheme_of(attr_text(el, attr))
+            if el.name == "img" and attr == "src" and value.startswith("data:image/") and not value.startswith("data:image/svg"):
+                continue  # an inline picture: the images cleaner stores it as a file
+            if value.startswith(SCRIPT_SCHEMES):
+                if el.name == "a":
+                    el.unwrap() if el.get_text(strip=True) or el.find("img") else el.decompose()
+                    return None
+                if el.name == "img":
+                    el.decompose()
+                    return None
+                del el[attr]
+        return None

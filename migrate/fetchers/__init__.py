@@ -30,9 +30,17 @@ def platform_names() -> list[str]:
 
 
 def get_fetcher(name: str) -> type[Fetcher]:
+    """The fetcher registered as `name`: its module is found by the name first (revue-api is
+    revue_api.py), so a run imports one platform's module, not every platform's."""
     from ..errors import UserError, did_you_mean
 
-    _load_all()
+    if name not in FETCHERS and isinstance(name, str) and name.replace("-", "_").isidentifier():
+        try:
+            importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+        except ModuleNotFoundError:
+            pass
+    if name not in FETCHERS:
+        _load_all()
     try:
         return FETCHERS[name]
     except KeyError:

@@ -11,7 +11,6 @@ from typing import IO, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import ijson
-from bs4 import BeautifulSoup
 
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
@@ -157,6 +156,8 @@ class RevueApiFetcher(Fetcher):
         issue.number = number_from_text(issue.title)
         description = raw.get("description")
         if isinstance(description, str) and description.strip():
+            from bs4 import BeautifulSoup  # here: a sync that finds the archive unchanged parses nothing
+
             issue.description = " ".join(BeautifulSoup(description, "lxml").get_text(" ").split()) or None
         try:
             issue.date = parse_date(raw.get("sent_at"))

@@ -18,11 +18,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bs4 import BeautifulSoup
 
-from ..dom import flattened, flattened_warning, parse_html
+from ..dom import document_holding, flattened, flattened_warning, html_of, parse_html, shows_text
 from ..errors import UserError
 from ..http import FetchError, source_error
 from ..mappings import PlatformMapping, parse_date
 from ..record import Issue, SourceProblem, Unchanged
+from ..selectors import TreeIndex
 from ..urls import absolute, without_fragment
 from .base import Fetcher, prefetch_in_order, register
 from .pages import ReadsPages
@@ -176,13 +177,15 @@ class PageReader:
         soup = self._parse(data, ref, order)
         if isinstance(soup, SourceProblem):
             return soup
-        if not self.is_issue_page(soup):
+        index = TreeIndex(soup)
+        if not self.is_issue_page(soup, index):
             markers = ", ".join(self.mapping.pages["issue_markers"])
             return SourceProblem(ref, f"is not a {self.mapping.name} issue page (none of {markers}): an error page, a notice or a listing", order)
-        return self.from_soup(soup, ref, order, page_url)
+        return self.from_soup(soup, ref, order, page_url, index)
 
-    def is_issue_page(self, soup: BeautifulSoup) -> bool:
-        return any(soup.select_one(sel) for sel in self.mapping.pages["issue_markers"])
+    def is_issue_page(self, soup: BeautifulSoup, index: TreeIndex | None = None) -> bool:
+        index = index or TreeIndex(soup)
+        return any(index.select_one(sel) for sel in self.mapping.pages["issue_markers"])
 
     @staticmethod
     def _parse(data: bytes, ref: str, order: int) -> BeautifulSoup | SourceProblem:
@@ -191,22 +194,26 @@ class PageReader:
         except Exception as exc:  # lxml refuses only truly broken input
             return SourceProblem(ref, f"is not readable HTML ({type(exc).__name__})", order)
 
-    def from_soup(self, soup: BeautifulSoup, ref: str, order: int, page_url: str | None) -> Issue | SourceProblem:
+    def from_soup(self, soup: BeautifulSoup, ref: str, order: int, page_url: str | None,
+                  index: TreeIndex | None = None) -> Issue | SourceProblem:
+        """The issue a parsed page holds. Its content is moved out of the page into a document of
+        its own (`issue.parsed`), which the cleaners work on: the page is parsed once."""
         pages = self.mapping.pages
-        content = next((el for sel in pages["content"] for el in [soup.select_one(sel)] if el is not None), None)
-        if content is None or not content.get_text(strip=True):
+        index = index or TreeIndex(soup)  # one walk; every selector below tries only its candidates
+        content = next((el for sel in pages["content"] for el in [index.select_one(sel)] if el is not None), None)
+        if content is None or not shows_text(content):
             return SourceProblem(ref, "has no issue content (no #issue-frame, and an empty body); save the issue's own public page, not another page of the site", order)
 
         title = None
         for selector in self.mapping.field_selectors("title"):
-            title = clean_title(self._read(soup, selector), self.mapping, decode_entities=False)
+            title = clean_title(self._read(index, selector), self.mapping, decode_entities=False)
             if title:
                 break
 
-        canonical = next((v for s in self.mapping.field_selectors("canonical") for v in [self._read(soup, s)] if v), None)
+        canonical = next((v for s in self.mapping.field_selectors("canonical") for v in [self._read(index, s)] if v), None)
         issue_url = absolute(canonical, page_url) if canonical else None
         parsed = parse_revue_path(issue_url) if issue_url else None
-        share_urls = self._urls_in_links(soup, pages["id_links"], page_url)
+        share_urls = self._urls_in_links(index, pages["id_links"], page_url)
         if parsed is None:
             # No canonical link: the issue's own URL is in its share links.
             for url in share_urls:
@@ -242,7 +249,7 @@ class PageReader:
         issue.old_paths.sort(key=lambda p: _path_rank(p.path))
 
         for selector in self.mapping.field_selectors("date"):
-            raw = self._read(soup, selector)
+            raw = self._read(index, selector)
             if raw:
                 try:
                     issue.date = parse_date(raw)
@@ -250,13 +257,15 @@ class PageReader:
                 except ValueError:
                     issue.warnings.append(f"the page's date {raw!r} could not be read")
         for selector in self.mapping.field_selectors("number"):
-            issue.number = number_from_text(self._read(soup, selector))
+            issue.number = number_from_text(self._read(index, selector))
             if issue.number is not None:
                 break
         if issue.number is None:
             issue.number = number_from_text(issue.title)
 
-        issue.html = str(content)
+        issue.html = html_of(content)  # str(content), faster
+        issue.parsed = document_holding(content)
+        soup.decompose()  # the rest of the page: its memory back now, not at the next collection
         # What this issue is made of, without the page's volatile parts (tokens, scripts, chrome
         # outside the email): a re-sync compares this.
         issue.source_hash = hashlib.sha256(repr((issue.title, str(issue.date), issue.number, issue.old_urls,
@@ -264,8 +273,8 @@ class PageReader:
         return issue
 
     @staticmethod
-    def _read(soup: BeautifulSoup, selector) -> str | None:
-        el = soup.select_one(selector.select)
+    def _read(index: TreeIndex, selector) -> str | None:
+        el = index.select_one(selector.select)
         if el is None:
             return None
         value = el.get(selector.attr) if selector.attr else el.get_text(" ")
@@ -274,11 +283,11 @@ class PageReader:
         return value.strip() if isinstance(value, str) and value.strip() else None
 
     @staticmethod
-    def _urls_in_links(soup: BeautifulSoup, selectors: list[str], page_url: str | None) -> list[str]:
+    def _urls_in_links(index: TreeIndex, selectors: list[str], page_url: str | None) -> list[str]:
         """Absolute URLs of the selected links, and of URLs passed inside their query strings."""
         urls: list[str] = []
         for sel in selectors:
-            for a in soup.select(sel):
+            for a in index.select(sel):
                 href = absolute(a.get("href", ""), page_url)
                 candidates = [href]
                 try:
