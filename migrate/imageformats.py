@@ -120,6 +120,9 @@ def to_browser_format(data: bytes, ext: str) -> tuple[bytes, str]:
                     picture.save(out, "PNG")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ConversionError(f"it is too large to convert ({exc})") from None
+    except Image.UnidentifiedImageError:
+        # Pillow's own message names its buffer object by address: a report would differ on every run.
+        raise ConversionError("its bytes are damaged, or a kind of the format Pillow cannot read") from None
     except Exception as exc:  # Pillow raises many kinds for a damaged or unsupported file
         raise ConversionError(str(exc) or type(exc).__name__) from None
     return out.getvalue(), "jpg" if as_jpeg else "png"
