@@ -14,8 +14,10 @@ Every request the tool makes goes through `HttpClient.get`, so each rule holds e
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import email.utils
+import functools
+import heapq
+import itertools
 import ipaddress
 import logging
 import socket
@@ -127,8 +129,10 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
 # ---------------------------------------------------------------------- the deadline of a request
 #
 # A read timeout bounds each wait for a byte, not the whole answer: a server that sends one byte
-# every few seconds (headers or body) never trips it. So each request has a deadline in all; a
-# timer shuts the connection's socket down when it passes, which ends any read in progress.
+# every few seconds (headers or body) never trips it. So each request has a deadline in all; when
+# it passes, the connection's socket is shut down, which ends any read in progress. One watchdog
+# thread keeps every deadline of the process (a timer thread per request cost a thread's start and
+# end on every request: eight an issue, most of the CPU the hardening added to a bulk run).
 
 _current = threading.local()  # the deadline of the request this thread is making
 
@@ -137,23 +141,26 @@ class _Deadline:
     def __init__(self, at: float):
         self.at = at
         self.expired = False
+        self.done = False       # cancelled: the watchdog forgets it
+        self.watched = False    # handed to the watchdog
         self._sock = None
-        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def watch(self, sock) -> None:
         """The socket the request reads from: shut down when the deadline passes."""
         with self._lock:
             self._sock = sock
-            if self._timer is None:
-                self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self._expire)
-                self._timer.daemon = True
-                self._timer.start()
-            elif self.expired:
+            if self.expired:
                 self._shut()
+            first = not self.watched and not self.done
+            self.watched = True
+        if first:
+            _watchdog.watch(self)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self.done:
+                return
             self.expired = True
             self._shut()
 
@@ -167,11 +174,65 @@ class _Deadline:
     def cancel(self) -> None:
         with self._lock:
             self._sock = None
-            if self._timer is not None:
-                self._timer.cancel()
+            if self.done:
+                return
+            self.done = True
+            in_heap = self.watched and not self.expired  # an expired one has left it
+        if in_heap:
+            _watchdog.forget()
 
     def passed(self) -> bool:
         return self.expired or time.monotonic() >= self.at
+
+
+class _Watchdog:
+    """The deadlines of every request in flight, in a heap by time, and one thread that sleeps
+    until the earliest passes. A cancelled deadline stays in the heap until it comes up (or the
+    heap is mostly cancelled ones, when it is rebuilt), so a cancel never searches the heap."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._cancelled = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _Deadline) -> None:
+        with self._ready:
+            heapq.heappush(self._heap, (deadline.at, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="request-deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0][2] is deadline:  # sooner than what the thread sleeps for
+                self._ready.notify()
+
+    def forget(self) -> None:
+        with self._ready:
+            self._cancelled += 1
+            if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+                self._cancelled = 0
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while True:
+                    while self._heap and self._heap[0][2].done:
+                        heapq.heappop(self._heap)
+                        self._cancelled = max(0, self._cancelled - 1)
+                    if not self._heap:
+                        self._ready.wait()
+                        continue
+                    delay = self._heap[0][0] - time.monotonic()
+                    if delay <= 0:
+                        break
+                    self._ready.wait(delay)
+                _, _, due = heapq.heappop(self._heap)
+            due.expire()  # outside the heap's lock: a cancel takes the deadline's lock, then the heap's
+
+
+_watchdog = _Watchdog()
 
 
 @functools.cache
