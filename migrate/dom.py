@@ -5,6 +5,8 @@ import re
 
 from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
+from . import soup
+
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # Elements that make their own block in the Markdown.
 BLOCKS = HEADINGS | {"p", "ul", "ol", "li", "blockquote", "pre", "hr", "figure", "figcaption",
@@ -106,7 +108,7 @@ def document_holding(content: Tag):
     """A document of its own holding `content` (moved out of the page it was parsed in), shaped as
     parsing `str(content)` again would shape it: `<html><body>content</body></html>`, or the
     content itself when it is the page's body. The page's tree is parsed once, never twice."""
-    doc = BeautifulSoup("<html><body></body></html>", "lxml")
+    doc = soup.parse("<html><body></body></html>")
     if content.name == "body":
         doc.body.replace_with(content.extract())
     elif content.name == "html":
@@ -240,7 +242,7 @@ def parse_html(markup) -> BeautifulSoup:
     of 200,000 unclosed tags cost minutes of CPU. What lies deeper than PARSE_DEPTH is kept as
     its text (and its images and line breaks), in order, without the elements that held it;
     `flattened(doc)` tells how many elements went."""
-    doc = BeautifulSoup(markup, "lxml")
+    doc = soup.parse(markup)  # BeautifulSoup(markup, "lxml")'s tree, built faster
     doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc, PARSE_DEPTH)
     return doc
 
