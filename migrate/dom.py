@@ -243,7 +243,8 @@ def parse_html(markup) -> BeautifulSoup:
     its text (and its images and line breaks), in order, without the elements that held it;
     `flattened(doc)` tells how many elements went."""
     doc = soup.parse(markup)  # BeautifulSoup(markup, "lxml")'s tree, built faster
-    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc, PARSE_DEPTH)
+    deepest = soup.depth(doc)
+    doc.__dict__["nm_flattened"] = flatten_deep_nesting(doc, PARSE_DEPTH) if deepest is None or deepest > PARSE_DEPTH else 0
     return doc
 
 

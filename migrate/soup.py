@@ -44,6 +44,7 @@ class _Target:
         self.string_containers = builder.string_containers
         self.namespaces = builder.active_namespace_prefixes[-1]
         self.attribute_dict = builder.attribute_dict_class
+        self.deepest = 0          # the most elements open at once, the document aside
 
     def _string(self, kind=None) -> None:
         text = "".join(self.parts)
@@ -70,6 +71,8 @@ class _Target:
         self.current.contents.append(tag)
         self.open.append(tag)
         self.current = tag
+        if len(self.open) > self.deepest + 1:
+            self.deepest = len(self.open) - 1
         if name in self.preserve:
             self.preserving += 1
         if name in self.string_containers:
@@ -117,7 +120,8 @@ class _Target:
 
 
 def parse(markup: str | bytes) -> BeautifulSoup:
-    """What `BeautifulSoup(markup, "lxml")` gives, built in one step per parser event."""
+    """What `BeautifulSoup(markup, "lxml")` gives, built in one step per parser event. `depth(doc)`
+    tells how deep its elements nest."""
     builder = LXMLTreeBuilder()
     soup = BeautifulSoup("", builder=builder)
     rejections = []
@@ -126,8 +130,9 @@ def parse(markup: str | bytes) -> BeautifulSoup:
              soup.contains_replacement_characters) in builder.prepare_markup(markup, None):
             soup.reset()
             builder.initialize_soup(soup)
+            target = _Target(soup, builder)
             try:
-                parser = etree.HTMLParser(target=_Target(soup, builder), recover=True, huge_tree=builder.huge_tree,
+                parser = etree.HTMLParser(target=target, recover=True, huge_tree=builder.huge_tree,
                                           encoding=soup.original_encoding)
                 parser.feed(soup.markup)
                 parser.close()
@@ -141,4 +146,11 @@ def parse(markup: str | bytes) -> BeautifulSoup:
         return BeautifulSoup(markup, "lxml")
     soup.markup = None
     builder.soup = None
+    soup.__dict__["nm_depth"] = target.deepest
     return soup
+
+
+def depth(doc: BeautifulSoup) -> int | None:
+    """The most elements nested in one another in a document `parse` built (a child of the
+    document is at depth 1); None for a tree it did not build."""
+    return doc.__dict__.get("nm_depth")

@@ -145,3 +145,12 @@ def render(node) -> str:
 @given(st.lists(NODES, min_size=1, max_size=4))
 def test_any_html_gets_bs4s_tree(nodes):
     same_tree("".join(render(n) for n in nodes))
+
+
+@pytest.mark.parametrize("levels", [0, 1, 5, 300])
+def test_the_depth_of_a_tree_is_how_deep_its_elements_nest(levels):
+    from migrate.soup import depth
+
+    doc = parse("<div>" * levels + "x")
+    deepest = max((len(list(el.parents)) for el in doc.find_all(True)), default=0)
+    assert depth(doc) == deepest
