@@ -10,6 +10,9 @@ the run knows (see Cleaner.asks): the downloaded images, the other issues' new p
                        issues use is fetched once), look the links up in the IssueRegistry
     finish  (worker):  the remaining cleaners with the answers, sentences, Markdown, front matter
 
+Each worker is a lane of its own: the worker that prepared an issue keeps its tree and finishes
+it, so the tree never crosses to this process and back as HTML to be parsed again.
+
 An issue that links to an issue of the archive the run has not reached yet is deferred: its
 prepared body waits in a spool on disk and is finished once every issue is known. Small runs
 (the tests, a single page) never start a process.
@@ -17,6 +20,7 @@ prepared body waits in a spool on disk and is finished once every issue is known
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -59,11 +63,13 @@ class Prepared:
     its HTML when it crosses to another process or waits on disk), and the questions asked."""
 
     issue: Issue
-    cleaned: object   # BeautifulSoup or str
+    cleaned: object   # BeautifulSoup or str; None while a worker keeps the tree (see `kept`)
     asks: dict[str, list]
+    kept: tuple | None = None  # (lane, key): the worker process that keeps the tree, and under which key
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else html_of(self.cleaned)}
+        cleaned = self.cleaned if self.cleaned is None or isinstance(self.cleaned, str) else html_of(self.cleaned)
+        return {**self.__dict__, "cleaned": cleaned, "kept": None}
 
 
 def document_of(issue: Issue) -> BeautifulSoup:
@@ -91,11 +97,11 @@ class Chain:
         self.before, self.after = Plan(cleaners[:split]), Plan(cleaners[split:])
         self.asking = [c for c in cleaners[split:] if c.answers_key]
 
-    def prepare(self, issue: Issue, keep_tree: bool = True) -> Prepared:
+    def prepare(self, issue: Issue) -> Prepared:
         doc = document_of(issue)
         self.before.run(doc, issue)
         asks = {c.answers_key: c.asks(doc, issue) for c in self.asking}
-        return Prepared(issue, doc if keep_tree else html_of(doc), asks)
+        return Prepared(issue, doc, asks)
 
     def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
         doc = parse_html(cleaned) if isinstance(cleaned, str) else cleaned
@@ -127,8 +133,27 @@ def _start_worker(spec: RenderSpec) -> None:
     _worker_chain = Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
 
 
-def _prepare(issue: Issue) -> Prepared:
-    return _worker_chain.prepare(issue, keep_tree=False)
+# Trees of issues this worker prepared, by key, until it finishes them (or hands one over as HTML).
+_kept: dict[int, object] = {}
+
+
+def _prepare(issue: Issue, key: int) -> Prepared:
+    prepared = _worker_chain.prepare(issue)
+    _kept[key], prepared.cleaned = prepared.cleaned, None
+    return prepared
+
+
+def _finish_kept(issue: Issue, key: int) -> tuple[Issue, str]:
+    return _worker_chain.finish(issue, _kept.pop(key))
+
+
+def _hand_over(key: int) -> str:
+    """A kept tree as HTML, for an issue that waits on disk for the rest of the archive."""
+    return html_of(_kept.pop(key))
+
+
+def _forget(key: int) -> None:
+    _kept.pop(key, None)
 
 
 def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
@@ -186,9 +211,10 @@ class Renderer:
         self.processes = processes
         self.local = Chain(spec, mappings)
         self.deferred = DeferredSpool()
-        self._pool: ProcessPoolExecutor | None = None
+        self._lanes: list[_Lane] | None = None
         self._lock = threading.Lock()
         self._rendered = 0
+        self._keys = itertools.count()
         # Parsing, cleaning and converting in this process hold the GIL: more threads doing it at
         # once than there are cores only queue for the lock (and spend system time handing it
         # over), while the threads waiting on the network wait longer for their turn.
@@ -197,28 +223,46 @@ class Renderer:
     def render(self, issue: Issue) -> tuple[Issue, str] | None:
         """The issue (updated by its cleaners) and the text of its content file; None when the
         issue waits for issues the run has not reached (see `finish_deferred`)."""
-        pool = self._pool_for_next_issue()
-        prepared = pool.submit(_prepare, issue).result() if pool else self._here(self.local.prepare, issue)
+        lane = self._lane_for_next_issue()
+        if lane is None:
+            prepared = self._here(self.local.prepare, issue)
+        else:
+            key = next(self._keys)
+            prepared = lane.call(_prepare, issue, key)
+            prepared.kept = (lane, key)
         if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
+            if prepared.kept:
+                lane, key = prepared.kept
+                prepared.cleaned, prepared.kept = lane.call(_hand_over, key), None
             self.deferred.put(prepared)
             return None
-        return self._answer_and_finish(prepared, pool)
+        return self._answer_and_finish(prepared)
 
     def finish(self, prepared: Prepared) -> tuple[Issue, str]:
         """Finish a deferred issue, now that every issue of the archive is known."""
-        return self._answer_and_finish(prepared, self._pool, last_call=True)
+        return self._answer_and_finish(prepared, last_call=True)
 
-    def _answer_and_finish(self, prepared: Prepared, pool, last_call: bool = False) -> tuple[Issue, str]:
+    def _answer_and_finish(self, prepared: Prepared, last_call: bool = False) -> tuple[Issue, str]:
         issue, asks = prepared.issue, prepared.asks
-        if "links" in asks and self.registry is not None:
-            answers, missing = self.registry.answer(asks["links"])
-            issue.answers["links"] = answers
-            if last_call:
-                for issue_id in sorted(missing):
-                    issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
-        if "images" in asks and self.images is not None:
-            issue.answers["images"] = self._download(asks["images"])
-        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self._here(self.local.finish, issue, prepared.cleaned)
+        try:
+            if "links" in asks and self.registry is not None:
+                answers, missing = self.registry.answer(asks["links"])
+                issue.answers["links"] = answers
+                if last_call:
+                    for issue_id in sorted(missing):
+                        issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
+            if "images" in asks and self.images is not None:
+                issue.answers["images"] = self._download(asks["images"])
+        except BaseException:
+            if prepared.kept:  # the worker need not keep a tree nobody will finish
+                lane, key = prepared.kept
+                lane.pool.submit(_forget, key)
+            raise
+        if prepared.kept:
+            lane, key = prepared.kept
+            return lane.call(_finish_kept, issue, key)
+        lane = self._least_busy()
+        return lane.call(_finish, issue, prepared.cleaned) if lane else self._here(self.local.finish, issue, prepared.cleaned)
 
     def _download(self, urls: list[str]) -> dict:
         """Each URL's stored image, or the one-line reason it could not be stored."""
@@ -235,37 +279,60 @@ class Renderer:
 
     def offload(self, function, *args):
         """Run a picklable function in a worker process once the run has them, else here."""
-        pool = self._pool
-        return pool.submit(function, *args).result() if pool is not None else self._here(function, *args)
+        lane = self._least_busy()
+        return lane.call(function, *args) if lane is not None else self._here(function, *args)
 
     def _here(self, function, *args):
         """Work that holds the GIL, in this process: at most one thread per core at a time."""
         with self._cpu:
             return function(*args)
 
-    def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
+    def _lane_for_next_issue(self) -> "_Lane | None":
         with self._lock:
             self._rendered += 1
             if self.processes < 1 or self._rendered <= IN_PROCESS_ISSUES:
                 return None
-            if self._pool is None:
-                # spawn: workers start from a clean interpreter, not a fork of this threaded
-                # process, and are this process's own children, so closing the pool reaps them
-                # (a fork server would be one more process, left for init to reap).
-                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start_worker, initargs=(self.spec,))
-            return self._pool
+            if self._lanes is None:
+                self._lanes = [_Lane(self.spec) for _ in range(self.processes)]
+        return self._least_busy()
+
+    def _least_busy(self) -> "_Lane | None":
+        lanes = self._lanes
+        return min(lanes, key=lambda lane: lane.busy) if lanes else None
 
     def close(self) -> None:
         """Stop and reap every process this renderer started: its workers, and the resource
         tracker multiprocessing starts beside them (which would otherwise outlive the run, for
         init to reap)."""
         self.deferred.discard()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        if self._lanes is not None:
+            for lane in self._lanes:
+                lane.pool.shutdown(wait=True)
+            self._lanes = None
             gc.collect()  # the pool's semaphores unregister themselves with the tracker first
             _stop_resource_tracker()
+
+
+class _Lane:
+    """One worker process, a pool of its own: what it prepared, it finishes."""
+
+    def __init__(self, spec: RenderSpec):
+        # spawn: workers start from a clean interpreter, not a fork of this threaded process,
+        # and are this process's own children, so closing the pool reaps them (a fork server
+        # would be one more process, left for init to reap).
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_worker, initargs=(spec,))
+        self.busy = 0  # calls given to it and not yet answered
+        self._count = threading.Lock()
+
+    def call(self, function, *args):
+        with self._count:
+            self.busy += 1
+        try:
+            return self.pool.submit(function, *args).result()
+        finally:
+            with self._count:
+                self.busy -= 1
 
 
 def _stop_resource_tracker() -> None:

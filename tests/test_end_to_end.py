@@ -155,3 +155,28 @@ def test_worker_processes_give_the_same_site_as_one_process(tmp_path, image_host
         report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, remaps=[s3_remap(image_host)], processes=processes)
         assert report.ok and len(report.issues) == len(issues)
     assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")
+
+
+def test_issues_that_wait_for_later_ones_come_out_of_worker_processes_as_of_one(tmp_path):
+    """A worker keeps the tree of an issue it prepared, to finish it; an issue that links to one
+    the run has not reached waits on disk instead (the worker hands its tree over as HTML), and
+    any worker finishes it at the end. Issues further on than the run holds in flight (a few
+    per download slot) are not reached while the first ones are prepared."""
+    import json
+
+    from migrate.render import IN_PROCESS_ISSUES
+
+    template = json.loads((REVUE / "api-issues.json").read_text())[0]
+    count = IN_PROCESS_ISSUES + 48
+    urls = [template["url"].replace("900204", str(920000 + n)) for n in range(count)]
+    issues = [dict(template, id=920000 + n, title=f"Field Recordings #{n}: Rain", url=urls[n],
+                   html=template["html"] + (f'<p>Last of all: <a href="{urls[-1]}">the dry spell</a>.</p>' if n % 4 == 0 else ""))
+              for n in range(count)]
+    (tmp_path / "issues.json").write_text(json.dumps(issues))
+    for name, processes in (("one", 0), ("many", 2)):
+        report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, download_images=False, processes=processes)
+        assert report.ok and len(report.issues) == count
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")
+    pages = [p.read_text() for p in (tmp_path / "many" / "content" / "issues").glob("*.md")]
+    # every link points at the last issue's new page
+    assert sum(f"[the dry spell](/issues/{count - 1:03d}/)" in text for text in pages) == len(range(0, count, 4))
