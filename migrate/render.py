@@ -43,6 +43,7 @@ from .registry import IssueRegistry
 from .troubles import about_the_machine
 
 IN_PROCESS_ISSUES = 16  # issues rendered here before worker processes are worth their start-up
+KEPT_TREES = 2          # issue trees a worker process keeps between their halves, at most (see _Lane)
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,11 @@ def _start_worker(spec: RenderSpec) -> None:
 _kept: dict[int, object] = {}
 
 
-def _prepare(issue: Issue, key: int) -> Prepared:
+def _prepare(issue: Issue, key: int | None) -> Prepared:
+    """The issue's first half; its tree kept here under `key`, or (without one) sent back as HTML."""
     prepared = _worker_chain.prepare(issue)
-    _kept[key], prepared.cleaned = prepared.cleaned, None
+    if key is not None:
+        _kept[key], prepared.cleaned = prepared.cleaned, None
     return prepared
 
 
@@ -227,13 +230,14 @@ class Renderer:
         if lane is None:
             prepared = self._here(self.local.prepare, issue)
         else:
-            key = next(self._keys)
+            key = lane.keep(next(self._keys))
             prepared = lane.call(_prepare, issue, key)
-            prepared.kept = (lane, key)
+            prepared.kept = (lane, key) if key is not None else None
         if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
             if prepared.kept:
                 lane, key = prepared.kept
                 prepared.cleaned, prepared.kept = lane.call(_hand_over, key), None
+                lane.let_go()
             self.deferred.put(prepared)
             return None
         return self._answer_and_finish(prepared)
@@ -257,10 +261,14 @@ class Renderer:
             if prepared.kept:  # the worker need not keep a tree nobody will finish
                 lane, key = prepared.kept
                 lane.pool.submit(_forget, key)
+                lane.let_go()
             raise
         if prepared.kept:
             lane, key = prepared.kept
-            return lane.call(_finish_kept, issue, key)
+            try:
+                return lane.call(_finish_kept, issue, key)
+            finally:
+                lane.let_go()
         lane = self._least_busy()
         return lane.call(_finish, issue, prepared.cleaned) if lane else self._here(self.local.finish, issue, prepared.cleaned)
 
@@ -314,7 +322,13 @@ class Renderer:
 
 
 class _Lane:
-    """One worker process, a pool of its own: what it prepared, it finishes."""
+    """One worker process, a pool of its own: what it prepared, it finishes.
+
+    It keeps the trees of at most KEPT_TREES issues at a time. While their images download,
+    issues wait between their halves: without a bound the workers kept a tree for most of the 16
+    issues in flight, and the run's memory peaked about 20 MB higher (1,000 synthetic pages). An
+    issue prepared while its lane keeps its share crosses as HTML and is parsed again, as every
+    issue did before lanes."""
 
     def __init__(self, spec: RenderSpec):
         # spawn: workers start from a clean interpreter, not a fork of this threaded process,
@@ -323,7 +337,20 @@ class _Lane:
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_start_worker, initargs=(spec,))
         self.busy = 0  # calls given to it and not yet answered
+        self.keeping = 0  # trees it keeps, or is asked to keep
         self._count = threading.Lock()
+
+    def keep(self, key: int) -> int | None:
+        """`key`, when the worker may keep one more tree (under it); else None."""
+        with self._count:
+            if self.keeping >= KEPT_TREES:
+                return None
+            self.keeping += 1
+            return key
+
+    def let_go(self) -> None:
+        with self._count:
+            self.keeping -= 1
 
     def call(self, function, *args):
         with self._count:

@@ -10,7 +10,7 @@ from migrate.http import HttpClient
 from migrate.record import Issue, SourceProblem
 from migrate.standin import Account
 
-from .support import REVUE, migrate, read_issue, report_of
+from .support import REVUE, migrate, read_issue, report_of, site_tree
 
 
 def entries(source, mappings, client=None):
@@ -127,3 +127,25 @@ def test_the_report_marks_inferred_paths(tmp_path):
     (entry,) = report_of(tmp_path)["issues"]
     assert entry["old_paths"] == [{"path": "/issues/letters-from-the-lighthouse-3-keepers-70003", "inferred": True},
                                   {"path": "/archive/70003", "inferred": False}]
+
+
+def test_pages_read_in_worker_processes_give_the_site_one_process_gives(tmp_path, standin):
+    """Pages read, cleaned and converted in worker processes (some kept as trees between an issue's
+    two halves, some sent back as HTML) give the site a single process writes, an issue skipped
+    by an override included."""
+    import json
+
+    from migrate.mappings import Problems, load_overrides_data
+    from migrate.render import IN_PROCESS_ISSUES
+
+    template = json.loads((REVUE / "api-issues.json").read_text())[0]
+    issues = [dict(template, id=930000 + n, title=f"Field Recordings #{n}: Rain",
+                   url=template["url"].replace("900204", str(930000 + n))) for n in range(IN_PROCESS_ISSUES + 48)]
+    server = standin(Account(issues=lambda: issues, profile="fieldrec"))
+    problems = Problems()
+    skip = load_overrides_data({str(930000 + IN_PROCESS_ISSUES + 30): {"skip": True}}, "the test", problems)
+    for name, processes in (("one", 0), ("many", 2)):
+        report = migrate("revue-pages", f"{server.url}/profile/fieldrec", tmp_path / name, download_images=False,
+                         processes=processes, overrides=skip)
+        assert len(report.issues) == len(issues) - 1 and len(report.skipped) == 1
+    assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")
