@@ -11,6 +11,8 @@ The selectors themselves are compiled once (soupsieve caches what it compiled).
 """
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import TYPE_CHECKING, Generic, Iterable, TypeVar
 
@@ -390,7 +392,7 @@ class TreeIndex:
                         self.by_key.setdefault(("class", name), []).append(node)
 
     def _candidates(self, selector: str) -> list[Tag]:
-        keys = {subject_key(part) for part in alternatives(selector)}
+        keys = _subject_keys(selector)
         if _ANY in keys:
             return self.every
         found: dict[int, Tag] = {}
@@ -399,22 +401,30 @@ class TreeIndex:
                 found[self.position[id(node)]] = node
         return [found[position] for position in sorted(found)] if len(keys) > 1 else list(found.values())
 
-    def _matcher(self, selector: str):
-        """A function telling whether an element is selected: the Python test of a plain
-        selector, else a test that must hold before soupsieve is asked, else soupsieve."""
-        matcher = Matcher(selector)
-        if matcher.exact is not None:
-            return matcher.match
-        parts = alternatives(selector)
-        found = compound_test(parts[0]) if len(parts) == 1 else None
-        if found is not None:
-            return lambda el: found[0](el) and matcher.match(el)
-        return matcher.match
-
     def select(self, selector: str) -> list[Tag]:
-        matches = self._matcher(selector)
+        matches = _matcher(selector)
         return [node for node in self._candidates(selector) if matches(node)]
 
     def select_one(self, selector: str) -> Tag | None:
-        matches = self._matcher(selector)
+        matches = _matcher(selector)
         return next((node for node in self._candidates(selector) if matches(node)), None)
+
+
+# A page's fields are read with the same few selectors page after page: each is read once.
+@functools.lru_cache(maxsize=512)
+def _subject_keys(selector: str) -> frozenset:
+    return frozenset(subject_key(part) for part in alternatives(selector))
+
+
+@functools.lru_cache(maxsize=512)
+def _matcher(selector: str):
+    """A function telling whether an element is selected: the Python test of a plain selector,
+    else a test that must hold before soupsieve is asked, else soupsieve."""
+    matcher = Matcher(selector)
+    if matcher.exact is not None:
+        return matcher.match
+    parts = alternatives(selector)
+    found = compound_test(parts[0]) if len(parts) == 1 else None
+    if found is not None:
+        return lambda el: found[0](el) and matcher.match(el)
+    return matcher.match

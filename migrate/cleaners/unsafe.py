@@ -25,9 +25,12 @@ URL_ATTRS = ("href", "src", "action", "formaction", "poster", "background", "xli
 URL_ATTR_SET = frozenset(URL_ATTRS)
 
 
+_BELOW_SPACE = dict.fromkeys(range(0x21))  # the control characters and the space: deleted by translate
+
+
 def scheme_of(value: str) -> str:
     # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
-    return "".join(ch for ch in value.strip().lower() if ch > " ")
+    return value.strip().lower().translate(_BELOW_SPACE)
 
 
 # Elements that hold nothing in HTML: their children in the tree followed them in the source.
