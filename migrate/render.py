@@ -10,9 +10,6 @@ the run knows (see Cleaner.asks): the downloaded images, the other issues' new p
                        issues use is fetched once), look the links up in the IssueRegistry
     finish  (worker):  the remaining cleaners with the answers, sentences, Markdown, front matter
 
-Each worker is a lane of its own: the worker that prepared an issue keeps its tree and finishes
-it, so the tree never crosses to this process and back as HTML to be parsed again.
-
 An issue that links to an issue of the archive the run has not reached yet is deferred: its
 prepared body waits in a spool on disk and is finished once every issue is known. Small runs
 (the tests, a single page) never start a process.
@@ -20,7 +17,6 @@ prepared body waits in a spool on disk and is finished once every issue is known
 from __future__ import annotations
 
 import gc
-import itertools
 import multiprocessing
 import os
 import pickle
@@ -43,7 +39,6 @@ from .registry import IssueRegistry
 from .troubles import about_the_machine
 
 IN_PROCESS_ISSUES = 16  # issues rendered here before worker processes are worth their start-up
-KEPT_TREES = 2          # issue trees a worker process keeps between their halves, at most (see _Lane)
 
 
 @dataclass(frozen=True)
@@ -64,13 +59,11 @@ class Prepared:
     its HTML when it crosses to another process or waits on disk), and the questions asked."""
 
     issue: Issue
-    cleaned: object   # BeautifulSoup or str; None while a worker keeps the tree (see `kept`)
+    cleaned: object   # BeautifulSoup or str
     asks: dict[str, list]
-    kept: tuple | None = None  # (lane, key): the worker process that keeps the tree, and under which key
 
     def __getstate__(self) -> dict:
-        cleaned = self.cleaned if self.cleaned is None or isinstance(self.cleaned, str) else html_of(self.cleaned)
-        return {**self.__dict__, "cleaned": cleaned, "kept": None}
+        return {**self.__dict__, "cleaned": self.cleaned if isinstance(self.cleaned, str) else html_of(self.cleaned)}
 
 
 def document_of(issue: Issue) -> BeautifulSoup:
@@ -98,11 +91,11 @@ class Chain:
         self.before, self.after = Plan(cleaners[:split]), Plan(cleaners[split:])
         self.asking = [c for c in cleaners[split:] if c.answers_key]
 
-    def prepare(self, issue: Issue) -> Prepared:
+    def prepare(self, issue: Issue, keep_tree: bool = True) -> Prepared:
         doc = document_of(issue)
         self.before.run(doc, issue)
         asks = {c.answers_key: c.asks(doc, issue) for c in self.asking}
-        return Prepared(issue, doc, asks)
+        return Prepared(issue, doc if keep_tree else html_of(doc), asks)
 
     def finish(self, issue: Issue, cleaned) -> tuple[Issue, str]:
         doc = parse_html(cleaned) if isinstance(cleaned, str) else cleaned
@@ -134,29 +127,8 @@ def _start_worker(spec: RenderSpec) -> None:
     _worker_chain = Chain(spec, load_checked(Path(spec.mappings_dir) if spec.mappings_dir else None, platforms=[spec.platform]))
 
 
-# Trees of issues this worker prepared, by key, until it finishes them (or hands one over as HTML).
-_kept: dict[int, object] = {}
-
-
-def _prepare(issue: Issue, key: int | None) -> Prepared:
-    """The issue's first half; its tree kept here under `key`, or (without one) sent back as HTML."""
-    prepared = _worker_chain.prepare(issue)
-    if key is not None:
-        _kept[key], prepared.cleaned = prepared.cleaned, None
-    return prepared
-
-
-def _finish_kept(issue: Issue, key: int) -> tuple[Issue, str]:
-    return _worker_chain.finish(issue, _kept.pop(key))
-
-
-def _hand_over(key: int) -> str:
-    """A kept tree as HTML, for an issue that waits on disk for the rest of the archive."""
-    return html_of(_kept.pop(key))
-
-
-def _forget(key: int) -> None:
-    _kept.pop(key, None)
+def _prepare(issue: Issue) -> Prepared:
+    return _worker_chain.prepare(issue, keep_tree=False)
 
 
 def _finish(issue: Issue, cleaned: str) -> tuple[Issue, str]:
@@ -214,10 +186,9 @@ class Renderer:
         self.processes = processes
         self.local = Chain(spec, mappings)
         self.deferred = DeferredSpool()
-        self._lanes: list[_Lane] | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._rendered = 0
-        self._keys = itertools.count()
         # Parsing, cleaning and converting in this process hold the GIL: more threads doing it at
         # once than there are cores only queue for the lock (and spend system time handing it
         # over), while the threads waiting on the network wait longer for their turn.
@@ -226,51 +197,28 @@ class Renderer:
     def render(self, issue: Issue) -> tuple[Issue, str] | None:
         """The issue (updated by its cleaners) and the text of its content file; None when the
         issue waits for issues the run has not reached (see `finish_deferred`)."""
-        lane = self._lane_for_next_issue()
-        if lane is None:
-            prepared = self._here(self.local.prepare, issue)
-        else:
-            key = lane.keep(next(self._keys))
-            prepared = lane.call(_prepare, issue, key)
-            prepared.kept = (lane, key) if key is not None else None
+        pool = self._pool_for_next_issue()
+        prepared = pool.submit(_prepare, issue).result() if pool else self._here(self.local.prepare, issue)
         if self.registry is not None and prepared.asks.get("links") and self.registry.waits(prepared.asks["links"]):
-            if prepared.kept:
-                lane, key = prepared.kept
-                prepared.cleaned, prepared.kept = lane.call(_hand_over, key), None
-                lane.let_go()
             self.deferred.put(prepared)
             return None
-        return self._answer_and_finish(prepared)
+        return self._answer_and_finish(prepared, pool)
 
     def finish(self, prepared: Prepared) -> tuple[Issue, str]:
         """Finish a deferred issue, now that every issue of the archive is known."""
-        return self._answer_and_finish(prepared, last_call=True)
+        return self._answer_and_finish(prepared, self._pool, last_call=True)
 
-    def _answer_and_finish(self, prepared: Prepared, last_call: bool = False) -> tuple[Issue, str]:
+    def _answer_and_finish(self, prepared: Prepared, pool, last_call: bool = False) -> tuple[Issue, str]:
         issue, asks = prepared.issue, prepared.asks
-        try:
-            if "links" in asks and self.registry is not None:
-                answers, missing = self.registry.answer(asks["links"])
-                issue.answers["links"] = answers
-                if last_call:
-                    for issue_id in sorted(missing):
-                        issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
-            if "images" in asks and self.images is not None:
-                issue.answers["images"] = self._download(asks["images"])
-        except BaseException:
-            if prepared.kept:  # the worker need not keep a tree nobody will finish
-                lane, key = prepared.kept
-                lane.pool.submit(_forget, key)
-                lane.let_go()
-            raise
-        if prepared.kept:
-            lane, key = prepared.kept
-            try:
-                return lane.call(_finish_kept, issue, key)
-            finally:
-                lane.let_go()
-        lane = self._least_busy()
-        return lane.call(_finish, issue, prepared.cleaned) if lane else self._here(self.local.finish, issue, prepared.cleaned)
+        if "links" in asks and self.registry is not None:
+            answers, missing = self.registry.answer(asks["links"])
+            issue.answers["links"] = answers
+            if last_call:
+                for issue_id in sorted(missing):
+                    issue.warnings.append(f"links to issue {issue_id} of this newsletter, which is not in the archive; the link is left as it was")
+        if "images" in asks and self.images is not None:
+            issue.answers["images"] = self._download(asks["images"])
+        return pool.submit(_finish, issue, prepared.cleaned).result() if pool else self._here(self.local.finish, issue, prepared.cleaned)
 
     def _download(self, urls: list[str]) -> dict:
         """Each URL's stored image, or the one-line reason it could not be stored."""
@@ -287,79 +235,37 @@ class Renderer:
 
     def offload(self, function, *args):
         """Run a picklable function in a worker process once the run has them, else here."""
-        lane = self._least_busy()
-        return lane.call(function, *args) if lane is not None else self._here(function, *args)
+        pool = self._pool
+        return pool.submit(function, *args).result() if pool is not None else self._here(function, *args)
 
     def _here(self, function, *args):
         """Work that holds the GIL, in this process: at most one thread per core at a time."""
         with self._cpu:
             return function(*args)
 
-    def _lane_for_next_issue(self) -> "_Lane | None":
+    def _pool_for_next_issue(self) -> ProcessPoolExecutor | None:
         with self._lock:
             self._rendered += 1
             if self.processes < 1 or self._rendered <= IN_PROCESS_ISSUES:
                 return None
-            if self._lanes is None:
-                self._lanes = [_Lane(self.spec) for _ in range(self.processes)]
-        return self._least_busy()
-
-    def _least_busy(self) -> "_Lane | None":
-        lanes = self._lanes
-        return min(lanes, key=lambda lane: lane.busy) if lanes else None
+            if self._pool is None:
+                # spawn: workers start from a clean interpreter, not a fork of this threaded
+                # process, and are this process's own children, so closing the pool reaps them
+                # (a fork server would be one more process, left for init to reap).
+                self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start_worker, initargs=(self.spec,))
+            return self._pool
 
     def close(self) -> None:
         """Stop and reap every process this renderer started: its workers, and the resource
         tracker multiprocessing starts beside them (which would otherwise outlive the run, for
         init to reap)."""
         self.deferred.discard()
-        if self._lanes is not None:
-            for lane in self._lanes:
-                lane.pool.shutdown(wait=True)
-            self._lanes = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
             gc.collect()  # the pool's semaphores unregister themselves with the tracker first
             _stop_resource_tracker()
-
-
-class _Lane:
-    """One worker process, a pool of its own: what it prepared, it finishes.
-
-    It keeps the trees of at most KEPT_TREES issues at a time. While their images download,
-    issues wait between their halves: without a bound the workers kept a tree for most of the 16
-    issues in flight, and the run's memory peaked about 20 MB higher (1,000 synthetic pages). An
-    issue prepared while its lane keeps its share crosses as HTML and is parsed again, as every
-    issue did before lanes."""
-
-    def __init__(self, spec: RenderSpec):
-        # spawn: workers start from a clean interpreter, not a fork of this threaded process,
-        # and are this process's own children, so closing the pool reaps them (a fork server
-        # would be one more process, left for init to reap).
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker, initargs=(spec,))
-        self.busy = 0  # calls given to it and not yet answered
-        self.keeping = 0  # trees it keeps, or is asked to keep
-        self._count = threading.Lock()
-
-    def keep(self, key: int) -> int | None:
-        """`key`, when the worker may keep one more tree (under it); else None."""
-        with self._count:
-            if self.keeping >= KEPT_TREES:
-                return None
-            self.keeping += 1
-            return key
-
-    def let_go(self) -> None:
-        with self._count:
-            self.keeping -= 1
-
-    def call(self, function, *args):
-        with self._count:
-            self.busy += 1
-        try:
-            return self.pool.submit(function, *args).result()
-        finally:
-            with self._count:
-                self.busy -= 1
 
 
 def _stop_resource_tracker() -> None:

@@ -158,10 +158,10 @@ def test_worker_processes_give_the_same_site_as_one_process(tmp_path, image_host
 
 
 def test_issues_that_wait_for_later_ones_come_out_of_worker_processes_as_of_one(tmp_path):
-    """A worker keeps the tree of an issue it prepared, to finish it; an issue that links to one
-    the run has not reached waits on disk instead (the worker hands its tree over as HTML), and
-    any worker finishes it at the end. Issues further on than the run holds in flight (a few
-    per download slot) are not reached while the first ones are prepared."""
+    """An issue that links to one the run has not reached waits on disk, cleaned halfway, and a
+    worker process finishes it at the end: the site is the one a single process writes. Issues
+    further on than the run holds in flight (a few per download slot) are not reached while the
+    first ones are prepared, so issues wait."""
     import json
 
     from migrate.render import IN_PROCESS_ISSUES

@@ -130,9 +130,8 @@ def test_the_report_marks_inferred_paths(tmp_path):
 
 
 def test_pages_read_in_worker_processes_give_the_site_one_process_gives(tmp_path, standin):
-    """Pages read, cleaned and converted in worker processes (some kept as trees between an issue's
-    two halves, some sent back as HTML) give the site a single process writes, an issue skipped
-    by an override included."""
+    """Pages read, cleaned and converted in worker processes give the site a single process
+    writes, an issue skipped by an override included."""
     import json
 
     from migrate.mappings import Problems, load_overrides_data
