@@ -39,7 +39,7 @@ def list_of(page: str) -> str | None:
     return "/" + parts[0] if len(parts) > 1 else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owner:
     platform: str
     source_id: str
@@ -58,12 +58,16 @@ class TakenBack:
 
 
 class AliasGuard:
+    """Every page of the site and every old path an issue is written with, for the whole run:
+    kept in tuples, not sets (one issue claims a path, almost always, and a set costs four
+    times a one-item tuple), so the run's memory grows as little as it can per issue."""
+
     def __init__(self) -> None:
         self._pages: dict[str, Owner] = {}      # page key -> its issue
         self._page_of: dict[tuple[str, str], str] = {}
         self._lists: set[str] = set()
-        self._claims: dict[str, set[Owner]] = {}  # alias key -> issues written with it
-        self._claims_of: dict[tuple[str, str], set[str]] = {}
+        self._claims: dict[str, tuple[Owner, ...]] = {}  # alias key -> issues written with it
+        self._claims_of: dict[tuple[str, str], tuple[str, ...]] = {}
         self.taken_back: list[TakenBack] = []
         self._lock = threading.Lock()
 
@@ -94,19 +98,22 @@ class AliasGuard:
             if section:
                 self._lists.add(section)
             for taken in new_keys:
-                for claimant in self._claims.pop(taken, set()):
+                for claimant in self._claims.pop(taken, ()):
                     if (claimant.platform, claimant.source_id) != ident:
                         self.taken_back.append(TakenBack(claimant, taken, self.what_is(taken, claimant) or "a page"))
-                        self._claims_of.get((claimant.platform, claimant.source_id), set()).discard(taken)
+                        claimant_ident = (claimant.platform, claimant.source_id)
+                        if claimant_ident in self._claims_of:
+                            self._claims_of[claimant_ident] = tuple(k for k in self._claims_of[claimant_ident] if k != taken)
 
     def claim(self, owner: Owner, paths: list[str]) -> None:
         """Know the old paths an issue is written with (replacing those it had). One that is a
         page already (written by an earlier version of the tool) is taken back."""
         ident = (owner.platform, owner.source_id)
         with self._lock:
-            for key in self._claims_of.pop(ident, set()):
-                self._claims.get(key, set()).discard(owner)
-            keys = set()
+            for key in self._claims_of.pop(ident, ()):
+                if key in self._claims:
+                    self._claims[key] = tuple(o for o in self._claims[key] if o != owner)
+            keys: dict[str, None] = {}  # in order, once each
             for path in paths:
                 try:
                     key = page_key(path)
@@ -114,12 +121,14 @@ class AliasGuard:
                     continue
                 what = self.what_is(key, owner)
                 if what is None:
-                    keys.add(key)
+                    keys[key] = None
                 else:
                     self.taken_back.append(TakenBack(owner, key, what))
-            self._claims_of[ident] = keys
+            self._claims_of[ident] = tuple(keys)
             for key in keys:
-                self._claims.setdefault(key, set()).add(owner)
+                claimants = self._claims.get(key, ())
+                if owner not in claimants:
+                    self._claims[key] = claimants + (owner,)
 
     def refuse_takeovers(self, owner: Owner, old_paths: list, previous_urls: list[str], warnings: list[str]) -> tuple[list, list[str]]:
         """The issue's old paths (OldPath records) and earlier site URLs without those that are
