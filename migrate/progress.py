@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 
 class RunProgress:
@@ -20,6 +21,7 @@ class RunProgress:
         self.images = 0
         self.total: int | None = None
         self._bar = None
+        self._postfix_at = 0.0
         self._lock = threading.Lock()
 
     def __enter__(self) -> "RunProgress":
@@ -66,7 +68,11 @@ class RunProgress:
                     self._bar.total = self.total
             if self._bar is None:
                 return
-            self._bar.set_postfix(images=self.images, refresh=False)
+            # The image count is formatted only as often as the bar is drawn, not for every entry.
+            now = time.monotonic()
+            if now - self._postfix_at >= self._bar.mininterval or self.done == self.total:
+                self._bar.set_postfix(images=self.images, refresh=False)
+                self._postfix_at = now
             self._bar.update(1)
 
 
