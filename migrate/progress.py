@@ -6,6 +6,7 @@ source has said it), how many images were stored, the rate and the time left. An
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -29,8 +30,9 @@ class RunProgress:
             from tqdm import tqdm
 
             # No `if bar:` anywhere: tqdm refuses bool() on a bar that has no total yet.
-            self._bar = tqdm(desc="issues", unit=" issue", file=self.stream, dynamic_ncols=True,
-                             postfix={"images": 0}, leave=True)
+            # A terminal that says it has no width (`script` run without one) still gets a bar.
+            width = {"dynamic_ncols": True} if _columns(self.stream) else {"ncols": 80, "nrows": 24}
+            self._bar = tqdm(desc="issues", unit=" issue", file=self.stream, postfix={"images": 0}, leave=True, **width)
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -74,6 +76,13 @@ class RunProgress:
                 self._bar.set_postfix(images=self.images, refresh=False)
                 self._postfix_at = now
             self._bar.update(1)
+
+
+def _columns(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _is_terminal(stream) -> bool:
