@@ -155,3 +155,18 @@ def test_worker_processes_give_the_same_site_as_one_process(tmp_path, image_host
         report = migrate("revue-api", tmp_path / "issues.json", tmp_path / name, remaps=[s3_remap(image_host)], processes=processes)
         assert report.ok and len(report.issues) == len(issues)
     assert site_tree(tmp_path / "one") == site_tree(tmp_path / "many")
+
+
+def test_the_files_of_a_site_can_be_read_by_the_web_server_that_serves_them(tmp_path, image_host):
+    """Written through a private temporary file, each file gets the mode a file made by hand gets
+    (Hugo and rsync copy it as it is): readable by others under the usual umask."""
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        migrate("revue-api", REVUE / "api-issues.json", tmp_path, remaps=[s3_remap(image_host)])
+    finally:
+        os.umask(previous)
+    written = [p for p in (tmp_path / "content").rglob("*.md")] + [p for p in (tmp_path / "static").rglob("*") if p.is_file()]
+    assert written and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in written)
