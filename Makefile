@@ -32,6 +32,7 @@ bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py
 	$(PY) bench/faults.py
 	$(PY) bench/deep.py
+	PYTHONPATH=. $(PY) bench/progress_bar.py --issues 1000 --repeat 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache output/content output/static output/.migrate .bench

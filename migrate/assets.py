@@ -70,6 +70,7 @@ class StoredImage:
     written: bool    # False when an identical file was already there
     archived: str | None = None   # the archive's copy it came from, when its own host failed
     note: str | None = None       # what the author should know of how it was obtained (a conversion)
+    pending: bool = False         # a dry run's answer: stored under this name once downloaded again
 
 
 REMEMBERED_IMAGES = 2048  # stored images the run keeps at hand (see ImageStore.fetch)
@@ -282,10 +283,19 @@ class KnownImages:
             if url.startswith(("data:", LOCAL_PREFIX)):
                 known.set_result(self._at_hand(url))
             else:
-                known.set_result(stored_copy(self.site, self.state, self.url_prefix, url))
+                known.set_result(stored_copy(self.site, self.state, self.url_prefix, url) or self._to_fetch_again(url))
         except FetchError as exc:  # an inline image the real run would refuse too
             known.set_exception(exc)
         return known
+
+    def _to_fetch_again(self, url: str) -> StoredImage | None:
+        """An image an earlier run stored whose file has gone: the real run fetches it again and,
+        its name coming from its bytes, stores it under the same name."""
+        known = self.state.image(url) if self.state else None
+        if not (known and known.state == "done" and known.file):
+            return None
+        return StoredImage(file=known.file, url=f"{self.url_prefix}/{known.file.rsplit('/', 1)[-1]}", sha256=known.sha256 or "",
+                           written=False, pending=True)
 
     def _at_hand(self, url: str) -> StoredImage:
         """An inline image, or one in the source folder, needs no download: its stored name is

@@ -21,6 +21,7 @@ from pathlib import Path
 from .files import atomic_write, atomic_write_stream
 from .record import image_failure_text
 from .state import StateStore
+from .writer import incoming_path
 
 ATTENTION_PATH = ".migrate/attention.json"
 REPORTS_DIR = ".migrate/reports"
@@ -70,21 +71,26 @@ class ToDo:
             for key in [key for key, item in items.items() if not (Path(site) / str(item.get("output", ""))).is_file()]:
                 del items[key]
         if state is not None:
-            todo.read_state(state)
+            todo.read_state(state, site)
         return todo
 
-    def read_state(self, state: StateStore) -> None:
+    def read_state(self, state: StateStore, site: Path) -> None:
+        """What the state store and the site's files tell: each issue's findings, the hand-edit
+        conflicts still waiting, and the failed images that a present issue still shows."""
         for entry in state.entries():
             found = issue_findings(entry)
             if found:
                 self.issues[issue_key(entry["platform"], entry["id"])] = found
-        rows = state.issues()
         used_by: dict[str, list[str]] = {}
-        for row in rows:
+        for row in state.issues():
+            if row.gone:  # its file waits on a decision (see `gone`), not on its images
+                continue
             for url in row.images:
                 used_by.setdefault(url, []).append(row.output_path)
-            if row.incoming_hash:
-                self.conflicts.append({"id": row.source_id, "output": row.output_path, "incoming": row.output_path + ".incoming"})
+            waiting = incoming_path(Path(site) / row.output_path)
+            if row.incoming_hash and waiting.exists():  # deleted by the author: the conflict is settled
+                self.conflicts.append({"id": row.source_id, "output": row.output_path,
+                                       "incoming": waiting.relative_to(Path(site)).as_posix()})
         self.failed_images = [FailedImage(image.url, _without_attempt(image.reason or ""), image.attempts, sorted(set(used_by.get(image.url, []))))
                               for image in state.images("failed") if image.url in used_by]
 
@@ -93,9 +99,14 @@ class ToDo:
         return not (self.issues or self.unreadable or self.gone or self.left_in_place or self.failed_images or self.conflicts)
 
     # ------------------------------------------------------------------ a run's findings
-    def record_run(self, report, source: str, source_read: bool) -> None:
+    def record_run(self, report, source: str, source_read: bool, present: set[str] = frozenset()) -> None:
         """Take in what a run found: the issues it converted replace their earlier findings; a
-        source it read whole replaces the list of its unreadable entries."""
+        source it read whole replaces the list of its unreadable entries. `present`: the issues
+        the run found at the source (converted or not): none of them is gone, and none waits on a
+        decision about a skip any more unless the run skipped it again."""
+        for key in present:
+            self.gone.pop(key, None)
+            self.left_in_place.pop(key, None)
         for entry in report.entries():
             key = issue_key(entry["platform"], entry["id"])
             self.gone.pop(key, None)
@@ -154,13 +165,14 @@ def keep_report(site: Path, report_path: Path, mode: str) -> Path | None:
     written by rename, so the link keeps this run's version)."""
     folder = Path(site) / REPORTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    numbers = sorted(int(p.name.split("-", 1)[0]) for p in folder.glob("*.json") if p.name.split("-", 1)[0].isdigit())
+    numbered = sorted((int(p.name.split("-", 1)[0]), p) for p in folder.glob("*.json") if p.name.split("-", 1)[0].isdigit())
+    numbers = [number for number, _ in numbered]
     kept = folder / f"{(numbers[-1] + 1) if numbers else 1:04d}-{mode}.json"
     try:
         os.link(report_path, kept)
     except OSError:  # a disk without hard links: an atomic copy
         with open(report_path, "rb") as handle:
             atomic_write_stream(kept, iter(lambda: handle.read(1 << 16), b""))
-    for old in sorted(p for p in folder.glob("*.json") if p.name.split("-", 1)[0].isdigit())[:-RUNS_KEPT]:
+    for _, old in numbered[:max(0, len(numbered) + 1 - RUNS_KEPT)]:  # by number, not name: run 10000 sorts after 9999
         old.unlink(missing_ok=True)
     return kept

@@ -160,18 +160,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _site_of(args: argparse.Namespace) -> Path:
+def _site_of(args: argparse.Namespace, quiet: bool = False) -> Path:
     """The site folder a command works on: --site, else the config's `site:`, else output/; a
     command that was not told says which folder it took."""
     site = getattr(args, "site", None) or getattr(args, "site_folder", None)
     if site is None and getattr(args, "config", None) is not None and args.config.is_file():
         peek = RunOptions()
-        load_config(args.config, peek)
+        try:
+            load_config(args.config, peek)
+        except UserError:
+            pass  # the command itself reads the config and says what is wrong with it
         if peek.site != RunOptions().site:
             site = peek.site
     if site is None:
         site = Path("output")
-        print(f"No --site given: the site folder is {site}/.", file=sys.stderr)
+        if not quiet:
+            print(f"No --site given: the site folder is {site}/.", file=sys.stderr)
     return Path(site)
 
 
@@ -317,7 +321,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.site and args.site_folder and args.site.resolve() != args.site_folder.resolve():
         raise UserError(f"check was given two sites ({args.site_folder} and --site {args.site}); give one.")
     site = _site_of(args)
-    findings = check_site(site, args.mappings)
+    mappings = args.mappings
+    if mappings is None:  # the site's own mappings, if its run was given some
+        remembered = Settings.load(site) if (site / SETTINGS_PATH).is_file() else None
+        mappings = Path(remembered.mappings) if remembered and remembered.mappings else None
+    findings = check_site(site, mappings)
     print(format_findings(findings, as_json=args.json, site=site))
     return EXIT_FAILURES if findings else EXIT_OK
 
@@ -419,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             where = f"the full traceback is in {troubles.write_traceback(site, exc, list(argv))}"
         except OSError:
             where = "no file could take the traceback; run again with -v"
-        print(troubles.shown(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
+        print(troubles.shown(f"error: newsletter-migrate stopped on a bug ({type(exc).__name__}: {troubles.public_text(str(exc))[:200]}); {where}. "
                              "Please report it with that file."), file=sys.stderr)
         return troubles.EXIT_BUG
     finally:
@@ -427,16 +435,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _named_site(args: argparse.Namespace) -> Path | None:
-    site = getattr(args, "site", None) or getattr(args, "site_folder", None)
-    return Path(site) if site else (Path("output") if Path("output").is_dir() else None)
+    """The site a command that stopped worked on, if there is one to keep its traceback in."""
+    site = _site_of(args, quiet=True)
+    return site if site.is_dir() else None
 
 
 def _resume(args: argparse.Namespace) -> str | None:
     """The command that finishes an interrupted migration, once the site remembers its settings."""
     if args.command not in _MIGRATING or getattr(args, "dry_run", False):
         return None
-    site = _named_site(args) or Path("output")
-    if (site / SETTINGS_PATH).is_file():
+    site = _site_of(args, quiet=True)
+    try:
+        remembered = Settings.load(site)
+    except UserError:
+        remembered = None
+    if remembered is not None and not remembered.source_credential_removed:
         return "`newsletter-migrate sync --site " + shlex.quote(str(site)) + "`"
     return "the same command again"
 

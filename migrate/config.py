@@ -98,6 +98,16 @@ _SCALARS: dict[str, tuple[str, tuple, tuple | None]] = {
 _LISTS = {"remap", "allow_hosts", "old_hosts", "overrides", "platform_options"}
 
 
+def _beside(config: Path, attr: str, value: str):
+    """A path written in a config file, read from the file's own folder (as `overrides:` is), so
+    that a later command run from anywhere finds the same files; a URL stays as it is."""
+    found = config.resolve().parent / value  # an absolute value stays itself
+    if attr != "source":
+        return found
+    # A source is a path only where one is there: else a URL, or a Wayback URL prefix, as written.
+    return str(found) if not value.startswith(("http://", "https://")) and found.exists() else value
+
+
 def load_config(path: Path, options: RunOptions) -> None:
     """Apply a migrate.yaml to `options`. Every problem is reported at once."""
     if not path.is_file():
@@ -120,7 +130,7 @@ def load_config(path: Path, options: RunOptions) -> None:
             elif allowed and value not in allowed:
                 problems.add(key, f"must be one of {', '.join(allowed)}, not {value!r}")
             else:
-                setattr(options, attr, Path(value) if attr in ("site", "mappings_dir") else value)
+                setattr(options, attr, _beside(path, attr, value) if attr in ("site", "mappings_dir", "source") else value)
         elif key == "remap":
             items = value.items() if isinstance(value, dict) else [(None, v) for v in (value or [])] if isinstance(value, list) else None
             if items is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import io
 import os
@@ -18,6 +19,20 @@ MAX_NAME_BYTES = 200
 
 
 TEMP_PREFIX = ".nm-tmp-"
+FILE_MODE = 0o666
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once without changing it (Linux shows it in /proc); 0o022 elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> bool:
@@ -46,6 +61,9 @@ def atomic_write_stream(path: Path, chunks, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name[:40]}.", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); a site's files are read by a web server and copied
+        # by Hugo and rsync with their mode, so they get what a file made by hand gets.
+        os.fchmod(fd, FILE_MODE & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)

@@ -29,7 +29,7 @@ from typing import Callable
 
 from . import __version__
 from .aliases import AliasGuard, Owner, page_key
-from .attention import ToDo, keep_report
+from .attention import ToDo, issue_key, keep_report
 from .config import RunOptions, megabytes
 from .converters import PathLayout
 from .errors import UserError, did_you_mean
@@ -305,9 +305,13 @@ class Migration:
                 known[source_id] = writer.adopt_if_resolved(row)
         # Unchanged documents may be skipped wholesale only when the last run finished with these
         # settings and left nothing to mend: no failed image, no missing file, no conflict to force.
+        # An issue the state keeps no report entry for (skipped before, or written by a version of the
+        # tool that kept none) is converted again, so that the to-do and the report page know it.
+        self._reported = state.entry_keys() if state is not None else set()
         conditional = (self.mode is Mode.SYNC and state is not None and state.meta("fingerprint") == fingerprint
                        and state.meta("run_state") == "complete" and not failed_images
-                       and all((site / row.output_path).exists() for row in known.values() if not row.gone)
+                       and all((site / row.output_path).exists() and (row.platform, row.source_id) in self._reported
+                               for row in known.values() if not row.gone)
                        and not (self.force and any(row.incoming_hash for row in known.values())))
         retry_refs = {row.source_ref for row in known.values() if set(row.images) & failed_images}
         spec = dict(mappings_dir=str(self.mappings.root), platform=fetcher.platform, embeds=options.embeds,
@@ -502,18 +506,22 @@ class Migration:
             state.put_entries(report.entries())
             state.drop_entries((item["platform"], item["id"]) for item in report.skipped)
             todo = ToDo.load(site)
-            todo.record_run(report, source_key, source_read and self.mode is not Mode.RETRY_FAILED)
+            todo.record_run(report, source_key, source_read and self.mode is not Mode.RETRY_FAILED,
+                            present={issue_key(fetcher.platform, source_id) for source_id in read})
             todo.save(site)
-            todo.read_state(state)
+            todo.read_state(state, site)
             report.todo = todo
-            if options.starter:
-                report.starter = starter_for_run(site)
             keep_report(site, report.write(site), self.mode.value)
             summary = report.summary()
             state.set_meta("last_run", json.dumps({
                 "mode": self.mode.value, "platform": report.platform, "source": report.source,
                 "said": report.lines()[:3], **{key: summary[key] for key in ("issues_with_failures", "images_failed", "source_problems")}}))
             write_report_page(site, state)
+            if options.starter:  # last: the site's content and the run's record stand whatever happens to it
+                try:
+                    report.starter = starter_for_run(site)
+                except UserError as exc:  # a link where a starter file goes, say: the starter waits, the run is whole
+                    report.add_note(SourceNote("the starter Hugo site", f"was not written: {exc}"))
             state.set_meta("fingerprint", fingerprint)
             # A run that read the whole source and wrote (or kept) every issue lets the next sync
             # trust the validators. An unreadable entry that names its issue does not block that
@@ -602,6 +610,7 @@ class Migration:
         and no waiting new version that --force should put in place."""
         return (row is not None and row.source_hash == issue.source_hash and row.render_key == fingerprint
                 and row.output_path == issue.output_path and not set(row.images) & failed_images
+                and (issue.platform, issue.source_id) in self._reported
                 and (Path(self.options.site) / row.output_path).exists()
                 and not (self.force and row.incoming_hash))
 

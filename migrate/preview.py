@@ -7,6 +7,7 @@ only; Ctrl-C (or the end of the `serve` call) stops it and waits for it to exit.
 """
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import threading
@@ -42,9 +43,11 @@ class Preview:
         self.site = site.resolve()
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
+        # In memory and without a lock file: a preview writes nothing into the site (a build left in
+        # public/ with the preview's address, or drafts, would go out with the next deploy).
         self.command = [hugo_binary(), "server", "--source", str(self.site), "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--baseURL", self.url, "--appendPort=false", "--disableLiveReload", "--logLevel", "warn",
-                        *fallback_flags(self.site), *(["--buildDrafts"] if drafts else [])]
+                        "--baseURL", self.url, "--appendPort=false", "--disableLiveReload", "--renderToMemory", "--noBuildLock",
+                        "--logLevel", "warn", *fallback_flags(self.site), *(["--buildDrafts"] if drafts else [])]
         self.process: subprocess.Popen | None = None
         self.errors: list[str] = []
 
@@ -52,14 +55,19 @@ class Preview:
         if _listening(self.port):
             raise UserError(f"port {self.port} on 127.0.0.1 is taken; give preview another --port.")
         self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._collect_errors, daemon=True).start()
-        deadline = time.monotonic() + READY_SECONDS
-        while not _listening(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                why = next((line for line in reversed(self.errors) if line.strip()), "it stopped without a message")
-                raise UserError(f"Hugo could not serve {self.site} ({why.strip()}); fix the site and try again.")
-            time.sleep(0.1)
+        # Stopped from outside (kill, a supervisor, a closed terminal): stop Hugo too, never leave it serving.
+        self._handlers = {sig: signal.signal(sig, _exit_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            threading.Thread(target=self._collect_errors, daemon=True).start()
+            deadline = time.monotonic() + READY_SECONDS
+            while not _listening(self.port):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    why = next((line for line in reversed(self.errors) if line.strip()), "it stopped without a message")
+                    raise UserError(f"Hugo could not serve {self.site} ({why.strip()}); fix the site and try again.")
+                time.sleep(0.1)
+        except BaseException:  # Ctrl-C while Hugo starts, too: __exit__ is not called when __enter__ raises
+            self.__exit__()
+            raise
         return self
 
     def _collect_errors(self) -> None:
@@ -89,3 +97,10 @@ class Preview:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        for sig, handler in getattr(self, "_handlers", {}).items():
+            signal.signal(sig, handler)
+        self._handlers = {}
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)

@@ -6,8 +6,10 @@ source has said it), how many images were stored, the rate and the time left. An
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import time
 
 
 class RunProgress:
@@ -20,6 +22,7 @@ class RunProgress:
         self.images = 0
         self.total: int | None = None
         self._bar = None
+        self._postfix_at = 0.0
         self._lock = threading.Lock()
 
     def __enter__(self) -> "RunProgress":
@@ -27,8 +30,9 @@ class RunProgress:
             from tqdm import tqdm
 
             # No `if bar:` anywhere: tqdm refuses bool() on a bar that has no total yet.
-            self._bar = tqdm(desc="issues", unit=" issue", file=self.stream, dynamic_ncols=True,
-                             postfix={"images": 0}, leave=True)
+            # A terminal that says it has no width (`script` run without one) still gets a bar.
+            width = {"dynamic_ncols": True} if _columns(self.stream) else {"ncols": 80, "nrows": 24}
+            self._bar = tqdm(desc="issues", unit=" issue", file=self.stream, postfix={"images": 0}, leave=True, **width)
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -66,8 +70,19 @@ class RunProgress:
                     self._bar.total = self.total
             if self._bar is None:
                 return
-            self._bar.set_postfix(images=self.images, refresh=False)
+            # The image count is formatted only as often as the bar is drawn, not for every entry.
+            now = time.monotonic()
+            if now - self._postfix_at >= self._bar.mininterval or self.done == self.total:
+                self._bar.set_postfix(images=self.images, refresh=False)
+                self._postfix_at = now
             self._bar.update(1)
+
+
+def _columns(stream) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _is_terminal(stream) -> bool:

@@ -27,6 +27,7 @@ from lxml.html import builder as E
 from . import __version__
 from .attention import ToDo
 from .files import atomic_write_stream
+from .settings import Settings
 from .state import StateStore
 from .summary import PLACEHOLDERS, attention_lines
 from .writer import site_url
@@ -71,17 +72,23 @@ def write_report_page(site: Path, state: StateStore) -> Path:
     site = Path(site)
     path = site / REPORT_PAGE
     todo = ToDo.load(site, state)
-    totals = _site_totals(state)
+    # Issues the store keeps no entry for (converted by a version of the tool that kept none):
+    # shown with what the store knows, until the next sync converts them again.
+    reported = state.entry_keys()
+    unreported = [row for row in state.issues() if not row.gone and (row.platform, row.source_id) not in reported]
+    totals = _site_totals(state, len(unreported))
     try:
         last_run = json.loads(state.meta("last_run") or "{}")
     except ValueError:
         last_run = {}
-    atomic_write_stream(path, (chunk.encode("utf-8") for chunk in _page(site, state, todo, totals, last_run)))
+    remembered = Settings.load(site)
+    config = remembered.config if remembered else None
+    atomic_write_stream(path, (chunk.encode("utf-8") for chunk in _page(site, state, todo, totals, last_run, unreported, config)))
     return path
 
 
-def _site_totals(state: StateStore) -> dict:
-    totals = {"issues": 0, "drafts": 0, "images": 0, "images_local": 0, "tracking": 0, "stated": 0, "inferred": 0}
+def _site_totals(state: StateStore, unreported: int) -> dict:
+    totals = {"issues": unreported, "drafts": 0, "images": 0, "images_local": 0, "tracking": 0, "stated": 0, "inferred": 0}
     for entry in state.entries():
         totals["issues"] += 1
         totals["drafts"] += bool(entry.get("draft"))
@@ -97,7 +104,8 @@ def _html(element) -> str:
     return lxml_html.tostring(element, encoding="unicode")
 
 
-def _page(site: Path, state: StateStore, todo: ToDo, totals: dict, last_run: dict) -> Iterator[str]:
+def _page(site: Path, state: StateStore, todo: ToDo, totals: dict, last_run: dict, unreported: list,
+          config: str | None) -> Iterator[str]:
     title = "Migration report"  # not the folder's name: the same input gives the same page wherever it is
     yield "<!DOCTYPE html>\n<html lang=\"en\">\n"
     yield _html(E.HEAD(E.META(charset="utf-8"), E.META(name="viewport", content="width=device-width, initial-scale=1"),
@@ -113,28 +121,37 @@ def _page(site: Path, state: StateStore, todo: ToDo, totals: dict, last_run: dic
     if last_run.get("said"):
         section.append(E.P(E.CLASS("sub"), "The last run: " + " ".join(last_run["said"])))
     yield _html(section) + "\n"
-    yield _html(_attention(site, todo)) + "\n"
+    yield _html(_attention(todo, config)) + "\n"
     yield ('<section><h2>Every issue</h2><p class="sub">A new page opens once the site is built (plain <code>hugo</code> in '
            'the site folder builds it into <code>public/</code>); the file link opens its Markdown.</p>\n'
            '<div class="scroll"><table id="issues">\n')
     yield _html(E.THEAD(E.TR(*[E.TH(name) for name in _COLUMNS]))) + "\n<tbody>\n"
     findings = todo.issues
-    seen = set()
     for entry in state.entries():
-        seen.add((entry["platform"], entry["id"]))
         yield _html(_row(_printable(entry), _printable(findings.get(f"{entry['platform']}/{entry['id']}", {})))) + "\n"
-    for row in state.issues():  # an issue converted before the report kept entries: what the state knows
-        if (row.platform, row.source_id) not in seen and not row.gone:
-            yield _html(_row(_printable({
-                "platform": row.platform, "id": row.source_id, "title": row.title, "number": None, "date": None, "draft": False,
-                "output": row.output_path, "tracking_parameters_removed": 0, "old_paths": [{"path": p, "inferred": False} for p in row.old_paths],
-                "images": [], "warnings": [], "failures": [], "needs": {}}), {})) + "\n"
+    for row in unreported:
+        yield _html(_unreported_row(row)) + "\n"
     yield "</tbody></table></div></section>\n</body>\n</html>\n"
 
 
-def _attention(site: Path, todo: ToDo):
+def _unreported_row(row):
+    """What the state store knows of an issue it keeps no entry for: its title, file and old paths."""
+    title, output = _printable(row.title or f"(no title) id {row.source_id}"), _printable(row.output_path)
+    later = "known after the next sync"
+    cells = [E.TD({"class": "num", "data-label": "#"}, ""), E.TD({"data-label": "Issue"}, title),
+             E.TD({"class": "num", "data-label": "Date"}, ""),
+             E.TD({"data-label": "New page"}, E.SPAN(f"{site_url(output)} ({later})"), E.BR(),
+                  E.A(output, href=f"../{output}", **{"class": "file"})),
+             E.TD({"data-label": "Old URLs"}, E.UL(*[E.LI(_printable(path), E.SPAN(E.CLASS("badge"), "recorded"))
+                                                     for path in row.old_paths])),
+             E.TD({"data-label": "Images"}, str(len(row.images))), E.TD({"class": "num", "data-label": "Tracking removed"}, ""),
+             E.TD({"data-label": "Notes"}, E.UL(E.LI(f"converted by an earlier version of the tool: its details are {later}")))]
+    return E.TR({"class": "issue", "id": f"issue-{row.platform}-{row.source_id}"}, *cells)
+
+
+def _attention(todo: ToDo, config: str | None):
     # Commands name the site as `.`: the page is the same wherever the site folder is.
-    lines = _printable(attention_lines(todo, Path(".")))
+    lines = _printable(attention_lines(todo, Path("."), config))
     section = E.SECTION(E.H2("Needs attention"))
     if not lines:
         section.append(E.P(E.CLASS("none"), "Nothing: every issue converted, every image local, nothing waits on a decision."))

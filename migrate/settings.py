@@ -146,7 +146,9 @@ class Resolved:
     to_save: Settings              # what the site remembers if this run goes ahead
     taken: list[str] = field(default_factory=list)       # fields filled in from the remembered settings
     overridden: list[str] = field(default_factory=list)  # given with another value than the remembered one
-    added: list[str] = field(default_factory=list)       # given, and new to the site (nothing remembered clashes)
+    added: list[str] = field(default_factory=list)       # given, new to the site, and remembered from now on
+    once: list[str] = field(default_factory=list)        # given, new to the site, for this run only
+    dropped: list[str] = field(default_factory=list)     # remembered, and not in the command line a run records
     command: str = "run"
 
     def to_remember(self) -> bool:
@@ -168,9 +170,13 @@ class Resolved:
             else:
                 out.append(f"{flag} given: it replaces the remembered value for this run only "
                            f"(a `run` with it, or an edit of {where}, keeps it).")
+        for name in self.once:
+            out.append(f"{Settings.FLAGS[name]} given: for this run only (a `run` with it, or an edit of {where}, keeps it).")
         for name in self.added:
-            if self.command != "run":
-                out.append(f"{Settings.FLAGS[name]} given: new to this site, so {where} remembers it from now on.")
+            out.append(f"{Settings.FLAGS[name]} given: new to this site, so {where} remembers it from now on.")
+        if self.dropped:
+            out.append(f"This run's command line is what {where} records now; it no longer holds "
+                       f"{', '.join(Settings.FLAGS[name] for name in self.dropped)}.")
         return out
 
 
@@ -193,54 +199,75 @@ def _remap_key(spec: str) -> str:
     return spec.split("=", 1)[0].strip().rstrip("/").lower()
 
 
-def resolve(given: Settings, remembered: Settings | None, command: str = "run") -> Resolved:
-    """The given settings, filled in from the remembered ones where they say nothing.
+# What `sync`, `retry-failed` or `status` may teach the site when the site did not know it: a
+# remap for a host not remapped yet, a platform option not set yet, a config or mappings folder
+# where there was none. Anything else they are given (a switch, an allowed host, a value that
+# replaces a remembered one) holds for that run only.
+_LEARNED = ("remap", "platform_option", "config", "mappings")
 
-    Lists and options merge: a --remap replaces only the remembered one with the same FROM, a
-    --platform-option only the same name. A platform other than the remembered one starts
-    afresh: the remembered source and platform options belong to the other platform."""
-    if remembered is None:
-        return Resolved(given, None, given, command=command)
+
+def _empty(value) -> bool:
+    return value in (None, [], {})
+
+
+def _merge(name: str, mine, theirs):
+    """The value a run uses: `mine` (given) over `theirs` (remembered); lists and options item by item.
+    Returns (value, whether mine clashes with theirs, what of mine is new)."""
+    if name == "remap":
+        by_from = {_remap_key(spec): spec for spec in theirs}
+        clash = any(by_from.get(_remap_key(spec), spec) != spec for spec in mine)
+        new = [spec for spec in mine if _remap_key(spec) not in by_from]
+        return list({**by_from, **{_remap_key(spec): spec for spec in mine}}.values()), clash, new
+    if name == "allow_host":
+        new = [host for host in mine if host not in theirs]
+        return theirs + new, False, new
+    if name == "platform_option":
+        clash = any(k in theirs and theirs[k] != v for k, v in mine.items())
+        return {**theirs, **mine}, clash, {k: v for k, v in mine.items() if k not in theirs}
+    if _empty(mine):
+        return theirs, False, None
+    return mine, not _empty(theirs) and mine != theirs, mine if _empty(theirs) else None
+
+
+def resolve(given: Settings, remembered: Settings | None, command: str = "run") -> Resolved:
+    """The settings a run goes by, and what the site remembers after it.
+
+    - The first run into a site, and a `run` given a platform or a source, go by what they are
+      given alone, and the site remembers exactly that: a run records its own command line.
+    - Any other command fills in what it is not given from the remembered settings; a remap or a
+      platform option replaces only the remembered one of the same FROM or name. A platform other
+      than the remembered one is another source written into the same site: nothing of the
+      remembered settings is used, and nothing is remembered of it.
+    - What a command other than `run` is given holds for that run only, but for what the site did
+      not know yet (see _LEARNED), which it remembers from then on."""
+    if remembered is None or (command == "run" and (given.platform or given.source)):
+        resolved = Resolved(given, remembered, given, command=command)
+        if remembered is not None:
+            resolved.overridden = [name for name in given.given() if getattr(given, name) != getattr(remembered, name)]
+            resolved.dropped = [name for name in remembered.given() if _empty(getattr(given, name))]
+        return resolved
+    if given.platform and remembered.platform and given.platform != remembered.platform:
+        return Resolved(given, remembered, remembered, command=command, overridden=["platform"])
     settings, to_save = Settings(), Settings(**{f.name: getattr(remembered, f.name) for f in fields(Settings)})
     resolved = Resolved(settings, remembered, to_save, command=command)
-    other_platform = bool(given.platform and remembered.platform and given.platform != remembered.platform)
     for f in fields(Settings):
         name = f.name
         if name == "source_credential_removed":
             continue
         mine, theirs = getattr(given, name), getattr(remembered, name)
-        if other_platform and name in ("source", "platform_option"):
-            theirs = {} if name == "platform_option" else None
-        empty = f.default_factory() if callable(f.default_factory) else f.default
-        if name == "remap":
-            by_from = {_remap_key(spec): spec for spec in theirs}
-            clash = [spec for spec in mine if by_from.get(_remap_key(spec), spec) != spec]
-            new = [spec for spec in mine if _remap_key(spec) not in by_from]
-            merged = list({**by_from, **{_remap_key(spec): spec for spec in mine}}.values())
-            saved = theirs + new if command != "run" else merged
-        elif name == "allow_host":
-            clash, new = [], [host for host in mine if host not in theirs]
-            merged = saved = theirs + new
-        elif name == "platform_option":
-            clash = [k for k, v in mine.items() if k in theirs and theirs[k] != v]
-            new = [k for k in mine if k not in theirs]
-            merged = {**theirs, **mine}
-            saved = merged if command == "run" else {**theirs, **{k: mine[k] for k in new}}
-        else:
-            clash = [mine] if mine not in (None, empty) and theirs not in (None, empty) and mine != theirs else []
-            new = [mine] if mine not in (None, empty) and theirs in (None, empty) else []
-            merged = mine if mine not in (None, empty) else theirs
-            saved = merged if (command == "run" or new) else theirs
+        merged, clash, new = _merge(name, mine, theirs)
         setattr(settings, name, merged)
-        setattr(to_save, name, saved)
+        if command == "run":
+            setattr(to_save, name, merged)
+        elif not _empty(new) and name in _LEARNED:
+            setattr(to_save, name, theirs + new if name == "remap" else {**theirs, **new} if name == "platform_option" else new)
+            resolved.added.append(name)
         if clash:
             resolved.overridden.append(name)
-        if new:
-            resolved.added.append(name)
-        if mine in (None, empty) and theirs not in (None, empty):
+        elif command != "run" and not _empty(new) and name not in _LEARNED:
+            resolved.once.append(name)
+        if _empty(mine) and not _empty(theirs):
             resolved.taken.append(name)
-    if other_platform or (given.source and command == "run"):
-        to_save.source_credential_removed = False
     if "source" in resolved.taken and remembered.source_credential_removed:
         raise UserError("the source of this site's first run held a password or key, which is never saved; give --source "
                         "again (and keep its key in the environment where the platform allows it).")

@@ -18,7 +18,8 @@ from .files import atomic_write, inside
 
 HUGO_FILES = Path(__file__).resolve().parent / "hugo"
 STARTER = HUGO_FILES / "starter"
-SITE_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
+# Every name Hugo reads its configuration from (and a config/ folder besides).
+SITE_CONFIGS = tuple(f"{stem}.{ext}" for stem in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json"))
 
 
 def has_hugo_config(site: Path) -> bool:
@@ -47,11 +48,14 @@ class StarterOutcome:
 
 
 def write_starter(site: Path) -> StarterOutcome:
-    """Write every starter file the site does not have; an existing file is never changed."""
+    """Write every starter file the site does not have; an existing file is never changed, and a
+    site with a configuration of its own (under any name Hugo reads) gets no hugo.toml, which
+    Hugo would read before it."""
     outcome = StarterOutcome()
+    configured = has_hugo_config(site)
     for name in starter_files():
         target = inside(Path(site), name)
-        if target.exists() or target.is_symlink():
+        if target.exists() or target.is_symlink() or (name == "hugo.toml" and configured):
             outcome.kept.append(name)
             continue
         atomic_write(target, (STARTER / name).read_bytes())
@@ -62,6 +66,6 @@ def write_starter(site: Path) -> StarterOutcome:
 def starter_for_run(site: Path) -> StarterOutcome | None:
     """The starter a migration writes: only into a site with no Hugo configuration of its own
     (None when it has one); a template the site has already is kept."""
-    if has_hugo_config(site):
+    if has_hugo_config(site) or (Path(site) / "layouts").is_symlink():
         return None
     return write_starter(site)

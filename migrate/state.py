@@ -318,6 +318,13 @@ class StateStore:
                 raise
             self._db.execute("COMMIT")
 
+    def entry_keys(self) -> set[tuple[str, str]]:
+        """The issues the store keeps a report entry for."""
+        with self._lock:
+            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone():
+                return set()
+            return set(self._db.execute("SELECT platform, source_id FROM entries").fetchall())
+
     def drop_entries(self, keys) -> None:
         """Forget the entries of issues no longer converted (skipped by an override now)."""
         with self._lock:
@@ -326,8 +333,12 @@ class StateStore:
     def entries(self):
         """The kept entries of the issues still at their source, by output path, read one at a time."""
         with self._lock:
+            # A store written before entries were kept, opened read-only, has no such table: no entries.
+            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone():
+                return
             cursor = self._db.cursor()
-            cursor.execute("SELECT e.entry FROM entries e LEFT JOIN issues i ON i.platform = e.platform AND i.source_id = e.source_id "
+            self._db._call(cursor.execute,
+                           "SELECT e.entry FROM entries e LEFT JOIN issues i ON i.platform = e.platform AND i.source_id = e.source_id "
                            "WHERE coalesce(i.gone, 0) = 0 ORDER BY e.output_path, e.platform, e.source_id")
         for (text,) in cursor:
             yield json.loads(text)

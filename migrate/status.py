@@ -75,8 +75,9 @@ def site_status(site: Path, options=None) -> SiteStatus:
                 status.edited_locally.append(row.output_path)
             else:
                 as_written.append(row.output_path)
-        status.failed_images = [{"url": i.url, "attempts": i.attempts, "reason": i.reason} for i in state.images("failed")]
         todo = ToDo.load(site, state)
+        # The failed images an issue of the site still shows: the ones retry-failed can fetch.
+        status.failed_images = [{"url": i.url, "attempts": i.attempts, "reason": i.reason} for i in todo.failed_images]
         config = options.config if options is not None else None
         if config is None:
             remembered = Settings.load(site)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .attention import ToDo
-from .urls import host_of
+from urllib.parse import urlsplit
 
 SHOWN = 5  # names listed per group before "and N more"
 
@@ -24,11 +24,11 @@ class ImageTrouble:
     """A kind of image failure, as the author can act on it."""
 
     what: str           # what happened, in plain words
-    mend: tuple = ()    # (advice, extra retry-failed words) pairs; {host} is the host
+    mend: tuple = ()    # (advice, extra retry-failed words) pairs; {host} is the host, {origin} scheme://host[:port]
 
 
 _RETRY_LATER = ("if it is only down, retry later", ())
-_MIRROR = ("if it is dead, point it at a copy", ("--remap", "https://{host}=URL-OF-A-COPY"))
+_MIRROR = ("if it is dead, point it at a copy", ("--remap", "{origin}=URL-OF-A-COPY"))
 _ARCHIVE = ("the Wayback Machine may hold copies", ("--wayback-images",))
 
 # Our own failure messages (migrate/http.py, migrate/assets.py) -> what the author can do. Each
@@ -55,8 +55,23 @@ def image_trouble(reason: str) -> ImageTrouble:
     return _OTHER
 
 
-def _mend(trouble: ImageTrouble, host: str, site: Path) -> str:
-    steps = [f"{advice}: {command('retry-failed', '--site', site, *(w.format(host=host) for w in words))}"
+def _origin(url: str) -> tuple[str, str]:
+    """Where an image lives, as a person names it (the host, with its port if any) and as --remap
+    matches it (scheme, host and port)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "", ""
+    if not host:
+        return "", ""
+    return host + port, f"{parts.scheme}://{host}{port}"
+
+
+def _mend(trouble: ImageTrouble, host: str, origin: str, site: Path) -> str:
+    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    steps = [f"{advice}: {command('retry-failed', '--site', site, *(w.format(host=hostname, origin=origin) for w in words))}"
              for advice, words in trouble.mend]
     return trouble.what + (": " + "; ".join(steps) if steps else "")
 
@@ -83,11 +98,11 @@ def attention_lines(todo: ToDo, site: Path, config: str | None = None) -> list[s
     if todo.failed_images:
         groups: dict[tuple[str, ImageTrouble], list] = defaultdict(list)
         for image in todo.failed_images:
-            groups[(host_of(image.url) or "inline data: images", image_trouble(image.reason))].append(image)
+            groups[(*_origin(image.url), image_trouble(image.reason))].append(image)
         files = {f for image in todo.failed_images for f in image.files}
         out.append(f"- {len(todo.failed_images)} image(s) stayed remote, in {len(files)} file(s) (their old address is kept):")
-        for (host, trouble), images in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0][0], g[0][1].what)):
-            out.append(f"    {len(images)} on {host}: {_mend(trouble, host, site)}.")
+        for (host, origin, trouble), images in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0][0], g[0][2].what)):
+            out.append(f"    {len(images)} on {host or 'no host (inline data: images)'}: {_mend(trouble, host, origin, site)}.")
 
     failing = [(item, failure) for item in todo.issues.values() for failure in item.get("failures", [])]
     if failing:
@@ -114,7 +129,7 @@ def attention_lines(todo: ToDo, site: Path, config: str | None = None) -> list[s
                    "`aliases:` that lists a path confirms it):")
         out += [f"    {item['output']}: {', '.join(item['inferred'])}" for item in inferred[:SHOWN]]
         if len(inferred) > SHOWN:
-            out.append(f"    and {len(inferred) - SHOWN} more file(s): see {Path(site) / '.migrate' / 'report.json'}")
+            out.append(f"    and {len(inferred) - SHOWN} more file(s): see {Path(site) / '.migrate' / 'report.html'}")
 
     warned: dict[str, list[str]] = defaultdict(list)
     for item in todo.issues.values():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .files import atomic_write
+from .urls import without_credentials
 
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 3
@@ -113,7 +114,31 @@ def write_traceback(site: Path | None, exc: BaseException, argv: list[str]) -> P
 
 
 def _without_secrets(text: str) -> str:
+    """`text` with the values of secret environment variables blanked, and every URL in it
+    without user info or credential-like query parameters (a --source may carry them)."""
     for name, value in os.environ.items():
         if _SECRET_NAME.search(name) and len(value.strip()) >= 4:
             text = text.replace(value.strip(), "***")
-    return text
+    return "".join(_public_word(word) for word in _WORDS.split(text))
+
+
+_WORDS = re.compile(r"(\s+)")  # splits text into words and the spaces between them, keeping both
+_URL_STARTS = ("http://", "https://")
+
+
+def public_text(text: str) -> str:
+    """What of a message may be shown or kept: see _without_secrets."""
+    return _without_secrets(text)
+
+
+def _public_word(word: str) -> str:
+    """A word with each URL in it (`--source=URL`, a remap's FROM=TO) stripped of credentials."""
+    starts = [i for i in range(len(word)) if word.startswith(_URL_STARTS, i)]
+    if not starts:
+        return word
+    pieces, last = [word[:starts[0]]], len(word)
+    for begin, end in zip(starts, starts[1:] + [last]):
+        url = word[begin:end]
+        tail = "=" if end != last and url.endswith("=") else ""  # FROM=TO: the = belongs between them
+        pieces.append(without_credentials(url[:len(url) - len(tail)]) + tail)
+    return "".join(pieces)

@@ -44,7 +44,8 @@ def in_terminal(argv: list[str], cwd: Path = ROOT, env: dict | None = None, time
             os.execvpe(argv[0], argv, env if env is not None else os.environ)
         finally:
             os._exit(127)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    # columns=0: a terminal that tells no size, as `script` gives a command run without one.
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40 if columns else 0, columns, 0, 0))
     screen = bytearray()
     typed = False
     deadline = time.monotonic() + timeout

@@ -180,3 +180,18 @@ def test_issues_that_wait_for_later_ones_come_out_of_worker_processes_as_of_one(
     pages = [p.read_text() for p in (tmp_path / "many" / "content" / "issues").glob("*.md")]
     # every link points at the last issue's new page
     assert sum(f"[the dry spell](/issues/{count - 1:03d}/)" in text for text in pages) == len(range(0, count, 4))
+
+
+def test_the_files_of_a_site_can_be_read_by_the_web_server_that_serves_them(tmp_path, image_host):
+    """Written through a private temporary file, each file gets the mode a file made by hand gets
+    (Hugo and rsync copy it as it is): readable by others under the usual umask."""
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        migrate("revue-api", REVUE / "api-issues.json", tmp_path, remaps=[s3_remap(image_host)])
+    finally:
+        os.umask(previous)
+    written = [p for p in (tmp_path / "content").rglob("*.md")] + [p for p in (tmp_path / "static").rglob("*") if p.is_file()]
+    assert written and all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in written)

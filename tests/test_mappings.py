@@ -98,7 +98,7 @@ def test_a_config_file_sets_options_and_remaps(tmp_path):
                       'overrides:\n  "1":\n    title: One\n')
     options = RunOptions()
     load_config(config, options)
-    assert (options.site, options.section, options.sentence_per_line, options.embeds) == (Path("mysite"), "letters", True, "shortcode")
+    assert (options.site, options.section, options.sentence_per_line, options.embeds) == (tmp_path / "mysite", "letters", True, "shortcode")  # beside the config file
     assert options.remaps[0].target_host == "127.0.0.1"
     assert options.overrides.for_issue("1", [])["title"] == "One"
 

@@ -85,10 +85,13 @@ def test_failed_images_are_grouped_by_host_and_reason_with_the_command_that_mend
     assert "- 5 image(s) stayed remote, in 2 file(s) (their old address is kept):" in out
     assert (f"    2 on img.dead.example: the host does not resolve: if it is dead, point it at a copy: {retry} --remap "
             f"https://img.dead.example=URL-OF-A-COPY`; if it is only down, retry later: {retry}`.") in out
-    assert f"    1 on 127.0.0.1: the host says the image is gone (404/410): the Wayback Machine may hold copies: {retry} --wayback-images`." in out
-    assert ("    1 on 127.0.0.1: what came back is not an image (the image is probably gone): the Wayback Machine may hold "
+    host = faults.url.split("//", 1)[1]  # a person reads where the images are: host and port
+    assert f"    1 on {host}: the host says the image is gone (404/410): the Wayback Machine may hold copies: {retry} --wayback-images`." in out
+    assert (f"    1 on {host}: what came back is not an image (the image is probably gone): the Wayback Machine may hold "
             f"copies: {retry} --wayback-images`.") in out
-    assert "    1 on 127.0.0.1: the host refuses connections: if it is dead" in out
+    # The remap it offers matches what --remap matches: scheme, host and port.
+    assert (f"    1 on 127.0.0.1:{dead}: the host refuses connections: if it is dead, point it at a copy: {retry} --remap "
+            f"http://127.0.0.1:{dead}=URL-OF-A-COPY`") in out
     assert "stayed remote: " not in out  # no line per image
 
 
@@ -158,7 +161,7 @@ def counts(report) -> tuple:
             s["images_to_download"] if report.dry_run else s["images_downloaded"])
 
 
-@pytest.mark.parametrize("change", ["fresh site", "changed config", "hand edit"])
+@pytest.mark.parametrize("change", ["fresh site", "changed config", "hand edit", "an image file deleted"])
 def test_a_dry_run_predicts_what_the_real_run_then_does(change, tmp_path, standin):
     sample = Path(__file__).resolve().parents[1] / "samples" / "revue-demo"
     server = standin(Account.from_files(sample / "issues.json", sample / "images", token="t"))
@@ -172,6 +175,8 @@ def test_a_dry_run_predicts_what_the_real_run_then_does(change, tmp_path, standi
         page = site / "content" / "issues" / "003.md"
         page.write_text(page.read_text() + "\nA note of mine.\n")
         base["sentence_per_line"] = True
+    if change == "an image file deleted":
+        next((site / "static" / "images").iterdir()).unlink()
     predicted = migrate("revue-api", sample / "issues.json", site, dry_run=True, **base)
     done = migrate("revue-api", sample / "issues.json", site, **base)
     assert counts(predicted) == counts(done)
@@ -210,3 +215,49 @@ def test_an_escape_sequence_from_the_source_never_reaches_the_terminal(tmp_path,
     assert not any(ch in out + err for ch in "\x1b\x07")
     _, out, _ = cli(capsys, "status", "--site", str(tmp_path / "site"))
     assert "\x1b" not in out
+
+
+# ---------------------------------------------------------------------- the to-do follows the site
+
+def test_an_issue_back_at_the_source_is_no_longer_called_gone(tmp_path, capsys):
+    site, issues = tmp_path / "site", [api_issue(861), api_issue(862), api_issue(863)]
+    cli(capsys, "run", "--platform", "revue-api", "--source", str(saved(tmp_path, issues)), "--site", str(site), "--no-images")
+    cli(capsys, "sync", "--site", str(site), "--source", str(saved(tmp_path, [issues[0], issues[2]])))
+    _, out, _ = cli(capsys, "status", "--site", str(site))
+    assert "no longer at the source" in out
+    cli(capsys, "sync", "--site", str(site), "--source", str(saved(tmp_path, issues)))  # back, unchanged
+    _, out, _ = cli(capsys, "status", "--site", str(site))
+    assert "no longer at the source" not in out
+
+
+def test_a_conflict_whose_new_version_the_author_deleted_is_settled(tmp_path, capsys):
+    site = tmp_path / "site"
+    source = saved(tmp_path, [api_issue(871)])
+    cli(capsys, "run", "--platform", "revue-api", "--source", str(source), "--site", str(site), "--no-images")
+    page = site / "content" / "issues" / "071.md"
+    page.write_text(page.read_text() + "\nMine.\n")
+    cli(capsys, "sync", "--site", str(site), "--source", str(saved(tmp_path, [api_issue(871, html="<p>Changed.</p>")])))
+    _, out, _ = cli(capsys, "status", "--site", str(site))
+    assert "edited by hand" in out
+    (site / "content" / "issues" / "071.md.incoming").unlink()  # the author keeps their version
+    _, out, _ = cli(capsys, "status", "--site", str(site))
+    assert "edited by hand" not in out
+
+
+def test_a_site_from_before_the_report_kept_entries_gets_its_status_and_report_and_is_filled_in_by_a_sync(tmp_path, capsys):
+    import sqlite3
+
+    site = tmp_path / "site"
+    cli(capsys, "run", "--platform", "revue-api", "--source", str(saved(tmp_path, [api_issue(881), api_issue(882)])), "--site",
+        str(site), "--no-images")
+    with sqlite3.connect(site / ".migrate" / "state.sqlite") as db:  # the store as the tool kept it before
+        db.execute("DROP TABLE entries")
+    status, out, err = cli(capsys, "status", "--site", str(site))
+    assert status == 0 and "2 issue(s) known" in out, err
+    assert cli(capsys, "report", "--site", str(site))[0] == 0
+    page = (site / ".migrate" / "report.html").read_text()
+    assert page.count('class="issue"') == 2 and "known after the next sync" in page
+    _, out, _ = cli(capsys, "sync", "--site", str(site))
+    assert "2 converted" in out  # converted again, to know them
+    page = (site / ".migrate" / "report.html").read_text()
+    assert page.count('class="issue"') == 2 and "known after the next sync" not in page

@@ -80,13 +80,20 @@ def test_images_and_links_hold_under_a_sub_path_and_in_the_feed(migrated):
     assert sources and all(src.startswith(base + "images/") for src in sources)
 
 
-def test_a_site_with_its_own_configuration_is_never_touched(tmp_path, standin):
+@pytest.mark.parametrize("name, text", [
+    ("hugo.toml", 'baseURL = "https://mine.example/"\ntheme = "paper"\n'),
+    ("config.toml", 'baseURL = "https://mine.example/"\ntheme = "paper"\n'),
+    ("hugo.yml", "baseURL: https://mine.example/\ntheme: paper\n"),
+    ("config/_default/hugo.yaml", "baseURL: https://mine.example/\n"),
+])
+def test_a_site_with_its_own_configuration_is_never_touched(name, text, tmp_path):
     site = tmp_path / "site"
-    site.mkdir()
-    (site / "hugo.toml").write_text('baseURL = "https://mine.example/"\ntheme = "paper"\n')
+    (site / name).parent.mkdir(parents=True)
+    (site / name).write_text(text)
     migrate("revue-api", SAMPLE / "issues.json", site, download_images=False)
-    assert (site / "hugo.toml").read_text() == 'baseURL = "https://mine.example/"\ntheme = "paper"\n'
+    assert (site / name).read_text() == text
     assert not (site / "layouts").exists()
+    assert name == "hugo.toml" or not (site / "hugo.toml").exists()
 
 
 def test_the_starter_can_be_declined_and_the_site_remembers_it(tmp_path, capsys):
@@ -102,11 +109,11 @@ def test_the_starter_can_be_declined_and_the_site_remembers_it(tmp_path, capsys)
 def test_the_starter_command_writes_only_what_a_site_lacks(tmp_path, capsys):
     site = tmp_path / "site"
     (site / "layouts" / "partials").mkdir(parents=True)
-    (site / "hugo.toml").write_text('title = "Mine"\n')
+    (site / "config.toml").write_text('title = "Mine"\n')  # Hugo would read a hugo.toml before it
     (site / "layouts" / "partials" / "style.html").write_text("<style>/* mine */</style>\n")
     assert main(["starter", "--site", str(site)]) == 0
     out = capsys.readouterr().out
-    assert (site / "hugo.toml").read_text() == 'title = "Mine"\n'
+    assert (site / "config.toml").read_text() == 'title = "Mine"\n' and not (site / "hugo.toml").exists()
     assert (site / "layouts" / "partials" / "style.html").read_text() == "<style>/* mine */</style>\n"
     assert (site / "layouts" / "_default" / "single.html").is_file()
     assert "wrote layouts/_default/single.html" in out and "2 file(s) were there already" in out
@@ -131,4 +138,6 @@ def test_preview_serves_the_site_on_loopback_and_ctrl_c_stops_it(migrated):
     assert address.startswith("http://127.0.0.1:") and status == 200
     assert "Tidepool Dispatch #4: Nudibranch season" in html
     assert session.lines[-1].endswith("Preview stopped.")
+    # It served from memory: nothing of the preview (its address, a draft) is left to be deployed.
+    assert not (migrated / "public").exists() and not (migrated / ".hugo_build.lock").exists()
 

@@ -46,8 +46,9 @@ def no_traceback(session) -> None:
     assert "Traceback" not in session.screen and "Error:" not in session.screen.replace("error: ", ""), session.screen
 
 
-def test_a_run_typed_in_a_terminal_shows_a_bar_with_its_total_and_ends_with_the_summary(revue, env, tmp_path):
-    session = in_terminal(first_run(revue, tmp_path / "site"), env=env)
+@pytest.mark.parametrize("columns", [100, 0], ids=["sized", "no-size"])
+def test_a_run_typed_in_a_terminal_shows_a_bar_with_its_total_and_ends_with_the_summary(columns, revue, env, tmp_path):
+    session = in_terminal(first_run(revue, tmp_path / "site"), env=env, columns=columns)
     no_traceback(session)
     assert session.status == 0, session.screen
     # The bar knew the total from the API's answer: it counts 12 of 12, with the images beside it.
@@ -130,20 +131,26 @@ def test_a_busy_state_store_is_one_sentence(revue, env, tmp_path):
 def test_an_unexpected_bug_is_one_line_naming_the_file_with_the_traceback(revue, env, tmp_path):
     site = tmp_path / "site"
     assert in_terminal(first_run(revue, site), env=env).status == 0
-    # A stand-in bug: the summary's last step raises, after the run has done its work.
+    # A stand-in bug: the summary's last step raises, after the run has done its work. Its message
+    # and the command line hold credentials, as a --source or a remap's address may.
+    leaks = ("leak-key-77", "leak-pass-31", "leak-user")
     program = ("import sys, migrate.summary as summary\n"
-               "def broken(*args): raise RuntimeError('a bug in the summary')\n"
+               f"def broken(*args): raise RuntimeError('a bug in the summary at http://leak-user:{leaks[1]}@127.0.0.1/?api_key={leaks[0]}')\n"
                "summary.next_lines = broken\n"
                "from migrate.cli import main\n"
                "sys.exit(main(sys.argv[1:]))\n")
-    session = in_terminal([sys.executable, "-c", program, "sync", "--site", str(site)], env=env)
+    mirror = revue.url.replace("http://", f"http://leak-user:{leaks[1]}@")
+    session = in_terminal([sys.executable, "-c", program, "sync", "--site", str(site), "--source", f"{revue.url}/?api_key={leaks[0]}",
+                           "--remap", f"https://s3.amazonaws.com={mirror}/s3.amazonaws.com"], env=env)
     assert session.status == 3 and "Traceback" not in session.screen
     (line,) = [line for line in session.lines if line.startswith("error:")]
-    assert "stopped on a bug (RuntimeError: a bug in the summary)" in line
+    assert "stopped on a bug (RuntimeError: a bug in the summary at http://127.0.0.1/)" in line
     (kept,) = (site / ".migrate").glob("crash-*.txt")
     assert str(kept) in line
     text = kept.read_text()
-    assert "Traceback" in text and "a bug in the summary" in text and TOKEN not in text
+    assert "Traceback" in text and "a bug in the summary" in text and f"--source {revue.url}/ --remap" in text
+    for secret in (TOKEN, *leaks):  # the token from the environment; the rest from the command line
+        assert secret not in text and secret not in session.screen
 
 
 # ---------------------------------------------------------------------- the disk: full, read-only

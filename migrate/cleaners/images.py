@@ -60,7 +60,8 @@ class Images(Cleaner):
                     img["src"] = url
             else:
                 img["src"] = answer.url
-                issue.images.append(ImageResult(url=shown, local=answer.url, file=answer.file, archive=answer.archived))
+                issue.images.append(ImageResult(url=shown, local=None if getattr(answer, "pending", False) else answer.url,
+                                                file=answer.file, archive=answer.archived))
                 if answer.note:
                     issue.warnings.append(f"image {shown}: {answer.note}")
 
