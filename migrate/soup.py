@@ -132,7 +132,7 @@ def parse(markup: str | bytes) -> BeautifulSoup:
             builder.initialize_soup(soup)
             target = _Target(soup, builder)
             try:
-                parser = etree.HTMLParser(target=target, recover=True, huge_tree=builder.huge_tree,
+                parser = etree.HTMLParser(target=target, recover=True, huge_tree=getattr(builder, "huge_tree", False),
                                           encoding=soup.original_encoding)
                 parser.feed(soup.markup)
                 parser.close()
