@@ -81,18 +81,22 @@ class ToDo:
             found = issue_findings(entry)
             if found:
                 self.issues[issue_key(entry["platform"], entry["id"])] = found
-        used_by: dict[str, list[str]] = {}
-        for row in state.issues():
+        # Only the failed images' users are gathered, one issue row at a time: a site of thousands
+        # of issues (and of images) costs no more memory here than its failures do.
+        failed = state.images("failed")
+        used_by: dict[str, list[str]] = {image.url: [] for image in failed}
+        for row in state.each_issue():
             if row.gone:  # its file waits on a decision (see `gone`), not on its images
                 continue
             for url in row.images:
-                used_by.setdefault(url, []).append(row.output_path)
+                if url in used_by:
+                    used_by[url].append(row.output_path)
             waiting = incoming_path(Path(site) / row.output_path)
             if row.incoming_hash and waiting.exists():  # deleted by the author: the conflict is settled
                 self.conflicts.append({"id": row.source_id, "output": row.output_path,
                                        "incoming": waiting.relative_to(Path(site)).as_posix()})
-        self.failed_images = [FailedImage(image.url, _without_attempt(image.reason or ""), image.attempts, sorted(set(used_by.get(image.url, []))))
-                              for image in state.images("failed") if image.url in used_by]
+        self.failed_images = [FailedImage(image.url, _without_attempt(image.reason or ""), image.attempts, sorted(set(used_by[image.url])))
+                              for image in failed if used_by[image.url]]
 
     @property
     def empty(self) -> bool:

@@ -74,8 +74,7 @@ def write_report_page(site: Path, state: StateStore) -> Path:
     todo = ToDo.load(site, state)
     # Issues the store keeps no entry for (converted by a version of the tool that kept none):
     # shown with what the store knows, until the next sync converts them again.
-    reported = state.entry_keys()
-    unreported = [row for row in state.issues() if not row.gone and (row.platform, row.source_id) not in reported]
+    unreported = list(state.unreported_issues())
     totals = _site_totals(state, len(unreported))
     try:
         last_run = json.loads(state.meta("last_run") or "{}")

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
 from .errors import UserError
@@ -244,12 +245,30 @@ class StateStore:
         return _issue_row(row) if row else None
 
     def issues(self, platform: str | None = None) -> list[IssueRow]:
+        with self._lock:  # read whole while no other thread writes
+            return list(self.each_issue(platform))
+
+    def each_issue(self, platform: str | None = None) -> Iterator[IssueRow]:
+        """The issues by output path, read one at a time: what reads every issue once (the to-do,
+        the report page) holds one row, not the whole site."""
+        if platform:
+            return self._issue_rows("SELECT * FROM issues WHERE platform = ? ORDER BY output_path", (platform,))
+        return self._issue_rows("SELECT * FROM issues ORDER BY output_path")
+
+    def unreported_issues(self) -> Iterator[IssueRow]:
+        """The issues still at their source that the store keeps no report entry for (converted
+        by a version of the tool that kept none), by output path, read one at a time."""
         with self._lock:
-            if platform:
-                rows = self._db.execute("SELECT * FROM issues WHERE platform = ? ORDER BY output_path", (platform,)).fetchall()
-            else:
-                rows = self._db.execute("SELECT * FROM issues ORDER BY output_path").fetchall()
-        return [_issue_row(r) for r in rows]
+            has_entries = self._has_entries()
+        without_entry = (" AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.platform = i.platform AND e.source_id = i.source_id)"
+                         if has_entries else "")
+        return self._issue_rows(f"SELECT i.* FROM issues i WHERE coalesce(i.gone, 0) = 0{without_entry} ORDER BY i.output_path")
+
+    def _issue_rows(self, query: str, parameters: tuple = ()) -> Iterator[IssueRow]:
+        with self._lock:
+            cursor = self._db.cursor()
+            self._db._call(cursor.execute, query, parameters)
+        return (_issue_row(row) for row in cursor)
 
     def put_issue(self, row: IssueRow) -> None:
         # A source (or a reference into one) may be a URL with credentials in it: never kept.
@@ -306,6 +325,11 @@ class StateStore:
             return attempts
 
     # ------------------------------------------------------------------ report entries
+    def _has_entries(self) -> bool:
+        """Whether the store has its entries table (one written before entries were kept, opened
+        read-only, has none)."""
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone() is not None
+
     def put_entries(self, entries) -> None:
         """Keep each issue's latest report entry (in one transaction: a run's worth at once)."""
         with self._lock:
@@ -321,7 +345,7 @@ class StateStore:
     def entry_keys(self) -> set[tuple[str, str]]:
         """The issues the store keeps a report entry for."""
         with self._lock:
-            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone():
+            if not self._has_entries():
                 return set()
             return set(self._db.execute("SELECT platform, source_id FROM entries").fetchall())
 
@@ -334,7 +358,7 @@ class StateStore:
         """The kept entries of the issues still at their source, by output path, read one at a time."""
         with self._lock:
             # A store written before entries were kept, opened read-only, has no such table: no entries.
-            if not self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").fetchone():
+            if not self._has_entries():
                 return
             cursor = self._db.cursor()
             self._db._call(cursor.execute,

@@ -261,3 +261,28 @@ def test_a_site_from_before_the_report_kept_entries_gets_its_status_and_report_a
     assert "2 converted" in out  # converted again, to know them
     page = (site / ".migrate" / "report.html").read_text()
     assert page.count('class="issue"') == 2 and "known after the next sync" not in page
+
+
+def test_a_failed_image_is_listed_with_the_files_of_the_present_issues_that_show_it(tmp_path):
+    from migrate.state import IssueRow, StateStore
+
+    site = tmp_path / "site"
+    store = StateStore(site / ".migrate" / "state.sqlite")
+    try:
+        def issue(source_id: str, output: str, images: list[str], gone: bool = False) -> IssueRow:
+            return IssueRow("revue", source_id, "src", f"src#{source_id}", "h", "k", f"Issue {source_id}", [], [], [],
+                            output, "o", None, images, gone)
+
+        shared, lonely, gone_only = "https://img.example/a.png", "https://img.example/b.png", "https://img.example/c.png"
+        store.put_issue(issue("2", "content/issues/2.md", [shared, "https://img.example/fine.png"]))
+        store.put_issue(issue("1", "content/issues/1.md", [lonely, shared, shared]))
+        store.put_issue(issue("3", "content/issues/3.md", [gone_only], gone=True))
+        for url in (gone_only, lonely, shared):
+            store.image_failed(url, "HTTP 404")
+        store.image_done("https://img.example/fine.png", "images/fine.png", "0" * 64, None, None)
+        todo = attention.ToDo.load(site, store)
+    finally:
+        store.close()
+    # The image only a gone issue shows waits on the decision about that issue, not here.
+    assert [(image.url, image.files) for image in todo.failed_images] == [
+        (shared, ["content/issues/1.md", "content/issues/2.md"]), (lonely, ["content/issues/1.md"])]

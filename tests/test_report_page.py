@@ -80,6 +80,33 @@ def test_every_run_writes_the_page_anew_from_the_whole_site(tmp_path, capsys):
     assert row.select_one("td[data-label='Date']").get_text() == "2016-12-29" and not row.select("pre")
 
 
+def test_an_issue_the_store_keeps_no_entry_for_gets_a_row_of_what_the_store_knows_and_a_gone_one_none(tmp_path):
+    import sqlite3
+
+    from migrate.report_page import write_report_page
+    from migrate.state import StateStore
+
+    site = tmp_path / "site"
+    migrate("revue-pages", REVUE, site, download_images=False)
+    ids = sorted(row.get("id").removeprefix("issue-revue-") for row in report_page(site).select("tr.issue"))
+    assert len(ids) == 2
+    kept, unreported = ids
+    with sqlite3.connect(site / ".migrate" / "state.sqlite") as db:  # one entry lost, as a tool that kept none left it
+        db.execute("DELETE FROM entries WHERE source_id = ?", (unreported,))
+    store = StateStore(site / ".migrate" / "state.sqlite")
+    try:
+        write_report_page(site, store)
+        rows = {row.get("id"): row for row in report_page(site).select("tr.issue")}
+        assert sorted(rows) == [f"issue-revue-{kept}", f"issue-revue-{unreported}"]
+        assert "known after the next sync" in rows[f"issue-revue-{unreported}"].get_text()
+        assert "known after the next sync" not in rows[f"issue-revue-{kept}"].get_text()
+        store.set_gone("revue", unreported, True)  # gone from the source: no row of its own
+        write_report_page(site, store)
+        assert [row.get("id") for row in report_page(site).select("tr.issue")] == [f"issue-revue-{kept}"]
+    finally:
+        store.close()
+
+
 def _overrides(config: Path):
     from migrate.config import RunOptions, load_config
 
