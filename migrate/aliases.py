@@ -64,10 +64,12 @@ class AliasGuard:
 
     def __init__(self) -> None:
         self._pages: dict[str, Owner] = {}      # page key -> its issue
-        self._page_of: dict[tuple[str, str], str] = {}
+        # platform -> issue id -> its page key (and below, the keys of its claims): by the id itself,
+        # not a (platform, id) tuple per issue.
+        self._page_of: dict[str, dict[str, str]] = {}
         self._lists: set[str] = set()
         self._claims: dict[str, tuple[Owner, ...]] = {}  # alias key -> issues written with it
-        self._claims_of: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._claims_of: dict[str, dict[str, tuple[str, ...]]] = {}
         self.taken_back: list[TakenBack] = []
         self._lock = threading.Lock()
 
@@ -88,11 +90,12 @@ class AliasGuard:
         key = page_key(site_url(output_path))
         with self._lock:
             ident = (owner.platform, owner.source_id)
-            earlier = self._page_of.get(ident)
+            pages_of = self._page_of.setdefault(owner.platform, {})
+            earlier = pages_of.get(owner.source_id)
             if earlier and self._pages.get(earlier) == owner:
                 del self._pages[earlier]
             self._pages[key] = owner
-            self._page_of[ident] = key
+            pages_of[owner.source_id] = key
             section = list_of(site_url(output_path))
             new_keys = [key] + ([section, section + "/index.xml"] if section and section not in self._lists else [])
             if section:
@@ -101,16 +104,16 @@ class AliasGuard:
                 for claimant in self._claims.pop(taken, ()):
                     if (claimant.platform, claimant.source_id) != ident:
                         self.taken_back.append(TakenBack(claimant, taken, self.what_is(taken, claimant) or "a page"))
-                        claimant_ident = (claimant.platform, claimant.source_id)
-                        if claimant_ident in self._claims_of:
-                            self._claims_of[claimant_ident] = tuple(k for k in self._claims_of[claimant_ident] if k != taken)
+                        claims_of = self._claims_of.get(claimant.platform, {})
+                        if claimant.source_id in claims_of:
+                            claims_of[claimant.source_id] = tuple(k for k in claims_of[claimant.source_id] if k != taken)
 
     def claim(self, owner: Owner, paths: list[str]) -> None:
         """Know the old paths an issue is written with (replacing those it had). One that is a
         page already (written by an earlier version of the tool) is taken back."""
-        ident = (owner.platform, owner.source_id)
         with self._lock:
-            for key in self._claims_of.pop(ident, ()):
+            claims_of = self._claims_of.setdefault(owner.platform, {})
+            for key in claims_of.pop(owner.source_id, ()):
                 if key in self._claims:
                     self._claims[key] = tuple(o for o in self._claims[key] if o != owner)
             keys: dict[str, None] = {}  # in order, once each
@@ -124,7 +127,7 @@ class AliasGuard:
                     keys[key] = None
                 else:
                     self.taken_back.append(TakenBack(owner, key, what))
-            self._claims_of[ident] = tuple(keys)
+            claims_of[owner.source_id] = tuple(keys)
             for key in keys:
                 claimants = self._claims.get(key, ())
                 if owner not in claimants:

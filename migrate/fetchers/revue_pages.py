@@ -124,7 +124,8 @@ class RevuePagesFetcher(ReadsPages, Fetcher):
                 return Unchanged(link)
             return self._page(response.body, link, order, link, response.headers)
 
-        wanted = [(order, link) for order, link in enumerate(links) if self.context.wants(link)]
+        # Made as they are fetched: the archive's links are held once, not again beside their order.
+        wanted = ((order, link) for order, link in enumerate(links) if self.context.wants(link))
         for (order, link), result in prefetch_in_order(wanted, fetch, self.context.concurrency):
             yield SourceProblem(link, f"could not be fetched ({type(result).__name__})", order) if isinstance(result, Exception) else result
 
