@@ -81,18 +81,21 @@ class ToDo:
             found = issue_findings(entry)
             if found:
                 self.issues[issue_key(entry["platform"], entry["id"])] = found
-        used_by: dict[str, list[str]] = {}
+        failed = state.images("failed")
+        used_by: dict[str, list[str]] = {}  # (only a failed image's users are wanted)
         for row in state.issues():
             if row.gone:  # its file waits on a decision (see `gone`), not on its images
                 continue
-            for url in row.images:
-                used_by.setdefault(url, []).append(row.output_path)
-            waiting = incoming_path(Path(site) / row.output_path)
-            if row.incoming_hash and waiting.exists():  # deleted by the author: the conflict is settled
-                self.conflicts.append({"id": row.source_id, "output": row.output_path,
-                                       "incoming": waiting.relative_to(Path(site)).as_posix()})
+            if failed:
+                for url in row.images:
+                    used_by.setdefault(url, []).append(row.output_path)
+            if row.incoming_hash:
+                waiting = incoming_path(Path(site) / row.output_path)
+                if waiting.exists():  # deleted by the author: the conflict is settled
+                    self.conflicts.append({"id": row.source_id, "output": row.output_path,
+                                           "incoming": waiting.relative_to(Path(site)).as_posix()})
         self.failed_images = [FailedImage(image.url, _without_attempt(image.reason or ""), image.attempts, sorted(set(used_by.get(image.url, []))))
-                              for image in state.images("failed") if image.url in used_by]
+                              for image in failed if image.url in used_by]
 
     @property
     def empty(self) -> bool:
