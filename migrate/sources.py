@@ -14,9 +14,6 @@ import zipfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-import ijson
-
-from . import jsondata
 from .errors import UserError
 from .fetchers import FETCHERS, platform_names
 from .files import Utf8Stream, first_non_space
@@ -35,6 +32,10 @@ def _file_names(path: Path) -> set[str]:
 def _json_keys(path: Path) -> set[str] | None:
     """The keys of the first object of a saved JSON listing, or None when the file is no such
     listing. Only that first entry is read, streamed: the fetcher reads the rest."""
+    import ijson  # here: a run from a URL reads no saved listing
+
+    from . import jsondata
+
     if not path.is_file() or path.suffix.lower() != ".json":
         return None
     try:
