@@ -375,31 +375,42 @@ class TreeIndex:
 
     def __init__(self, root: Tag):
         self.by_key: dict[tuple[str, str], list[Tag]] = {}
-        self.position: dict[int, int] = {}
-        self.every: list[Tag] = []
-        for position, node in enumerate(node for node in root.descendants if not isinstance(node, str)):
-            self.position[id(node)] = position
-            self.every.append(node)
-            self.by_key.setdefault(("tag", node.name), []).append(node)
+        self.every: list[Tag] = [node for node in root.descendants if not isinstance(node, str)]
+        self._position: dict[int, int] | None = None  # made only for a selector of several subjects
+        by_key = self.by_key
+        for node in self.every:
+            key = ("tag", node.name)
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = [node]
+            else:
+                found.append(node)
             attrs = node.attrs
             if attrs:
                 element_id = attrs.get("id")
                 if element_id:
-                    self.by_key.setdefault(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), []).append(node)
+                    by_key.setdefault(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), []).append(node)
                 classes = attrs.get("class")
                 if classes:
                     for name in (classes.split() if isinstance(classes, str) else classes):
-                        self.by_key.setdefault(("class", name), []).append(node)
+                        listed = by_key.setdefault(("class", name), [])
+                        if not listed or listed[-1] is not node:  # `class="x x"` lists it once
+                            listed.append(node)
 
     def _candidates(self, selector: str) -> list[Tag]:
         keys = _subject_keys(selector)
         if _ANY in keys:
             return self.every
+        if len(keys) == 1:
+            return self.by_key.get(next(iter(keys)), [])
+        if self._position is None:
+            self._position = {id(node): position for position, node in enumerate(self.every)}
+        position = self._position
         found: dict[int, Tag] = {}
         for key in keys:
             for node in self.by_key.get(key, ()):
-                found[self.position[id(node)]] = node
-        return [found[position] for position in sorted(found)] if len(keys) > 1 else list(found.values())
+                found[position[id(node)]] = node
+        return [found[at] for at in sorted(found)]
 
     def select(self, selector: str) -> list[Tag]:
         matches = _matcher(selector)
