@@ -1,6 +1,7 @@
 """`make bench`: the tool's CPU, memory and wall time, every process counted, beside a reference.
 
-    .venv/bin/python bench/run.py [--issues N] [--latency S] [--quick] [--json PATH] [--no-docs]
+    .venv/bin/python bench/run.py [--issues N] [--latency S] [--quick] [--json PATH] [--no-docs] [--repeats N]
+    .venv/bin/python bench/run.py --sync-only [--repeats N]   # only the no-change sync at 100 issues
 
 1. Real pages (../shared/corpus/revue-pages/pages and the golden Revue page; where ../shared is
    absent, the project's own saved-page fixtures): the tool beside `bench/reference_scraper.py`
@@ -12,7 +13,7 @@
    runs as the user runs it (`python -m migrate run ... --quiet`): revue-pages and revue-api
    against a stand-in that keeps connections open, revue-api against one that closes every
    connection (as the shared asset server does), and revue-api without worker processes.
-3. Re-sync: a bulk run, then a `sync` with nothing changed, at 100 and 1,000 issues.
+3. Re-sync: a bulk run, then a `sync` with nothing changed (the median of 5), at 100 and 1,000 issues.
 4. Memory: revue-pages at 1,000 and at 10 x that many issues (no latency: only memory is read).
 
 Every command runs under bench/reaper.py, a child subreaper that waits for every process the
@@ -360,22 +361,37 @@ def bulk(scenario: str, tool_platform: str, total: int, latency: float, workdir:
 
 
 # ---------------------------------------------------------------------------- 3. re-sync
-def resync(total: int, latency: float, workdir: Path) -> dict:
-    """A bulk run, then a sync with nothing changed, against the same stand-in."""
+def resync(total: int, latency: float, workdir: Path, repeats: int = 5) -> dict:
+    """A bulk run, then a sync with nothing changed, `repeats` times, against the same stand-in:
+    each sync's figure is the median of those (one sync is a fifth of a second, so one busy
+    moment of a shared machine would move a single measurement by a tenth)."""
     site = workdir / f"site-sync-{total}"
     with standin(total, latency) as (base, server):
-        runs = {}
-        for verb in ("run", "sync"):
-            runs[verb] = measure(tool_command(verb, "revue-api", base, site), workdir / f"sync-{total}-{verb}.log",
-                                 {"REVUE_API_TOKEN": TOKEN})
+        bulk_run = measure(tool_command("run", "revue-api", base, site), workdir / f"sync-{total}-run.log",
+                           {"REVUE_API_TOKEN": TOKEN})
+        syncs = [measure(tool_command("sync", "revue-api", base, site), workdir / f"sync-{total}-sync-{i}.log",
+                         {"REVUE_API_TOKEN": TOKEN}) for i in range(repeats)]
     noop = summary_of(site)
-    return {"issues": total, "bulk_wall_seconds": runs["run"].wall_seconds, "bulk_cpu_seconds": runs["run"].cpu_seconds,
-            "noop_wall_seconds": runs["sync"].wall_seconds, "noop_cpu_seconds": runs["sync"].cpu_seconds,
+    wall, cpu = statistics.median(m.wall_seconds for m in syncs), statistics.median(m.cpu_seconds for m in syncs)
+    return {"issues": total, "bulk_wall_seconds": bulk_run.wall_seconds, "bulk_cpu_seconds": bulk_run.cpu_seconds,
+            "noop_wall_seconds": wall, "noop_cpu_seconds": cpu, "noop_repeats": repeats,
             "noop_files_changed": noop["files_changed"], "not_modified_answers": server.get("not_modified", 0),
-            "wall_share": runs["sync"].wall_seconds / runs["run"].wall_seconds,
-            "cpu_share": runs["sync"].cpu_seconds / runs["run"].cpu_seconds,
+            "wall_share": wall / bulk_run.wall_seconds, "cpu_share": cpu / bulk_run.cpu_seconds,
             "command": shown([sys.executable, "-m", "migrate", "sync", "--platform", "revue-api", "--source",
                               "http://127.0.0.1:PORT", "--site", "<site>", "--remap", "...", "--quiet"])}
+
+
+def sync_only(latency: float, repeats: int) -> int:
+    """`--sync-only`: the no-change sync at 100 issues and nothing else, printed, not written into
+    the page (a quick look while working on the sync's cost; `make bench` gives the figure)."""
+    with tempfile.TemporaryDirectory(prefix="nm-bench-") as tmp:
+        sync = resync(100, latency, Path(tmp), repeats)
+    print(f"bulk run of 100 issues: {sync['bulk_wall_seconds']:.2f} s, {sync['bulk_cpu_seconds']:.2f} s CPU; "
+          f"no-change sync (median of {repeats}): {sync['noop_wall_seconds'] * 1000:.0f} ms, "
+          f"{sync['noop_cpu_seconds'] * 1000:.0f} ms CPU: {sync['wall_share']:.1%} of the wall time, "
+          f"{sync['cpu_share']:.1%} of the CPU (goal < {GOALS['noop_sync_share']:.0%}); "
+          f"{sync['noop_files_changed']} file(s) changed, {sync['not_modified_answers']} answer(s) 304")
+    return 0
 
 
 # ---------------------------------------------------------------------------- output
@@ -466,7 +482,8 @@ def report(figures: dict) -> str:
         lines.append(f"| {sync['issues']:,} | {sync['bulk_wall_seconds']:.1f} s, {sync['bulk_cpu_seconds']:.1f} s CPU | "
                      f"{sync['noop_wall_seconds']:.2f} s, {sync['noop_cpu_seconds']:.2f} s CPU | {sync['wall_share']:.1%} | "
                      f"{sync['cpu_share']:.1%} | < {GOALS['noop_sync_share']:.0%} at 100 | {sync['noop_files_changed']} |")
-    lines += ["", f"Command: `{f['sync'][0]['command']}` after a bulk `run` against the same stand-in.", ""]
+    lines += ["", f"Command: `{f['sync'][0]['command']}` after a bulk `run` against the same stand-in, "
+              f"{f['sync'][0]['noop_repeats']} times: the median sync is shown.", ""]
     mem = f["memory"]
     lines += ["### Memory", "", "| issues | tree peak PSS | largest process RSS | CPU per issue |", "|---:|---:|---:|---:|"]
     for run in (mem["small"], mem["large"]):
@@ -495,7 +512,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 100 issues, fewer repeats, memory at 100 and 400")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--no-docs", action="store_true", help="do not write the figures into docs/benchmarks.md")
+    parser.add_argument("--sync-only", action="store_true",
+                        help="only the no-change sync at 100 issues, printed (not written into docs/benchmarks.md)")
+    parser.add_argument("--repeats", type=int, default=5, metavar="N", help="syncs measured after each bulk run (default: 5)")
     args = parser.parse_args(argv)
+    if args.sync_only:
+        return sync_only(args.latency, args.repeats)
     total = 100 if args.quick else args.issues
     repeats = 3 if args.quick else 7
     started = time.perf_counter()
@@ -533,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
 
         figures["sync"] = []
         for count in sorted({100, total}):
-            sync = resync(count, args.latency, workdir)
+            sync = resync(count, args.latency, workdir, args.repeats)
             figures["sync"].append(sync)
             print(f"\n== no-change sync at {count}: {sync['wall_share']:.1%} of the bulk run's wall time, {sync['cpu_share']:.1%} of its CPU")
 

@@ -88,13 +88,15 @@ class ToDo:
         for row in state.each_issue():
             if row.gone:  # its file waits on a decision (see `gone`), not on its images
                 continue
-            for url in row.images:
-                if url in used_by:
-                    used_by[url].append(row.output_path)
-            waiting = incoming_path(Path(site) / row.output_path)
-            if row.incoming_hash and waiting.exists():  # deleted by the author: the conflict is settled
-                self.conflicts.append({"id": row.source_id, "output": row.output_path,
-                                       "incoming": waiting.relative_to(Path(site)).as_posix()})
+            if used_by:
+                for url in row.images:
+                    if url in used_by:
+                        used_by[url].append(row.output_path)
+            if row.incoming_hash:
+                waiting = incoming_path(Path(site) / row.output_path)
+                if waiting.exists():  # deleted by the author: the conflict is settled
+                    self.conflicts.append({"id": row.source_id, "output": row.output_path,
+                                           "incoming": waiting.relative_to(Path(site)).as_posix()})
         self.failed_images = [FailedImage(image.url, _without_attempt(image.reason or ""), image.attempts, sorted(set(used_by[image.url])))
                               for image in failed if used_by[image.url]]
 

@@ -236,6 +236,9 @@ def options_and_settings(args: argparse.Namespace, site: Path | None = None) -> 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """run, sync and retry-failed: the same migration in three modes."""
+    from .loading import loaded
+
+    loaded("migrate.pipeline")  # with the modules it needs, as loading.py says
     from .pipeline import Mode, print_report, run
 
     site = _site_of(args)

@@ -150,8 +150,13 @@ def unwrap(el: Tag) -> Tag:
     return el
 
 
-_ESCAPED = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _RAW_TEXT_PARENTS = frozenset({"script", "style"})
+
+
+def _escaped(text: str) -> str:
+    """`&`, `<` and `>` as entities. Three `replace`s, each a scan in C that returns the string
+    itself when it holds none: `str.translate` with a table looked every character up in a dict."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def html_of(node) -> str:
@@ -161,27 +166,33 @@ def html_of(node) -> str:
     expression per string); its "minimal" rules are few: `&`, `<` and `>` escaped in text (not
     inside script and style) and in attribute values, attributes sorted, a value with a double
     quote put in single quotes (in double quotes with `&quot;` if it holds both), void elements
-    written `<br/>`, comments and the like written as they are. A test holds this to `str()`."""
+    written `<br/>`, comments and the like written as they are. A test holds this to `str()`.
+    Most strings and values hold nothing to escape: they are checked for it before any copy."""
     from bs4.element import AttributeValueWithCharsetSubstitution, PreformattedString
 
     out: list[str] = []
     append = out.append
     stack = [node]
-    pop, extend = stack.pop, stack.extend
-    escaped = _ESCAPED
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
         item = pop()
         kind = type(item)
         if kind is str:
             append(item)  # a closing tag, queued below
             continue
-        if kind is NavigableString or (kind is not Tag and isinstance(item, NavigableString)):
+        if kind is NavigableString:
+            if ("&" in item or "<" in item or ">" in item) and (item.parent is None or item.parent.name not in _RAW_TEXT_PARENTS):
+                append(_escaped(item))
+            else:
+                append(item)
+            continue
+        if kind is not Tag and isinstance(item, NavigableString):
             if isinstance(item, PreformattedString):
                 append(item.PREFIX + item + item.SUFFIX)
                 continue
             parent = item.parent
-            text = item if parent is not None and parent.name in _RAW_TEXT_PARENTS else item.translate(escaped)
-            append(item.PREFIX + text + item.SUFFIX if kind is not NavigableString else text)
+            text = item if parent is not None and parent.name in _RAW_TEXT_PARENTS else _escaped(item)
+            append(item.PREFIX + text + item.SUFFIX)
             continue
         if item.hidden:
             extend(reversed(item.contents))
@@ -189,33 +200,42 @@ def html_of(node) -> str:
         name = item.prefix + ":" + item.name if item.prefix else item.name
         attrs = item.attrs
         if attrs:
-            pieces = [name]
-            for key, value in sorted(attrs.items()):
+            pieces = ["<", name]
+            for key, value in (sorted(attrs.items()) if len(attrs) > 1 else attrs.items()):
                 if value is None:
-                    pieces.append(key)
+                    pieces.append(" " + key)
                     continue
-                if isinstance(value, (list, tuple)):
-                    value = " ".join(value)
-                elif not isinstance(value, str):
-                    value = str(value)
-                elif isinstance(value, AttributeValueWithCharsetSubstitution):
-                    value = value.substitute_encoding("utf-8")
-                value = value.translate(escaped)
+                if type(value) is not str:
+                    if isinstance(value, (list, tuple)):
+                        value = " ".join(value)
+                    elif not isinstance(value, str):
+                        value = str(value)
+                    elif isinstance(value, AttributeValueWithCharsetSubstitution):
+                        value = value.substitute_encoding("utf-8")
+                if "&" in value or "<" in value or ">" in value:
+                    value = _escaped(value)
                 if '"' not in value:
-                    pieces.append(key + '="' + value + '"')
+                    pieces.append(" " + key + '="' + value + '"')
                 elif "'" in value:
-                    pieces.append(key + '="' + value.replace('"', "&quot;") + '"')
+                    pieces.append(" " + key + '="' + value.replace('"', "&quot;") + '"')
                 else:
-                    pieces.append(key + "='" + value + "'")
-            opening = " ".join(pieces)
+                    pieces.append(" " + key + "='" + value + "'")
+            contents = item.contents
+            if not contents and item.can_be_empty_element:
+                pieces.append("/>")
+                append("".join(pieces))
+                continue
+            pieces.append(">")
+            append("".join(pieces))
         else:
-            opening = name
-        if item.is_empty_element:
-            append("<" + opening + "/>")
-            continue
-        append("<" + opening + ">")
-        stack.append("</" + name + ">")
-        extend(reversed(item.contents))
+            contents = item.contents
+            if not contents and item.can_be_empty_element:
+                append("<" + name + "/>")
+                continue
+            append("<" + name + ">")
+        push("</" + name + ">")
+        if contents:
+            extend(reversed(contents))
     return "".join(out)
 
 

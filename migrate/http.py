@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from . import __version__
 from .errors import UserError
+from .loading import loaded
 from .urls import Remap, apply_remaps, without_credentials
 
 if TYPE_CHECKING:  # requests, urllib3 and tenacity are imported when the first request is made:
@@ -403,8 +404,7 @@ class HttpClient:
         retry starts the file over. Without `follow_redirects`, a redirect is returned as it came
         (status and Location), which is what a redirect check needs.
         """
-        import requests
-        import tenacity
+        requests, tenacity = loaded("requests", "tenacity")  # at the first request (see loading.py)
 
         target = self.target(url)
         self.check_address(target)

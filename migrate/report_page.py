@@ -6,10 +6,11 @@ title, date, its new page, its old URLs (each marked stated or inferred), small 
 local images, the tracking parameters removed, and its warnings with the override to paste.
 
 Every run, sync and retry-failed writes it anew from the state store, so it shows every issue of
-the site, not only those the last run converted. Rows are made one at a time by lxml's builder
-(which escapes every text and attribute) and streamed to the file, so a 10,000-issue site costs no
-more memory than a small one. Links are relative to the page's own folder: a new page points into
-`public/`, where plain `hugo` in the site folder builds it; images point into `static/`.
+the site, not only those the last run converted. Rows are made one at a time as lxml elements
+(lxml escapes every text and attribute as it serialises them) and streamed to the file, so a
+10,000-issue site costs no more memory than a small one. Links are relative to the page's own
+folder: a new page points into `public/`, where plain `hugo` in the site folder builds it; images
+point into `static/`.
 """
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ import re
 
 import datetime as dt
 import json
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 import yaml
-from lxml import html as lxml_html
-from lxml.html import builder as E
+from lxml import etree
 
 from . import __version__
 from .attention import ToDo
@@ -99,8 +100,49 @@ def _site_totals(state: StateStore, unreported: int) -> dict:
     return totals
 
 
+def _element(tag: str, *children, **attributes):
+    """An element as lxml's HTML builder (`lxml.html.builder.E`) makes it, from the same arguments:
+    keyword and dict arguments are attributes, a string is text after what came before, an element
+    a child. Plain lxml elements: the builder's HTML element classes cost a lookup per element,
+    and its module's import, on every run, for the same serialised page."""
+    element = etree.Element(tag, attributes) if attributes else etree.Element(tag)
+    last = None
+    for child in children:
+        if isinstance(child, str):
+            if last is None:
+                element.text = child if element.text is None else element.text + child
+            else:
+                last.tail = child if last.tail is None else last.tail + child
+        elif isinstance(child, dict):
+            for name, value in child.items():
+                element.set(name, value)
+        else:
+            element.append(child)
+            last = child
+    return element
+
+
+class _Builder:
+    """`E.TD(...)`, `E.CLASS("x")`: the builder's spelling, over `_element`."""
+
+    def __getattr__(self, tag: str):
+        make = partial(_element, tag.lower())
+        setattr(self, tag, make)  # looked up once per tag
+        return make
+
+    @staticmethod
+    def CLASS(name: str) -> dict:
+        return {"class": name}
+
+
+E = _Builder()
+
+
 def _html(element) -> str:
-    return lxml_html.tostring(element, encoding="unicode")
+    # What lxml.html.tostring gives for these elements (its one change, dropping a
+    # <meta http-equiv="Content-Type">, finds nothing here: the page writes none, and text and
+    # attributes come out escaped).
+    return etree.tostring(element, method="html", encoding="unicode")
 
 
 def _page(site: Path, state: StateStore, todo: ToDo, totals: dict, last_run: dict, unreported: list,

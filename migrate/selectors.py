@@ -227,8 +227,9 @@ def _compound(text: str):
         if classes:
             have = attrs.get("class") or ()
             have = have.split() if isinstance(have, str) else have
-            if any(name not in have for name in classes):
-                return False
+            for name in classes:
+                if name not in have:
+                    return False
         for name, op, value in attributes:
             present = attrs.get(name)
             if present is None:
@@ -242,13 +243,19 @@ def _compound(text: str):
                     or op == "~=" and value not in text.split() \
                     or op == "|=" and not (text == value or text.startswith(value + "-")):
                 return False
-        for inner, child_only in has_tests:
-            inside = el.contents if child_only else el.descendants
-            if not any(not isinstance(node, str) and inner(node) for node in inside):
+        for inner, child_only in has_tests:  # loops, not any(): this runs on every element of a tag
+            for node in (el.contents if child_only else el.descendants):
+                if not isinstance(node, str) and inner(node):
+                    break
+            else:
                 return False
         return True
 
     return test, whole
+
+
+def _rule_index(entry: tuple) -> int:
+    return entry[0]
 
 
 class SelectorRules(Generic[Payload]):
@@ -271,27 +278,31 @@ class SelectorRules(Generic[Payload]):
         self.classes = frozenset(value for kind, value in self.by_key if kind == "class")
         self.ids = frozenset(value for kind, value in self.by_key if kind == "id")
         self.any = _ANY in self.by_key
+        # What an element without an id or class of the rules' could be, by its tag name (made
+        # once: most elements are that), and for any other name.
+        anywhere = self.by_key.get(_ANY, [])
+        self._by_tag = {name: sorted(self.by_key[("tag", name)] + anywhere, key=_rule_index) for name in self.tags}
+        self._anywhere = sorted(anywhere, key=_rule_index)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     def candidates(self, el: Tag) -> list[tuple[int, object, bool]]:
-        """The alternatives that could select `el`, in their rules' order."""
-        by_key = self.by_key
-        found = list(by_key.get(("tag", el.name), ()))
+        """The alternatives that could select `el`, in their rules' order (the caller only reads it)."""
+        found = self._by_tag.get(el.name, self._anywhere)
         attrs = el.attrs
-        if attrs:
+        if attrs and (self.ids or self.classes):
+            by_key = self.by_key
+            extra: list = []
             element_id = attrs.get("id")
             if element_id and self.ids:
-                found += by_key.get(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), ())
+                extra += by_key.get(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), ())
             classes = attrs.get("class")
             if classes and self.classes:
                 for name in (classes.split() if isinstance(classes, str) else classes):
-                    found += by_key.get(("class", name), ())
-        if self.any:
-            found += by_key[_ANY]
-        if len(found) > 1:
-            found.sort(key=lambda entry: entry[0])
+                    extra += by_key.get(("class", name), ())
+            if extra:
+                found = sorted(found + extra, key=_rule_index)
         return found
 
     def first(self, el: Tag) -> Payload | None:
@@ -375,31 +386,42 @@ class TreeIndex:
 
     def __init__(self, root: Tag):
         self.by_key: dict[tuple[str, str], list[Tag]] = {}
-        self.position: dict[int, int] = {}
-        self.every: list[Tag] = []
-        for position, node in enumerate(node for node in root.descendants if not isinstance(node, str)):
-            self.position[id(node)] = position
-            self.every.append(node)
-            self.by_key.setdefault(("tag", node.name), []).append(node)
+        self.every: list[Tag] = [node for node in root.descendants if not isinstance(node, str)]
+        self._position: dict[int, int] | None = None  # made only for a selector of several subjects
+        by_key = self.by_key
+        for node in self.every:
+            key = ("tag", node.name)
+            found = by_key.get(key)
+            if found is None:
+                by_key[key] = [node]
+            else:
+                found.append(node)
             attrs = node.attrs
             if attrs:
                 element_id = attrs.get("id")
                 if element_id:
-                    self.by_key.setdefault(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), []).append(node)
+                    by_key.setdefault(("id", element_id if isinstance(element_id, str) else " ".join(element_id)), []).append(node)
                 classes = attrs.get("class")
                 if classes:
                     for name in (classes.split() if isinstance(classes, str) else classes):
-                        self.by_key.setdefault(("class", name), []).append(node)
+                        listed = by_key.setdefault(("class", name), [])
+                        if not listed or listed[-1] is not node:  # `class="x x"` lists it once
+                            listed.append(node)
 
     def _candidates(self, selector: str) -> list[Tag]:
         keys = _subject_keys(selector)
         if _ANY in keys:
             return self.every
+        if len(keys) == 1:
+            return self.by_key.get(next(iter(keys)), [])
+        if self._position is None:
+            self._position = {id(node): position for position, node in enumerate(self.every)}
+        position = self._position
         found: dict[int, Tag] = {}
         for key in keys:
             for node in self.by_key.get(key, ()):
-                found[self.position[id(node)]] = node
-        return [found[position] for position in sorted(found)] if len(keys) > 1 else list(found.values())
+                found[position[id(node)]] = node
+        return [found[at] for at in sorted(found)]
 
     def select(self, selector: str) -> list[Tag]:
         matches = _matcher(selector)

@@ -14,11 +14,8 @@ import zipfile
 from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
-import ijson
-
-from . import jsondata
 from .errors import UserError
-from .fetchers import FETCHERS
+from .fetchers import FETCHERS, platform_names
 from .files import Utf8Stream, first_non_space
 
 def _file_names(path: Path) -> set[str]:
@@ -35,6 +32,10 @@ def _file_names(path: Path) -> set[str]:
 def _json_keys(path: Path) -> set[str] | None:
     """The keys of the first object of a saved JSON listing, or None when the file is no such
     listing. Only that first entry is read, streamed: the fetcher reads the rest."""
+    import ijson  # here: a run from a URL reads no saved listing
+
+    from . import jsondata
+
     if not path.is_file() or path.suffix.lower() != ".json":
         return None
     try:
@@ -72,8 +73,10 @@ def check_platform_fits(platform: str, source: str) -> None:
         return  # the fetcher's own check says what is wrong with it
     if _fits(FETCHERS[platform].source_signs, names, keys):
         return
-    others = [(name, why) for name, fetcher in sorted(FETCHERS.items()) if name != platform
-              for why in [_fits(fetcher.source_signs, names, keys)] if why]
+    # A run imports only its own platform's module: the others are asked only now, when the source
+    # is not plainly this platform's.
+    others = [(name, why) for name in platform_names() if name != platform
+              for why in [_fits(FETCHERS[name].source_signs, names, keys)] if why]
     if len(others) == 1:
         other, why = others[0]
         raise UserError(f"{source} is a {other} source ({why}), not {platform}; run again with --platform {other}.")

@@ -220,3 +220,27 @@ class TestOneSentencePerLine:
         markdown = md("<p>We ranked them. 1. The crane was first.</p>", sentences=True)
         assert markdown == "We ranked them.\n1\\. The crane was first."
         assert "<ol" not in MarkdownIt("commonmark").render(markdown)
+
+
+def test_newlines_inside_a_pre_stay_apart_however_deep_the_pre_holds_them():
+    html = "<pre><span><b>first\n\n\n</b><i>\n\nsecond</i></span></pre><div><p>a</p>\n\n\n<p>b</p></div>"
+    doc = BeautifulSoup(html, "lxml")
+    markdown = to_markdown(doc)
+    assert "first\n\n\n\n\nsecond" in markdown        # inside the <pre>: as written
+    assert markdown.endswith("a\n\nb\n")                   # outside: blocks collapse to one blank line
+
+
+def test_the_converter_finds_parents_as_bs4_does_and_leaves_the_tree_as_it_found_it():
+    from migrate.converters.markdown import _ReadTag
+
+    from .support import FIXTURES
+
+    for path in sorted(FIXTURES.rglob("*.html"))[:12] + [None]:
+        doc = BeautifulSoup(path.read_bytes() if path else "<svg:g><pre><svg:rect>x</svg:rect></pre></svg:g>", "lxml")
+        tags = doc.find_all(True)
+        for tag in tags:
+            read = _ReadTag.find_parent(tag, "pre"), _ReadTag.find_parent(tag, "td"), _ReadTag.find_parent(tag, "svg:g")
+            assert read == (tag.find_parent("pre"), tag.find_parent("td"), tag.find_parent("svg:g"))
+            assert all(a is b for a, b in zip(read, (tag.find_parent("pre"), tag.find_parent("td"), tag.find_parent("svg:g"))))
+        to_markdown(doc)
+        assert {type(tag).__name__ for tag in doc.find_all(True)} <= {"Tag"}

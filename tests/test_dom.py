@@ -87,3 +87,13 @@ def test_html_of_is_str_of_every_fixture_page_and_its_parts():
     changed.p["data-n"] = 3  # a value that is not a string
     changed.p.append(copy.copy(changed.p.br))
     assert html_of(changed) == str(changed)
+
+
+def test_html_of_escapes_text_as_str_does_wherever_a_cleaner_put_it():
+    doc = BeautifulSoup("<div><script>if (a < b && c) {}</script><p>x</p></div>", "lxml")
+    doc.script.append(NavigableString(" 1 < 2 & 3 > 0"))      # a plain string, inside a script: kept raw
+    doc.p.append(NavigableString("a < b & c > d, &amp;"))    # inside a paragraph: escaped
+    doc.p["title"] = "<&>"
+    doc.p["hidden"] = None                                    # an attribute without a value
+    assert html_of(doc) == str(doc)
+    assert "1 < 2 & 3 > 0" in html_of(doc) and "a &lt; b &amp; c &gt; d, &amp;amp;" in html_of(doc)

@@ -168,3 +168,22 @@ def test_the_page_in_a_real_browser(sample_site, width):
             assert page.locator("h1").inner_text() == title.strip()
         finally:
             browser.close()
+
+
+def test_the_pages_elements_serialise_as_lxmls_html_builder_makes_them():
+    # The page builds plain lxml elements with the spelling of lxml.html.builder: the same
+    # arguments must give the same bytes (text, tails, dict and keyword attributes, nesting).
+    from lxml.html import builder as lxml_builder, tostring
+
+    from migrate import report_page
+
+    def row(E):
+        return E.TR({"class": "issue", "id": "issue-revue-1"},
+                    E.TD({"class": "num", "data-label": "#"}, ""),
+                    E.TD({"data-label": "Issue"}, "Fish & <chips>", E.SPAN(E.CLASS("badge draft"), "draft"), " after"),
+                    E.TD({"data-label": "New page"}, E.A("/issues/001/", href="../public/issues/001/index.html", **{"class": "page"}),
+                         E.BR(), E.A("content/issues/001.md", href="../content/issues/001.md", **{"class": "file"})),
+                    E.TD({"data-label": "Images"}, "2", " ", E.IMG(src="../static/a b.png", alt="", loading="lazy", **{"class": "thumb"})),
+                    E.TD({"data-label": "Notes"}, E.UL(E.LI(E.CLASS("warn"), "it's \"quoted\""), E.LI("x", E.PRE("a\n  b\n")))))
+
+    assert report_page._html(row(report_page.E)) == tostring(row(lxml_builder), encoding="unicode")

@@ -96,3 +96,11 @@ def test_plain_selectors_are_judged_like_soupsieve_on_tricky_attributes():
         pattern = soupsieve.compile(selector)
         for el in doc.find_all(True):
             assert test(el) == bool(pattern.match(el)), (selector, el.name)
+
+
+def test_a_page_index_selects_each_element_once_in_document_order():
+    doc = BeautifulSoup('<div class="x x" id="a"><p class="x">1</p><span id="b">2</span></div><p class="y x">3</p>', "lxml")
+    index = TreeIndex(doc)
+    for selector in [".x", "p.x", ".x, #b", "#b, .x", "span, .x", "p, div", "#a, #b", "*", "nav, .z"]:
+        assert index.select(selector) == soupsieve.compile(selector).select(doc), selector
+        assert [id(el) for el in index.select(selector)] == [id(el) for el in soupsieve.select(selector, doc)], selector

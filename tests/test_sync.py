@@ -54,6 +54,23 @@ def test_a_second_sync_with_nothing_changed_does_no_work(tmp_path, live):
     assert live.server.account.not_modified == 1  # the API was asked with If-None-Match and answered 304
 
 
+
+def test_a_sync_with_nothing_changed_still_writes_its_run_report_and_the_report_page(tmp_path, live):
+    live.sync(tmp_path, mode="run")
+    tree = site_tree(tmp_path)
+    live.sync(tmp_path)
+    after = site_tree(tmp_path)
+    changed = {name for name in after if tree.get(name) != after[name]}
+    # The content, the images and the starter site are untouched; what this run said is new.
+    assert changed == {".migrate/report.json", ".migrate/report.html", ".migrate/reports/0002-sync.json"}
+    assert report_of(tmp_path)["summary"]["up_to_date"] == 3
+    page = after[".migrate/report.html"].decode()
+    assert "the last run: sync of revue-api" in page and "0 converted (0 file(s) new or changed, 0 already identical and left untouched), 3 up to date" in page
+    assert page.count('<tr class="issue"') == 3
+    # Made from the state store alone, the page is the one a second sync writes, byte for byte.
+    live.sync(tmp_path)
+    assert site_tree(tmp_path)[".migrate/report.html"] == after[".migrate/report.html"]
+
 def test_a_change_at_the_source_rewrites_exactly_that_issue(tmp_path, live):
     live.sync(tmp_path, mode="run")
     before = mtimes(tmp_path)

@@ -1,5 +1,8 @@
 """A source that plainly belongs to another platform is refused in one sentence naming the
 --platform to use, before anything is written."""
+import subprocess
+import sys
+
 import pytest
 
 from migrate.cli import main
@@ -23,6 +26,17 @@ def test_a_source_of_another_platform_names_the_platform_to_use(platform, source
     assert err.startswith("error: ") and err.count("\n") == 1 and f"run again with --platform {right}." in err
     assert not site.exists()
 
+
+
+def test_a_fresh_command_knows_the_other_platforms_too(tmp_path):
+    # As a person runs it: a process of its own, which imports only the named platform's module
+    # (the tests above may share one where another test imported every platform's).
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "migrate", "run", "--platform", "revue-api", "--source",
+                           str(FIXTURES / "buttondown" / "api-emails.json"), "--site", str(site), "--no-images", "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "run again with --platform buttondown-api." in done.stderr, done.stdout + done.stderr
+    assert not site.exists()
 
 def test_a_zipped_export_is_recognised_by_its_members(tmp_path, capsys):
     import shutil

@@ -10,7 +10,7 @@ import functools
 
 from bs4 import Tag
 
-from ..dom import attr_text, has_content, style_of
+from ..dom import attr_text, elements, has_content, style_of
 from ..selectors import Matcher, SelectorRules
 from ..urls import host_matches, host_of
 from .base import Cleaner, Walk, register
@@ -77,7 +77,7 @@ class Chrome(Cleaner):
         of the issue: what cannot be its own is moved out first, and returned to be walked."""
         if self.anchors:
             named = not (self.anchors.any or self.anchors.classes or self.anchors.ids)
-            for anchor in el.find_all(list(self.anchors.tags) if named else True):
+            for anchor in elements(el, self.anchors.tags if named else None):
                 closest = self.anchors.first(anchor)
                 target = _closest(anchor, closest) if closest is not None else None
                 if target is not None and any(parent is target for parent in el.parents):

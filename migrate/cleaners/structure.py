@@ -41,15 +41,22 @@ def _wrap_runs(doc: BeautifulSoup, parent: Tag) -> None:
                 paragraph.append(node.extract())
         run.clear()
 
-    for child in list(parent.children):
-        if is_block(child):
-            flush()
-        elif _marked(child):
-            flush()
+    # Called on every layout element, most of which hold blocks only: what `is_block` and
+    # `_marked` tell is read here in line, and a run is flushed only when there is one.
+    for child in list(parent.contents):
+        if not isinstance(child, Tag):
+            run.append(child)
+        elif child.name in BLOCKS or child.name in LAYOUT_BLOCKS:
+            if run:
+                flush()
+        elif MARK in child.attrs:
+            if run:
+                flush()
             child.wrap(doc.new_tag("p"))
         else:
             run.append(child)
-    flush()
+    if run:
+        flush()
 
 
 def _inside_inline(el: Tag) -> bool:

@@ -105,10 +105,10 @@ class Dispatch:
         while stack:
             node, parent = stack.pop()
             if parent is None:  # leaving
-                if node.parent is not None and not node.__dict__.get("_decomposed"):
+                if _parent(node) is not None:
                     for index in leaving.get(node.name, ()):
                         cleaners[index].leave(node, walk)
-                        if node.parent is None:
+                        if _parent(node) is None:
                             break
                 continue
             if node.__dict__.get("_decomposed") or node.parent is not parent:
@@ -120,7 +120,7 @@ class Dispatch:
                         if replacement is not None:
                             stack.extend((new, new.parent) for new in reversed(replacement))
                             break
-                        if node.parent is None:
+                        if _parent(node) is None:
                             break
                 continue
             el = node
@@ -136,7 +136,7 @@ class Dispatch:
                     stack.extend((new, new.parent) for new in reversed(made) if new.parent is not None)
                     el = None
                     break
-                if el.parent is None:
+                if _parent(el) is None:
                     if not el.__dict__.get("_decomposed"):  # unwrapped: walk what it held
                         stack.extend((child, parent) for child in reversed(children)
                                      if not child.__dict__.get("_decomposed") and child.parent is parent)
@@ -152,6 +152,13 @@ class Dispatch:
             if el.name in leaving:
                 stack.append((el, None))
             stack.extend((child, el) for child in reversed(el.contents))
+
+
+def _parent(node):
+    """A node's parent, None once it was removed or decomposed. Read from the node itself: bs4
+    wipes a decomposed node's attributes, and `.parent` of a wiped Tag is then bs4's shorthand
+    for `find("parent")`, a search through the general filter machinery each time."""
+    return node.__dict__.get("parent")
 
 
 def is_document(cleaner: "Cleaner") -> bool:

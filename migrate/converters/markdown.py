@@ -368,8 +368,42 @@ class FootnotesMixin(MarkdownConverter):
         return f"\n\n[^{label}]: {lines[0]}{rest}\n\n"
 
 
+class _ReadTag(Tag):
+    """A tag while the converter reads it: `find_parent` by a plain name walks the parents.
+
+    markdownify's `process_tag` asks every tag `find_parent('pre')` (newlines are kept inside a
+    <pre>); bs4 answers through its general search, building a filter for each call: a fifth of a
+    page's conversion. The answer is the same: the nearest parent of that name, or of that
+    `prefix:name`, as bs4's name match has it."""
+
+    def find_parent(self, *args, **kwargs):
+        if len(args) != 1 or kwargs or type(args[0]) is not str:
+            return super().find_parent(*args, **kwargs)
+        name = args[0]
+        parent = self.parent
+        while parent is not None:
+            if parent.name == name or (parent.prefix and f"{parent.prefix}:{parent.name}" == name):
+                return parent
+            parent = parent.parent
+        return None
+
+
+class AncestorsMixin(MarkdownConverter):
+    """The tree's tags are `_ReadTag`s while it is converted, and plain Tags again after."""
+
+    def convert_soup(self, soup):
+        tags = [node for node in soup.descendants if type(node) is Tag]
+        for tag in tags:
+            tag.__class__ = _ReadTag
+        try:
+            return super().convert_soup(soup)
+        finally:
+            for tag in tags:
+                tag.__class__ = Tag
+
+
 class IssueConverter(AutolinksMixin, EscapingMixin, EmphasisMixin, LinksMixin, CodeMixin, CaptionedImagesMixin, EmbedsMixin,
-                     FootnotesMixin, MarkdownConverter):
+                     FootnotesMixin, AncestorsMixin, MarkdownConverter):
     """The converter for an issue body; its options match the reference site's Markdown."""
 
     class Options(MarkdownConverter.DefaultOptions):

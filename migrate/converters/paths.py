@@ -4,11 +4,18 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from slugify import slugify
-
 from ..errors import UserError
 from ..files import safe_component
 from ..record import Issue
+
+
+def slugify(text: str) -> str:
+    """python-slugify's slug of a text, its module imported at the first slug: a sync that finds
+    nothing changed names no new file, and never pays for it."""
+    from slugify import slugify as make_slug
+
+    return make_slug(text)
+
 
 TEMPLATE_FIELDS = {"section", "name", "number", "slug", "id", "year", "month"}
 DEFAULT_TEMPLATE = "content/{section}/{name}.md"

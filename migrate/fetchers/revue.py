@@ -5,8 +5,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from slugify import slugify
-
+from ..converters.paths import slugify
 from ..mappings import PlatformMapping
 from ..record import Issue
 from ..urls import path_of

@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import IO, Iterator
 from urllib.parse import urljoin, urlsplit
 
-import ijson
-
 from ..errors import UserError
 from ..files import Utf8Stream, first_non_space, sha256_file
-from ..jsondata import array_entries, count_array_entries
 from ..http import FetchError, _display, answered_elsewhere, source_error
 from ..mappings import parse_date
 from ..record import Issue, SourceProblem, Unchanged
@@ -45,6 +42,10 @@ def _array_stream(raw_stream: IO[bytes], ref: str) -> tuple[Utf8Stream, io.Buffe
 
 def _no_issues(spool: IO[bytes], ref: str) -> bool:
     """Whether a spooled body is an empty list of issues (a broken or odd one is not)."""
+    import ijson
+
+    from ..jsondata import array_entries
+
     spool.seek(0)
     try:
         _, stream = _array_stream(spool, ref)
@@ -55,6 +56,8 @@ def _no_issues(spool: IO[bytes], ref: str) -> bool:
 
 def _counted(raw_stream: IO[bytes], start: int) -> int:
     """The number of issues in the body, read from `start`; the stream is put back there."""
+    from ..jsondata import count_array_entries
+
     try:
         return count_array_entries(io.BufferedReader(Utf8Stream(raw_stream)))
     finally:
@@ -126,6 +129,11 @@ class RevueApiFetcher(Fetcher):
             yield from self._parse(spool, url)
 
     def _parse(self, raw_stream: IO[bytes], ref: str) -> Iterator[Issue | SourceProblem]:
+        # Here, not at the top: a sync the server answers with 304 reads no JSON.
+        import ijson
+
+        from ..jsondata import array_entries
+
         start = raw_stream.tell()
         self.context.expect(lambda: _counted(raw_stream, start))
         text, stream = _array_stream(raw_stream, ref)
