@@ -36,7 +36,9 @@ class IssueRegistry:
     def __init__(self, issue_ref: IssueRef, issue_hosts: Iterable[str] = ()):
         self.issue_ref = issue_ref
         self.issue_hosts = tuple(h.lower() for h in issue_hosts)
-        self._urls: dict[str, str] = {}
+        # issue id -> its output path (the string the run holds anyway for its file name), made
+        # into the new URL when a link asks: not one more string per issue for the whole run.
+        self._paths: dict[str, str] = {}
         self._hosts: set[str] = set()
         self._profiles: set[str] = set()
         self._lock = threading.Lock()
@@ -45,13 +47,13 @@ class IssueRegistry:
         """Know an issue by its id and by every id its old URLs and paths name (a slug, where the
         platform's URLs carry no id), and its URLs' hosts as the newsletter's."""
         with self._lock:
-            new_url = self._urls[source_id] = site_url(output_path)
+            self._paths[source_id] = output_path
             for url in old_urls:
                 self._hosts.add(_host(url))
             for old in [*old_urls, *old_paths]:
                 ref = self.issue_ref(old)
                 if ref:
-                    self._urls[ref[0]] = new_url
+                    self._paths[ref[0]] = output_path
                     if ref[1]:
                         self._profiles.add(ref[1])
 
@@ -94,8 +96,8 @@ class IssueRegistry:
                 issue_id, profile = ref
                 if profile and profile not in self._profiles:
                     continue  # the same platform, another newsletter
-                if issue_id in self._urls:
-                    answers[href] = self._urls[issue_id]
+                if issue_id in self._paths:
+                    answers[href] = site_url(self._paths[issue_id])
                 elif shared and not profile:
                     unclaimed.add(issue_id)  # unique across the platform, but nothing says whose
                 else:
