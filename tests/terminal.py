@@ -41,6 +41,9 @@ def in_terminal(argv: list[str], cwd: Path = ROOT, env: dict | None = None, time
     if pid == 0:  # the child: exec at once (the parent has threads)
         try:
             os.chdir(cwd)
+            # A shell gives a typed command Ctrl-C as the keyboard sends it, even when the suite
+            # itself was started with SIGINT ignored (a background job, `nohup`).
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execvpe(argv[0], argv, env if env is not None else os.environ)
         finally:
             os._exit(127)
