@@ -20,6 +20,7 @@ import heapq
 import itertools
 import ipaddress
 import logging
+import os
 import socket
 import threading
 import time
@@ -230,10 +231,15 @@ class _Watchdog:
                         break
                     self._ready.wait(delay)
                 _, _, due = heapq.heappop(self._heap)
-            due.expire()  # outside the heap's lock: a cancel takes the deadline's lock, then the heap's
+            try:
+                due.expire()  # outside the heap's lock: a cancel takes the deadline's lock, then the heap's
+            except Exception:  # noqa: BLE001 - one odd socket must not end every later request's deadline
+                pass
 
 
 _watchdog = _Watchdog()
+# A forked child has the parent's heap and lock but not its thread: it starts its own.
+os.register_at_fork(after_in_child=_watchdog.__init__)
 
 
 @functools.cache

@@ -7,20 +7,24 @@ pass walking all of them: about a tenth of the CPU of a sync that finds nothing 
 collector waits while the modules a command needs load the first time, and what they made is then
 frozen (`gc.freeze`: out of the collector's sight; module objects are never freed anyway).
 Everything a run makes after that is collected as before: no run goes on with the collector off.
+Only a process's one thread does this: `gc.freeze` would also freeze what other threads hold at
+that moment, and an issue tree one of them drops later would never be freed (bs4's trees are
+cycles), so with other threads running a module loads as any import does.
 """
 from __future__ import annotations
 
 import gc
 import sys
+import threading
 from importlib import import_module
 from types import ModuleType
 
 
 def loaded(*names: str) -> list[ModuleType]:
     """The named modules. Those not loaded yet are imported with the collector waiting (unless it
-    is off already: another thread is loading, or someone turned it off), then frozen."""
+    is off already, or another thread is running), then frozen."""
     missing = [name for name in names if name not in sys.modules]
-    if missing and gc.isenabled():
+    if missing and gc.isenabled() and threading.active_count() == 1:
         gc.disable()
         try:
             for name in missing:

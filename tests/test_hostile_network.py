@@ -146,6 +146,29 @@ def test_a_trickling_answer_ends_at_the_deadline_and_is_not_asked_again(trickle,
     assert trickle.served == 1
 
 
+def test_a_deadline_that_fails_to_shut_its_connection_does_not_end_the_deadlines_after_it(trickle):
+    """One thread keeps every request's deadline: a socket it cannot shut down (here not a socket
+    at all) is that request's loss alone."""
+    from migrate.http import _Deadline
+
+    odd = _Deadline(time.monotonic() + 0.05)
+    odd.watch(object())
+    time.sleep(0.3)
+    assert odd.expired
+    client = HttpClient(allowed_hosts={"127.0.0.1"}, settings=HttpSettings(deadline=1.0, timeout_read=30, attempts=1))
+    failures = []
+
+    def fetch():
+        with pytest.raises(FetchError, match="took longer than 1s in all") as failure:
+            client.get(trickle.url + "/body")
+        failures.append(failure.value)
+
+    request = threading.Thread(target=fetch, daemon=True)  # a request no deadline ends would trickle for minutes
+    request.start()
+    request.join(10)
+    assert failures, "the trickling request was still running 10 s after its 1 s deadline"
+
+
 def test_the_deadline_covers_retries_too(faults):
     from .faultserver import status
 

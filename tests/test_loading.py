@@ -46,6 +46,23 @@ def test_a_module_already_loaded_freezes_nothing_more(module_on_path, collector_
     assert again is first and gc.get_freeze_count() == frozen and gc.isenabled()
 
 
+def test_with_another_thread_running_a_module_loads_as_any_import_does(module_on_path, collector_restored):
+    """What another thread holds at that moment is not frozen: a tree it drops later is freed."""
+    import threading
+
+    gc.enable()
+    frozen = gc.get_freeze_count()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        probe, = loaded(module_on_path)
+    finally:
+        stop.set()
+        other.join()
+    assert probe.COLLECTING is True and gc.isenabled() and gc.get_freeze_count() == frozen
+
+
 def test_a_collector_turned_off_by_the_caller_stays_off(module_on_path, collector_restored):
     gc.disable()
     frozen = gc.get_freeze_count()
