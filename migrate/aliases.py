@@ -49,6 +49,16 @@ class Owner:
         return f"issue {self.source_id}" + (f" ({self.title})" if self.title else "")
 
 
+def _several(kept) -> tuple:
+    """What `_bare` kept, as a tuple again."""
+    return kept if isinstance(kept, tuple) else (kept,)
+
+
+def _bare(items: list):
+    """One item as itself, any other number as a tuple (see AliasGuard)."""
+    return items[0] if len(items) == 1 else tuple(items)
+
+
 @dataclass(frozen=True)
 class TakenBack:
     """An old path an issue was written with, that turned out to be another page of the site."""
@@ -58,9 +68,11 @@ class TakenBack:
 
 
 class AliasGuard:
-    """Every page of the site and every old path an issue is written with, for the whole run:
-    kept in tuples, not sets (one issue claims a path, almost always, and a set costs four
-    times a one-item tuple), so the run's memory grows as little as it can per issue."""
+    """Every page of the site and every old path an issue is written with, for the whole run.
+    One issue claims a path, almost always, and one path is claimed by one issue: a lone claim
+    is kept bare (the key itself, the owner itself), more than one in a tuple, never a set (a
+    one-item tuple costs 48 bytes an issue, a set four times that), so the run's memory grows
+    as little as it can per issue."""
 
     def __init__(self) -> None:
         self._pages: dict[str, Owner] = {}      # page key -> its issue
@@ -68,8 +80,8 @@ class AliasGuard:
         # not a (platform, id) tuple per issue.
         self._page_of: dict[str, dict[str, str]] = {}
         self._lists: set[str] = set()
-        self._claims: dict[str, tuple[Owner, ...]] = {}  # alias key -> issues written with it
-        self._claims_of: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._claims: dict[str, Owner | tuple[Owner, ...]] = {}  # alias key -> issues written with it
+        self._claims_of: dict[str, dict[str, str | tuple[str, ...]]] = {}
         self.taken_back: list[TakenBack] = []
         self._lock = threading.Lock()
 
@@ -101,21 +113,22 @@ class AliasGuard:
             if section:
                 self._lists.add(section)
             for taken in new_keys:
-                for claimant in self._claims.pop(taken, ()):
+                for claimant in _several(self._claims.pop(taken, ())):
                     if (claimant.platform, claimant.source_id) != ident:
                         self.taken_back.append(TakenBack(claimant, taken, self.what_is(taken, claimant) or "a page"))
                         claims_of = self._claims_of.get(claimant.platform, {})
                         if claimant.source_id in claims_of:
-                            claims_of[claimant.source_id] = tuple(k for k in claims_of[claimant.source_id] if k != taken)
+                            claims_of[claimant.source_id] = _bare([k for k in _several(claims_of[claimant.source_id])
+                                                                   if k != taken])
 
     def claim(self, owner: Owner, paths: list[str]) -> None:
         """Know the old paths an issue is written with (replacing those it had). One that is a
         page already (written by an earlier version of the tool) is taken back."""
         with self._lock:
             claims_of = self._claims_of.setdefault(owner.platform, {})
-            for key in claims_of.pop(owner.source_id, ()):
+            for key in _several(claims_of.pop(owner.source_id, ())):
                 if key in self._claims:
-                    self._claims[key] = tuple(o for o in self._claims[key] if o != owner)
+                    self._claims[key] = _bare([o for o in _several(self._claims[key]) if o != owner])
             keys: dict[str, None] = {}  # in order, once each
             for path in paths:
                 try:
@@ -127,11 +140,11 @@ class AliasGuard:
                     keys[key] = None
                 else:
                     self.taken_back.append(TakenBack(owner, key, what))
-            claims_of[owner.source_id] = tuple(keys)
+            claims_of[owner.source_id] = _bare(list(keys))
             for key in keys:
-                claimants = self._claims.get(key, ())
+                claimants = _several(self._claims.get(key, ()))
                 if owner not in claimants:
-                    self._claims[key] = claimants + (owner,)
+                    self._claims[key] = _bare([*claimants, owner])
 
     def refuse_takeovers(self, owner: Owner, old_paths: list, previous_urls: list[str], warnings: list[str]) -> tuple[list, list[str]]:
         """The issue's old paths (OldPath records) and earlier site URLs without those that are

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import AbstractSet, Callable
 
 from . import __version__
 from .aliases import AliasGuard, Owner, page_key
@@ -345,9 +345,12 @@ class Migration:
         # Issue threads mostly wait (on worker processes, on their images); twice as many issues as
         # download slots keep the downloads fed, and four times as many in flight bound memory.
         slots = threading.BoundedSemaphore(options.concurrency * 4)
-        seen: set[str] = set()  # the issues this run found at the source, read or not
-        read: set[str] = set()  # those it read (or found unchanged): what tells one archive's copies apart
-        first_seen: dict[str, str] = {}  # issue id -> where this run first read it
+        # The issues this run read (or found unchanged): what tells one archive's copies apart. Each
+        # maps to where this run first read it, for a second copy's problem (None: found unchanged,
+        # not read). One dict, not a set beside it, and the issues found but not read apart: per
+        # issue, the run keeps one slot for all three.
+        read: dict[str, str | None] = {}
+        unread: set[str] = set()  # issues found at the source that it could not read
         listing_complete = self.mode is not Mode.RETRY_FAILED
 
         waiting_rows: dict[str, IssueRow | None] = {}
@@ -423,7 +426,7 @@ class Migration:
                         # (A reference such as "emails.csv row 2" names an entry of this source only.)
                         matches = [row.source_id for row in known.values() if row.source_id == entry.source_id
                                    or (row.source == source_key and row.source_ref == entry.source_ref)]
-                        seen.update(matches)
+                        unread.update(matches)
                         if not matches and entry.source_id is None:
                             listing_complete = False
                     elif isinstance(entry, SourceNote):
@@ -436,8 +439,8 @@ class Migration:
                             for _ in present[1:]:  # each counts as an entry done (the last one below)
                                 if on_issue:
                                     on_issue(None)
-                            seen.update(present)
-                            read.update(present)
+                            for source_id in present:
+                                read.setdefault(source_id, None)
                             # What could not be read last time still cannot: say so again.
                             source_read = False
                             for problem in self.remembered_problems(source_key):
@@ -448,18 +451,16 @@ class Migration:
                             for _ in matches[1:]:
                                 if on_issue:
                                     on_issue(None)
-                            seen.update(row.source_id for row in matches)
-                            read.update(row.source_id for row in matches)
-                    elif entry.source_id in first_seen:
+                            for row in matches:
+                                read.setdefault(row.source_id, None)
+                    elif read.get(entry.source_id) is not None:
                         # Two copies of one issue (a page saved twice): the first is kept, so the
                         # output does not depend on which copy a thread finishes last.
                         report.add_problem(SourceProblem(entry.source_ref, f"repeats issue {entry.source_id}, already read from "
-                                                         f"{first_seen[entry.source_id]}; the first copy is kept",
+                                                         f"{read[entry.source_id]}; the first copy is kept",
                                                          entry.order, entry.source_id))
                     else:
-                        seen.add(entry.source_id)
-                        read.add(entry.source_id)
-                        first_seen[entry.source_id] = entry.source_ref
+                        read[entry.source_id] = entry.source_ref
                         job = self.admit(entry, known.get(entry.source_id), fingerprint, failed_images, writer, report)
                         if job is not None:
                             registry.add(entry.source_id, entry.old_urls, entry.output_path, [p.path for p in entry.old_paths])
@@ -485,12 +486,12 @@ class Migration:
                     self.images.close()
 
         if listing_complete and state is not None:
-            gone = self.spoken_for(known, listed, read) - seen
+            gone = self.spoken_for(known, listed, read.keys()) - read.keys() - unread
             for source_id in sorted(gone):
                 report.add_gone(known[source_id])
                 if not options.dry_run:
                     state.set_gone(known[source_id].platform, source_id, True)
-            for source_id in sorted(gone | read):
+            for source_id in sorted(gone | read.keys()):
                 row = known.get(source_id)
                 if row is None or options.dry_run:
                     continue
@@ -558,7 +559,7 @@ class Migration:
             if done:
                 report.add_note(SourceNote(row.output_path, f"the old path {taken.key} of {owner.named()} is {taken.page}: {done}"))
 
-    def spoken_for(self, known: dict[str, IssueRow], listed: set[str], read: set[str]) -> set[str]:
+    def spoken_for(self, known: dict[str, IssueRow], listed: set[str], read: AbstractSet[str]) -> set[str]:
         """The issues whose absence from this run's complete listing means they are gone (see
         Fetcher.listing): those read from this source before; for a whole archive, also those
         read from any earlier copy of it (another file name) that shares an issue with this one;

@@ -75,6 +75,17 @@ def test_an_issue_listed_twice_is_written_once_from_its_first_copy(tmp_path):
     assert site_tree(tmp_path / "a") == site_tree(tmp_path / "b")
 
 
+def test_every_further_copy_of_an_issue_names_where_the_first_was_read(tmp_path):
+    import json
+
+    first = json.loads((REVUE / "api-issues.json").read_text())[0]
+    source = tmp_path / "issues.json"
+    source.write_text(json.dumps([first, dict(first, html="<p>A second copy.</p>"), dict(first, html="<p>A third.</p>")]))
+    report = migrate("revue-api", source, tmp_path / "site", download_images=False)
+    assert [(p["source"], p["reason"]) for p in report.problems] == [
+        (f"{source}[{n}]", f"repeats issue 900204, already read from {source}[0]; the first copy is kept") for n in (1, 2)]
+
+
 def test_two_issues_wanting_the_same_file_both_survive(tmp_path, image_host):
     import json
 

@@ -41,13 +41,22 @@ class PathLayout:
 
     def __post_init__(self) -> None:
         check_template(self.template)
-        # path -> the issue holding it, by platform and id: two platforms migrated into one site
-        # may both have an issue "3".
-        self._claimed: dict[str, tuple[str, str]] = {}
+        # platform -> path -> the id of the issue holding it: two platforms migrated into one site
+        # may both have an issue "3". By platform, not a (platform, id) tuple per issue, for the
+        # run's memory (a site holds one platform, or a few).
+        self._claimed: dict[str, dict[str, str]] = {}
 
     def claim(self, path: str, platform: str, source_id: str) -> None:
         """Mark a path as taken (by an issue an earlier run wrote), so no other issue takes it."""
-        self._claimed.setdefault(path, (platform, source_id))
+        if self._holder(path) is None:
+            self._claimed.setdefault(platform, {})[path] = source_id
+
+    def _holder(self, path: str) -> tuple[str, str] | None:
+        """The issue holding a path, as (platform, id)."""
+        for platform, paths in self._claimed.items():
+            if path in paths:
+                return platform, paths[path]
+        return None
 
     def name_of(self, issue: Issue) -> str:
         if issue.number is not None:
@@ -69,13 +78,14 @@ class PathLayout:
         safe = {key: safe_component(value, fallback=issue.source_id or "issue") for key, value in values.items()}
         path = "/".join(part for part in self.template.format(**safe).split("/") if part)
         me = (issue.platform, issue.source_id)
-        owner = self._claimed.get(path)
+        owner = self._holder(path)
         if owner is not None and owner != me:
             stem = f"{path[:-3]}-{safe_component(issue.source_id)}"
             path, copy = f"{stem}.md", 2
-            while self._claimed.get(path, me) != me:
+            while (self._holder(path) or me) != me:
                 path, copy = f"{stem}-{copy}.md", copy + 1
             taken_by = owner[1] if owner[0] == issue.platform else f"{owner[1]} of {owner[0]}"
             issue.warnings.append(f"its file name was taken by issue {taken_by}, so it is written to {path}")
-        self._claimed[path] = me
+        if self._holder(path) is None:
+            self._claimed.setdefault(issue.platform, {})[path] = issue.source_id
         return path
