@@ -29,13 +29,27 @@ def collector_restored():
     gc.enable() if was else gc.disable()
 
 
-def test_a_module_loads_with_the_collector_waiting_and_is_frozen_after(module_on_path, collector_restored):
-    gc.enable()
-    frozen = gc.get_freeze_count()
-    probe, = loaded(module_on_path)
-    assert probe.COLLECTING is False
-    assert gc.isenabled()
-    assert gc.get_freeze_count() > frozen  # what it made is out of the collector's sight
+def in_a_process_of_its_own(code: str, path) -> str:
+    """What `code` prints, run by a fresh interpreter with `path` first on its module path: a
+    process with one thread, as a command is when its modules load (the suite's own process may
+    hold threads other tests left to end on their own)."""
+    import os
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(path), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_module_loads_with_the_collector_waiting_and_is_frozen_after(module_on_path, tmp_path):
+    printed = in_a_process_of_its_own(
+        "import gc\n"
+        "from migrate.loading import loaded\n"
+        "frozen = gc.get_freeze_count()\n"
+        f"probe, = loaded({module_on_path!r})\n"
+        "print(probe.COLLECTING, gc.isenabled(), gc.get_freeze_count() > frozen)\n", tmp_path)
+    # collecting while it loaded; on again after; what it made out of the collector's sight
+    assert printed == "False True True"
 
 
 def test_a_module_already_loaded_freezes_nothing_more(module_on_path, collector_restored):
@@ -70,13 +84,18 @@ def test_a_collector_turned_off_by_the_caller_stays_off(module_on_path, collecto
     assert not gc.isenabled() and gc.get_freeze_count() == frozen
 
 
-def test_a_failing_import_still_turns_the_collector_back_on(tmp_path, monkeypatch, collector_restored):
-    (tmp_path / "nm_loading_broken.py").write_text("raise RuntimeError('broken on purpose')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    gc.enable()
-    with pytest.raises(RuntimeError, match="broken on purpose"):
-        loaded("nm_loading_broken")
-    assert gc.isenabled()
+def test_a_failing_import_still_turns_the_collector_back_on(tmp_path):
+    (tmp_path / "nm_loading_broken.py").write_text("import gc\nprint('collecting while it loads:', gc.isenabled())\n"
+                                                   "raise RuntimeError('broken on purpose')\n")
+    printed = in_a_process_of_its_own(
+        "import gc\n"
+        "from migrate.loading import loaded\n"
+        "try:\n"
+        "    loaded('nm_loading_broken')\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+        "print('collecting after:', gc.isenabled())\n", tmp_path)
+    assert printed.splitlines() == ["collecting while it loads: False", "broken on purpose", "collecting after: True"]
 
 
 def test_the_command_runs_its_work_with_the_collector_on(tmp_path):
