@@ -50,22 +50,22 @@ def main() -> int:
     parser.add_argument("--levels", default="12500,25000,50000,200000")
     args = parser.parse_args()
     mappings = load_mappings()
-    chains = {platform: Chain(RenderSpec(None, platform, images=False), mappings) for platform in ("revue",)}
+    chain = Chain(RenderSpec(None, "revue", images=False), mappings)
     reader = PageReader(mappings.platform("revue"))
     print(f"{'levels':>8} {'html':>9} {'render CPU':>11} {'per 1k levels':>14} {'page CPU':>9} {'per 1k levels':>14}  output")
     for levels in (int(n) for n in args.levels.split(",")):
         html = nested(levels)
         issue = Issue("revue", "1", html)
         start = cpu()
-        prepared = chains["revue"].prepare(issue)
-        issue, text = chains["revue"].finish(issue, prepared.cleaned)
+        prepared = chain.prepare(issue)
+        issue, text = chain.finish(issue, prepared.cleaned)
         render = cpu() - start
         assert "deep text" in text and "After the trap." in text, text[:500]
         page = saved_page(levels)
         start = cpu()
         read = reader.read(page.encode(), "deep.html", 0, None)
-        prepared = chains["revue"].prepare(read)
-        read, page_text = chains["revue"].finish(read, prepared.cleaned)
+        prepared = chain.prepare(read)
+        read, page_text = chain.finish(read, prepared.cleaned)
         page_cpu = cpu() - start
         assert "deep text" in page_text and read.title == "Deep", page_text[:500]
         print(f"{levels:>8,} {len(html) / 1024:>7.0f}KB {render:>10.2f}s {1000 * render / levels:>13.3f}s "

@@ -31,13 +31,13 @@ def become_subreaper() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
-def tree_pss_kb(root: int, include_root: bool = False) -> int:
-    """PSS of `root`'s descendants (and of `root` itself when asked), from /proc."""
+def tree_pss_kb(root: int) -> int:
+    """PSS of `root`'s descendants, from /proc."""
     total, stack = 0, [root]
     while stack:
         current = stack.pop()
         try:
-            if current != root or include_root:
+            if current != root:
                 with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
                     total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
             for task in os.listdir(f"/proc/{current}/task"):

@@ -472,7 +472,7 @@ def report(figures: dict) -> str:
             f"{ratio:.2f} | <= {GOALS['wall_over_floor']} | {run['cpu_seconds']:.1f} s | {run['cpu_ms_per_issue']:.1f} ms | "
             f"{run['tree_peak_pss_mb']:.0f} MB | {run['max_process_rss_mb']:.0f} MB |")
     lines += ["", "The network floor is requests x latency / concurrency: every request costing exactly the "
-              "latency, with the tool's 8 requests always in flight. Commands (the stand-in's port and the site "
+              f"latency, with the tool's {f['concurrency']} requests always in flight. Commands (the stand-in's port and the site "
               "folder shown as placeholders):", ""]
     for run in f["bulk"]:
         lines.append(f"- {run['scenario']}: `{run['command']}`" + (" (the stand-in closes every connection)" if run["closes_connections"] else ""))
@@ -515,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sync-only", action="store_true",
                         help="only the no-change sync at 100 issues, printed (not written into docs/benchmarks.md)")
     parser.add_argument("--repeats", type=int, default=5, metavar="N", help="syncs measured after each bulk run (default: 5)")
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(given)
     if args.sync_only:
         return sync_only(args.latency, args.repeats)
     total = 100 if args.quick else args.issues
@@ -523,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
 
     figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-                     "command": "make bench" if not (args.quick or argv) else shown([sys.executable, "bench/run.py", *(argv or sys.argv[1:])]),
+                     "command": "make bench" if not given else shown([sys.executable, "bench/run.py", *given]),
                      "issues": total, "latency": args.latency, "concurrency": CONCURRENCY}
     figures["busy_before_start"] = busy_share()
     print(f"newsletter-migrate benchmark: machine {figures['machine']}, CPU busy before the start: {figures['busy_before_start']:.0%}")

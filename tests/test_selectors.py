@@ -75,7 +75,7 @@ def test_every_shipped_selector_selects_exactly_what_soupsieve_selects(mappings)
         for doc in docs:
             index = TreeIndex(doc)
             expected = pattern.select(doc)
-            assert index.select(selector) == expected, selector
+            assert [id(el) for el in index.select(selector)] == [id(el) for el in expected], selector
             assert index.select_one(selector) is (expected[0] if expected else None), selector
             for el in doc.descendants:
                 if isinstance(el, Tag):
@@ -102,5 +102,4 @@ def test_a_page_index_selects_each_element_once_in_document_order():
     doc = BeautifulSoup('<div class="x x" id="a"><p class="x">1</p><span id="b">2</span></div><p class="y x">3</p>', "lxml")
     index = TreeIndex(doc)
     for selector in [".x", "p.x", ".x, #b", "#b, .x", "span, .x", "p, div", "#a, #b", "*", "nav, .z"]:
-        assert index.select(selector) == soupsieve.compile(selector).select(doc), selector
         assert [id(el) for el in index.select(selector)] == [id(el) for el in soupsieve.select(selector, doc)], selector
