@@ -12,7 +12,7 @@ issue's file once every page is known (see Migration.take_back_aliases).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .urls import BadOldPath, alias_form, old_path
 from .writer import site_url
@@ -41,9 +41,11 @@ def list_of(page: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Owner:
+    """An issue, known by its platform and id; its title only names it in messages (an issue
+    whose title changed is still the same owner)."""
     platform: str
     source_id: str
-    title: str | None
+    title: str | None = field(compare=False)
 
     def named(self) -> str:
         return f"issue {self.source_id}" + (f" ({self.title})" if self.title else "")
@@ -92,7 +94,7 @@ class AliasGuard:
         if key in self._lists or any(key == hugo + "/index.xml" for hugo in self._lists):
             return f"the list of {key.split('/index.xml')[0]}/" + (" (its feed)" if key.endswith("/index.xml") else "")
         page = self._pages.get(key)
-        if page is not None and (owner is None or (page.platform, page.source_id) != (owner.platform, owner.source_id)):
+        if page is not None and page != owner:
             return f"the page of {page.named()}"
         return None
 
@@ -101,7 +103,6 @@ class AliasGuard:
         path as an alias has it taken back."""
         key = page_key(site_url(output_path))
         with self._lock:
-            ident = (owner.platform, owner.source_id)
             pages_of = self._page_of.setdefault(owner.platform, {})
             earlier = pages_of.get(owner.source_id)
             if earlier and self._pages.get(earlier) == owner:
@@ -114,7 +115,7 @@ class AliasGuard:
                 self._lists.add(section)
             for taken in new_keys:
                 for claimant in _several(self._claims.pop(taken, ())):
-                    if (claimant.platform, claimant.source_id) != ident:
+                    if claimant != owner:
                         self.taken_back.append(TakenBack(claimant, taken, self.what_is(taken, claimant) or "a page"))
                         claims_of = self._claims_of.get(claimant.platform, {})
                         if claimant.source_id in claims_of:

@@ -290,8 +290,8 @@ class SiteChecker:
             elif not browser_shows(kind):
                 self.add(name, "broken-image", f"image {src} is {describe(kind)}, which most browsers cannot show; "
                                                "convert it to JPEG or PNG")
-            elif kind == "svg" and svg_problem(found.read_bytes()):
-                self.add(name, "unsafe", f"image {src}: {svg_problem(found.read_bytes())}")
+            elif kind == "svg" and (problem := svg_problem(found.read_bytes())):
+                self.add(name, "unsafe", f"image {src}: {problem}")
 
 
 def check_site(site: Path, mappings_dir: Path | None = None) -> list[Finding]:

@@ -16,7 +16,7 @@ from .config import RunOptions, load_config
 from .errors import UserError
 from .redirects import FORMATS
 from .progress import RunProgress
-from .settings import SETTINGS_PATH, Resolved, Settings, resolve
+from .settings import Resolved, Settings, resolve
 from .urls import Remap
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
@@ -326,7 +326,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     site = _site_of(args)
     mappings = args.mappings
     if mappings is None:  # the site's own mappings, if its run was given some
-        remembered = Settings.load(site) if (site / SETTINGS_PATH).is_file() else None
+        remembered = Settings.load(site)
         mappings = Path(remembered.mappings) if remembered and remembered.mappings else None
     findings = check_site(site, mappings)
     print(format_findings(findings, as_json=args.json, site=site))

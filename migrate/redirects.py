@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from .aliases import AliasGuard, Owner, list_of, page_key
 from .errors import UserError
 from .state import StateStore
-from .urls import BadOldPath, alias_form, host_matches, old_path
+from .urls import _PATH_SAFE, BadOldPath, alias_form, host_matches, old_path
 from .writer import site_url
 
 FORMATS = ("netlify", "cloudflare", "nginx", "apache", "vercel", "csv", "json")
@@ -71,7 +71,7 @@ def _normal(path: str) -> str:
 def _rule_path(path: str, also_encoded: str = "") -> str:
     """A path as a rule's field: in its one spelling (no whitespace, quote or control character
     can split or end the field), with `also_encoded` characters percent-encoded too."""
-    return quote(old_path(path), safe="".join(ch for ch in "/:@!$&'()*+,;=-._~%" if ch not in also_encoded))
+    return quote(old_path(path), safe="".join(ch for ch in _PATH_SAFE if ch not in also_encoded))
 
 
 def platforms_own_hosts(mappings_root: Path | None = None) -> tuple[str, ...]:

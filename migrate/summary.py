@@ -66,11 +66,12 @@ def _origin(url: str) -> tuple[str, str]:
         return "", ""
     if not host:
         return "", ""
-    return host + port, f"{parts.scheme}://{host}{port}"
+    named = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL spells it
+    return named + port, f"{parts.scheme}://{named}{port}"
 
 
 def _mend(trouble: ImageTrouble, host: str, origin: str, site: Path) -> str:
-    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    hostname = urlsplit(origin).hostname or host
     steps = [f"{advice}: {command('retry-failed', '--site', site, *(w.format(host=hostname, origin=origin) for w in words))}"
              for advice, words in trouble.mend]
     return trouble.what + (": " + "; ".join(steps) if steps else "")

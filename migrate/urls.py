@@ -185,8 +185,6 @@ def url_key(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.lower(), path=parts.path.rstrip("/"), fragment=""))
 
 
-# Query parameters whose value may be a credential (matched as parts of a name, in lower case):
-# a URL is never stored or shown with them.
 def without_secrets(url: str) -> tuple[str, bool]:
     """`url` without user info or query parameters that may hold a credential (see
     without_credentials), and whether any were there. Anything that is not an http(s) URL comes

@@ -160,8 +160,9 @@ def verify_build(site: Path) -> VerifyReport:
             built = _page_file(public, page)
             if built.is_file():  # a draft, or a list a theme does not make, is not built: nothing to take over
                 report.pages_checked += 1
-                if _alias_target(built.read_bytes())[0] is not None:
-                    report.mismatches.append(_taken(page, _alias_target(built.read_bytes())[0]))
+                target = _alias_target(built.read_bytes())[0]
+                if target is not None:
+                    report.mismatches.append(_taken(page, target))
     return report
 
 

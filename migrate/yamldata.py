@@ -23,7 +23,7 @@ class YamlRefused(ValueError):
     """The document is valid YAML, perhaps, but not one to read: the message says why."""
 
 
-def _bounded_loader(max_depth: int, max_nodes: int, aliases: bool) -> type:
+def _bounded_loader(max_depth: int, aliases: bool) -> type:
     class BoundedLoader(yaml.SafeLoader):
         depth = 0
 
@@ -38,7 +38,6 @@ def _bounded_loader(max_depth: int, max_nodes: int, aliases: bool) -> type:
             finally:
                 self.depth -= 1
 
-    BoundedLoader.max_nodes = max_nodes
     return BoundedLoader
 
 
@@ -71,7 +70,7 @@ def load(text: str, *, aliases: bool = False, max_bytes: int = MAX_BYTES, max_de
     yaml.YAMLError why it is not YAML."""
     if len(text) > max_bytes:
         raise YamlRefused(f"it is {len(text):,} characters long, more than the {max_bytes:,} front matter may take")
-    loader = _bounded_loader(max_depth, max_nodes, aliases)(text)
+    loader = _bounded_loader(max_depth, aliases)(text)
     try:
         node = loader.get_single_node()
         if node is None:

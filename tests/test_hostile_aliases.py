@@ -143,3 +143,20 @@ def test_verify_over_http_catches_a_page_that_redirects_or_is_an_alias_page(tmp_
     report = verify_http(site, faults.url, attempts=1)
     assert [(m.old_path, m.problem) for m in report.mismatches] == [("/issues/002/", "page-taken")]
     assert report.pages_checked == 5
+
+
+def test_an_issue_whose_title_changed_is_still_the_owner_of_its_page_and_old_paths():
+    """An owner is its platform and id: the title only names it, so a retitled issue neither
+    takes its own page back nor keeps a second claim on its old paths."""
+    from migrate.aliases import AliasGuard, Owner
+
+    guard = AliasGuard()
+    before, after = Owner("revue", "7", "Rain"), Owner("revue", "7", "Rain, revised")
+    guard.add_page(before, "content/issues/007.md")
+    guard.claim(before, ["/issue/7-rain"])
+    guard.add_page(after, "content/issues/007.md")
+    guard.claim(after, ["/issue/7-rain"])
+    assert guard.what_is("/issues/007", after) is None
+    assert guard.what_is("/issues/007", Owner("revue", "8", "Fog")) == "the page of issue 7 (Rain, revised)"
+    guard.add_page(Owner("revue", "9", "Hail"), "content/issue/7-rain.md")
+    assert [(taken.owner.source_id, taken.key) for taken in guard.taken_back] == [("7", "/issue/7-rain")]

@@ -286,3 +286,12 @@ def test_a_failed_image_is_listed_with_the_files_of_the_present_issues_that_show
     # The image only a gone issue shows waits on the decision about that issue, not here.
     assert [(image.url, image.files) for image in todo.failed_images] == [
         (shared, ["content/issues/1.md", "content/issues/2.md"]), (lonely, ["content/issues/1.md"])]
+
+
+def test_an_image_host_given_by_its_ipv6_address_is_named_as_a_url_spells_it():
+    from migrate.summary import _mend, _origin, image_trouble
+
+    host, origin = _origin("http://[fd00::7]:8080/photo.png")
+    assert (host, origin) == ("[fd00::7]:8080", "http://[fd00::7]:8080")
+    advice = _mend(image_trouble("resolves to the non-public address fd00::7"), host, origin, Path("S"))
+    assert advice.endswith("--allow-host fd00::7`")

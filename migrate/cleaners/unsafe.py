@@ -10,9 +10,9 @@ paragraphs of text: an unclosed tag may have swallowed them.
 """
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import NavigableString, Tag
 
-from ..dom import BLOCKS, attr_text, elements, gone, parse_html
+from ..dom import BLOCKS, attr_text, parse_html
 from ..record import Issue
 from .base import Cleaner, Walk, register
 

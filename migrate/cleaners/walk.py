@@ -5,8 +5,8 @@ its `convert_<tag>` method.
 A cleaner registers through its `tags`, `ids` and `classes` (set per instance, from its mapping),
 `texts` (it is handed text nodes too) and `leave_tags` (it is handed those elements again once
 their content was walked, for decisions about what is left inside). A cleaner whose work is about
-the whole document (restructuring paragraphs, moving footnotes to the end) implements
-`document(doc, issue)` instead; the chain then walks up to it, lets it work, and walks on. So a
+the whole document (restructuring paragraphs, moving footnotes to the end) sets
+`is_document` and implements `clean(doc, issue)` instead; the chain then walks up to it, lets it work, and walks on. So a
 chain of per-element cleaners costs one walk, however many cleaners it has.
 
 What a handler may do to the element it is handed, and how the walk goes on:
@@ -40,13 +40,6 @@ class Walk:
         self.doc = doc
         self.issue = issue
         self.kept: dict[str, object] = {}
-
-    def keep(self, cleaner: "Cleaner", factory=list):
-        """This issue's scratch space for `cleaner` (made by `factory` the first time)."""
-        value = self.kept.get(cleaner.name)
-        if value is None:
-            value = self.kept[cleaner.name] = factory()
-        return value
 
 
 class Dispatch:
