@@ -437,6 +437,7 @@ class Mappings:
         self.chain = chain
         self.overrides = overrides
         self._platforms: dict[str, PlatformMapping] = {}
+        self._all_read = False
         self._files: dict[str, Path] | None = None
 
     def _platform_files(self) -> dict[str, Path]:
@@ -476,6 +477,7 @@ class Mappings:
             mapping = _load_platform(path, found)
             if mapping is not None:
                 self._platforms.setdefault(mapping.name, mapping)
+        self._all_read = not found.items  # two files naming one platform count once: this, not a count, says all were read
         if problems is not None:
             problems.items.extend(found.items)
         else:
@@ -484,7 +486,7 @@ class Mappings:
     @property
     def platforms(self) -> dict[str, PlatformMapping]:
         """Every platform's mapping (reads the files not read yet)."""
-        if len(self._platforms) < len(self._platform_files()):
+        if not self._all_read:
             self.load_all()
         return dict(self._platforms)
 

@@ -17,16 +17,24 @@ __all__ = ["CLEANERS", "CleanContext", "Cleaner", "register", "build_chain", "ch
 log = logging.getLogger(__name__)
 
 
+def _unknown_cleaners(mappings: Mappings) -> list[tuple[str, str]]:
+    """Each name in the chain that is no registered cleaner: where it is, and what to say."""
+    found = []
+    for entry in mappings.chain:
+        if entry.name not in CLEANERS:
+            hint = did_you_mean(entry.name, CLEANERS)
+            found.append((entry.where or "cleaners.yaml", f"unknown cleaner {entry.name!r}{'; ' + hint if hint else ''} "
+                                                          f"(known: {', '.join(sorted(CLEANERS))})"))
+    return found
+
+
 def check_mappings(mappings: Mappings, platforms: list[str], problems: Problems) -> None:
     """What only the registries can judge: every name in the chain is a registered cleaner, and
     every section of these platforms' mappings is one a module reads, and reads without fault.
     The cleaners' modules (imported with this package) and the run's own fetcher define most
     sections; every fetcher module is imported only when a key is one none of those reads."""
-    for entry in mappings.chain:
-        if entry.name not in CLEANERS:
-            hint = did_you_mean(entry.name, CLEANERS)
-            problems.add(entry.where or "cleaners.yaml", f"unknown cleaner {entry.name!r}{'; ' + hint if hint else ''} "
-                                                         f"(known: {', '.join(sorted(CLEANERS))})")
+    for where, problem in _unknown_cleaners(mappings):
+        problems.add(where, problem)
     for name in platforms:
         try:
             mapping = mappings.platform(name)
@@ -49,10 +57,9 @@ def load_checked(root=None, platforms: list[str] | None = None) -> Mappings:
 
 def build_chain(mappings: Mappings, context: CleanContext, switched_off: set[str] = frozenset()) -> list[Cleaner]:
     """The cleaners of mappings/cleaners.yaml, in order, minus those switched off."""
-    unknown = [entry for entry in mappings.chain if entry.name not in CLEANERS]
+    unknown = _unknown_cleaners(mappings)
     if unknown:
-        raise ConfigError(f"The mappings folder {mappings.root}",
-                          [f"{entry.where}: unknown cleaner {entry.name!r}" for entry in unknown])
+        raise ConfigError(f"The mappings folder {mappings.root}", [f"{where}: {problem}" for where, problem in unknown])
     chain = []
     for entry in mappings.chain:
         if not entry.enabled or entry.name in switched_off:

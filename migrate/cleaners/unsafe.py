@@ -78,6 +78,8 @@ def _swallowed_text(el: Tag) -> str:
     inner = parse_html(raw) if "<" in raw else el  # a script's or an iframe's content is text: read it as HTML
     blocks = sum(1 for node in inner.descendants if isinstance(node, Tag) and node.name in SHOWN_BLOCKS
                  and node.get_text(strip=True))
+    if not blocks:
+        return ""
     text = " ".join(inner.get_text(" ").split())
     return text if blocks and (inner is not el or blocks > 1 or len(text) > SWALLOWED_CHARS) else ""
 

@@ -117,8 +117,8 @@ class Dispatch:
                             break
                 continue
             el = node
-            children = list(el.contents)
             handlers = self.handlers(el)
+            children = list(el.contents) if handlers else ()  # what an unwrapping handler leaves to walk
             position = 0
             while position < len(handlers):
                 index = handlers[position]
