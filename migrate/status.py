@@ -40,6 +40,10 @@ class SiteStatus:
     in_progress: str | None = None  # a run holding the site's lock right now: since when, which process
 
 
+def _running_since(holder: dict) -> str:
+    return f"since {holder.get('started', 'an unknown time')}, process {holder.get('pid', '?')}"
+
+
 def site_status(site: Path, options=None) -> SiteStatus:
     try:
         state = StateStore.open_existing(site, read_only=True)
@@ -49,14 +53,14 @@ def site_status(site: Path, options=None) -> SiteStatus:
             raise
         # A run that has just started is creating the state store: nothing to count yet.
         return SiteStatus(str(site), last_run=None, last_run_reason=None,
-                          in_progress=f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}")
+                          in_progress=_running_since(running))
     if state is None:
         raise UserError(f"{Path(site) / STATE_PATH} does not exist; run `newsletter-migrate run` into this site first.")
     try:
         status = SiteStatus(str(site), last_run=state.meta("run_state"), last_run_reason=state.meta("run_state_reason") or None)
         running = lock_holder(site)
         if running is not None:
-            status.in_progress = f"since {running.get('started', 'an unknown time')}, process {running.get('pid', '?')}"
+            status.in_progress = _running_since(running)
         try:
             status.last_run_failures = {k: v for k, v in json.loads(state.meta("last_run") or "{}").items() if v}
         except ValueError:
