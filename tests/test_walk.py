@@ -111,3 +111,16 @@ def test_a_stretch_of_per_element_cleaners_is_one_walk_and_a_document_cleaner_si
     plan = Plan([a, Seen(context(mappings)), b, c])
     assert [type(step).__name__ for step in plan.steps] == ["Dispatch", "Whole", "Dispatch"]
     assert isinstance(plan.steps[0], Dispatch) and len(plan.steps[0].cleaners) == 2
+
+
+def test_a_cleaner_is_handed_what_any_of_its_selectors_could_select(mappings):
+    from migrate.selectors import SelectorRules
+
+    class Picky(Cleaner):
+        name = "picky"
+
+    cleaner = Picky(context(mappings))
+    cleaner.hand_over(SelectorRules([("div.card", 1), (".note", 2), ("#top", 3)]), SelectorRules([("p", 4)]), tags=frozenset({"a"}))
+    assert (cleaner.tags, cleaner.classes, cleaner.ids) == ({"a", "div", "p"}, {"note"}, {"top"})
+    cleaner.hand_over(SelectorRules([("[data-embed]", 1)]))
+    assert "*" in cleaner.tags  # a rule about any element: every element is handed over

@@ -64,6 +64,13 @@ class Cleaner:
         self.context = context
         self.options = options
 
+    def hand_over(self, *rules, tags: frozenset[str] = frozenset()) -> None:
+        """Be handed the elements any of these SelectorRules could select (by their tag, id or
+        class; every element when a rule's subject is any element), and those of `tags`."""
+        self.tags = frozenset(tags.union(*(r.tags for r in rules)) | ({"*"} if any(r.any for r in rules) else set()))
+        self.classes = frozenset().union(*(r.classes for r in rules))
+        self.ids = frozenset().union(*(r.ids for r in rules))
+
     @classmethod
     def from_config(cls, options: dict, context: CleanContext) -> "Cleaner":
         if cls.platform_section and not context.platform.section(cls.platform_section):

@@ -16,10 +16,7 @@ class PlatformBlocks(Cleaner):
         platform = context.platform
         self.rules = SelectorRules((r.select, r) for r in platform.blocks)
         self.domain_lines = SelectorRules((select, True) for select in platform.link_domain_lines)
-        # Handed only the elements a rule could select: by their tag, id or class.
-        self.tags = frozenset(self.rules.tags | self.domain_lines.tags | ({"*"} if self.rules.any or self.domain_lines.any else set()))
-        self.classes = self.rules.classes | self.domain_lines.classes
-        self.ids = self.rules.ids | self.domain_lines.ids
+        self.hand_over(self.rules, self.domain_lines)
 
     def visit(self, el: Tag, walk: Walk):
         rule = self.rules.first(el) if self.rules else None

@@ -41,11 +41,8 @@ class Chrome(Cleaner):
         self.pixels = platform.pixels
         self.dead_redirectors = platform.dead_redirectors
         # Handed images (pixels), links (dead redirectors, and links left empty), and whatever
-        # a rule could select, by its tag, id or class.
-        self.tags = frozenset({"img", "a"} | self.remove.tags | self.anchors.tags
-                              | ({"*"} if self.remove.any or self.anchors.any else set()))
-        self.classes = self.remove.classes | self.anchors.classes
-        self.ids = self.remove.ids | self.anchors.ids
+        # a rule could select.
+        self.hand_over(self.remove, self.anchors, tags=frozenset({"img", "a"}))
 
     def visit(self, el: Tag, walk: Walk):
         # Closest-ancestor rules come before the plain rules: an anchor inside an element a plain

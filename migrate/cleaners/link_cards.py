@@ -79,9 +79,7 @@ class LinkCards(Cleaner):
         shapes = context.platform.section("link_cards")
         self.cards = SelectorRules((shape.card, {key: Matcher(sel) for key, sel in vars(shape).items() if sel and key != "card"})
                                    for shape in shapes)
-        # Handed the elements a card's selector could select, by their tag, id or class.
-        self.tags = frozenset(self.cards.tags | ({"*"} if self.cards.any else set()))
-        self.classes, self.ids = self.cards.classes, self.cards.ids
+        self.hand_over(self.cards)
 
     def visit(self, card: Tag, walk: Walk):
         parts = self.cards.first(card)

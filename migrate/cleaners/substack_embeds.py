@@ -75,8 +75,7 @@ class SubstackEmbeds(Cleaner):
     def __init__(self, context, **options):
         super().__init__(context, **options)
         self.rules = SelectorRules(context.platform.section("data_embeds"))
-        self.tags = frozenset(self.rules.tags | ({"*"} if self.rules.any else set()))
-        self.classes, self.ids = self.rules.classes, self.rules.ids
+        self.hand_over(self.rules)
 
     def visit(self, block: Tag, walk: Walk):
         kind = self.rules.first(block)
